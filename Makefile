@@ -1,0 +1,17 @@
+# One entry point for people and CI. The scripts do the work; each runs the idempotent set-up.
+.PHONY: setup build dev test bench deploy-check clean
+
+setup:        ## install toolchain target, cargo tools, npm packages, Debian packages
+	bash scripts/setup.sh
+build:        ## release build of the Worker into build/
+	bash scripts/setup.sh && bash scripts/build.sh
+dev:          ## run locally on 127.0.0.1:8787 with the demo seeded
+	bash scripts/dev.sh
+test:         ## every check and every test
+	bash scripts/test.sh
+bench:        ## benchmark the release build on workerd directly
+	bash scripts/bench.sh
+deploy-check: ## wrangler deploy --dry-run
+	bash scripts/deploy-check.sh
+clean:
+	rm -rf target build dist .wrangler test-artifacts bench-results

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# `wrangler deploy --dry-run`: validates wrangler.toml and bundles the Worker without uploading.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh >/dev/null
+source scripts/env.sh
+worker-build --release
+wrangler deploy --dry-run --outdir dist

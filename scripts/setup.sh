@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Idempotent set-up of everything the build, `make dev`, `make test` and `make bench` need on a
+# fresh machine that reaches only the package registries (see ../shared/TOOLCHAIN.md).
+# Prints each step and its time; a second run only checks and takes a few seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WORKER_BUILD_VERSION=0.8.7
+DEBIAN_PACKAGES=(chromium wrk)
+
+step() { printf '==> %s\n' "$*"; }
+took() { printf '    done in %ss\n' "$(($(date +%s) - $1))"; }
+t_all=$(date +%s)
+
+step "Rust: wasm32 target, rustfmt, clippy"
+t=$(date +%s)
+installed=$(rustup target list --installed)
+grep -qx wasm32-unknown-unknown <<<"$installed" || rustup target add wasm32-unknown-unknown
+rustup component list --installed | grep -q '^clippy' || rustup component add clippy
+rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
+took "$t"
+
+step "worker-build $WORKER_BUILD_VERSION"
+t=$(date +%s)
+if [ "$(worker-build --version 2>/dev/null | awk '{print $2}')" != "$WORKER_BUILD_VERSION" ]; then
+  cargo install worker-build --version "$WORKER_BUILD_VERSION" --locked
+fi
+took "$t"
+
+# The wasm-bindgen CLI must equal the wasm-bindgen crate in Cargo.lock. Its own lockfile pins
+# webpki-roots 1.0.11, which the registry here lacks: when the plain install fails, re-lock that
+# one crate to 1.0.10 in the unpacked source and install from there.
+WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/[^0-9.]/, ""); print; exit}' Cargo.lock)
+step "wasm-bindgen CLI $WASM_BINDGEN_VERSION (matches Cargo.lock)"
+t=$(date +%s)
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
+  if ! cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --locked 2>/tmp/wasm-bindgen-install.log; then
+    echo "    plain install failed (expected here: $(grep -o 'webpki-roots[^`]*' /tmp/wasm-bindgen-install.log | head -1)); re-locking"
+    crate=$(ls "${CARGO_HOME:-$HOME/.cargo}"/registry/cache/*/wasm-bindgen-cli-"$WASM_BINDGEN_VERSION".crate | head -1)
+    src=$(mktemp -d)
+    tar -xzf "$crate" -C "$src"
+    (
+      cd "$src/wasm-bindgen-cli-$WASM_BINDGEN_VERSION"
+      if grep -q 'name = "webpki-roots"' Cargo.lock && grep -A1 'name = "webpki-roots"' Cargo.lock | grep -q '"1.0.11"'; then
+        cargo update -p webpki-roots@1.0.11 --precise 1.0.10
+      fi
+      cargo install --path . --locked
+    )
+    rm -rf "$src"
+  fi
+fi
+took "$t"
+
+step "Node $(node --version): wrangler, binaryen (wasm-opt), esbuild from package-lock.json"
+t=$(date +%s)
+node_major=$(node --version | sed 's/^v\([0-9]*\).*/\1/')
+if [ "$node_major" -lt 20 ]; then
+  echo "Node >= 20 is needed (wrangler 4.86); found $(node --version)" >&2
+  exit 1
+fi
+lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ "$(cat node_modules/.setup-stamp 2>/dev/null)" != "$lock_sum" ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_sum" >node_modules/.setup-stamp
+fi
+took "$t"
+
+step "Debian packages: ${DEBIAN_PACKAGES[*]}"
+t=$(date +%s)
+missing=()
+for pkg in "${DEBIAN_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+took "$t"
+
+printf '==> set-up complete in %ss\n' "$(($(date +%s) - t_all))"

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Every check and every test: formatting, clippy (native and wasm32), the core's unit tests, the
+# release build, a deploy dry run, then the end-to-end tests against the built Worker.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+source scripts/env.sh
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "clippy -D warnings (native, with the e2e tests)"
+cargo clippy --all-targets --features e2e --locked -- -D warnings
+
+step "clippy -D warnings (wasm32)"
+cargo clippy --lib --target wasm32-unknown-unknown --locked -- -D warnings
+
+step "unit tests of the core (native)"
+cargo test --locked
+
+step "release build of the Worker"
+worker-build --release
+
+step "wrangler deploy --dry-run"
+wrangler deploy --dry-run --outdir dist 2>&1 | grep -E 'Total Upload|error|Error' || true
+test -s dist/index.js
+
+step "end-to-end tests (wrangler dev, workerd, local KV and Durable Objects)"
+cargo test --features e2e --test e2e --locked

@@ -1,0 +1,519 @@
+//! Typed settings built from a lookup function (the edge passes the Worker's env), with secrets
+//! whose `Debug` prints `[redacted]`. A missing or invalid setting is not fatal here: it becomes an
+//! [`Error::Config`] only when a route asks for it, so everything else keeps working.
+
+use std::fmt;
+
+use base64::Engine as _;
+use subtle::ConstantTimeEq;
+
+use crate::error::Error;
+
+/// The default base URL of the LINE Messaging API.
+pub const DEFAULT_LINE_API_BASE: &str = "https://api.line.me";
+/// The default base URL of Meta's Graph API.
+pub const DEFAULT_GRAPH_API_BASE: &str = "https://graph.facebook.com";
+/// The shortest signing key accepted, in bytes (HMAC-SHA256 wants at least its output size).
+pub const MIN_SIGNING_KEY_BYTES: usize = 32;
+
+/// A secret string. Its `Debug` and `Display` never print the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The value, for the one place that needs it (a signature, an `Authorization` header).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Compares with a candidate in constant time (after a length check, which only reveals the
+    /// length).
+    pub fn matches(&self, candidate: &[u8]) -> bool {
+        let ours = self.0.as_bytes();
+        ours.len() == candidate.len() && bool::from(ours.ct_eq(candidate))
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// One key of [`SigningKeys`]: an id that travels in every signed code, and the key bytes.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SigningKey {
+    kid: String,
+    key: Vec<u8>,
+}
+
+impl SigningKey {
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.key
+    }
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("kid", &self.kid)
+            .field("key", &"[redacted]")
+            .finish()
+    }
+}
+
+/// The keys of `SIGNING_KEYS`: the first signs, all verify (rotation without downtime).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningKeys(Vec<SigningKey>);
+
+impl SigningKeys {
+    /// Parses comma-separated `kid:base64key` entries. Key ids are ASCII letters and digits and
+    /// unique; keys decode (standard or URL-safe base64, padded or not) to at least 32 bytes.
+    ///
+    /// # Errors
+    /// A sentence saying what is wrong, never quoting a key.
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        let mut keys: Vec<SigningKey> = Vec::new();
+        for entry in raw.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let (kid, b64) = entry
+                .split_once(':')
+                .ok_or("an entry is not of the form kid:base64key")?;
+            if kid.is_empty() || !kid.chars().all(|c| c.is_ascii_alphanumeric()) {
+                return Err("a key id is not letters and digits");
+            }
+            if keys.iter().any(|k| k.kid == kid) {
+                return Err("a key id appears twice");
+            }
+            let key = decode_base64(b64.trim()).ok_or("a key is not valid base64")?;
+            if key.len() < MIN_SIGNING_KEY_BYTES {
+                return Err("a key is shorter than 32 bytes");
+            }
+            keys.push(SigningKey {
+                kid: kid.to_owned(),
+                key,
+            });
+        }
+        if keys.is_empty() {
+            return Err("missing");
+        }
+        Ok(SigningKeys(keys))
+    }
+
+    /// The key that signs new codes.
+    pub fn current(&self) -> &SigningKey {
+        &self.0[0]
+    }
+
+    /// The key with this id, if it is still accepted.
+    pub fn by_kid(&self, kid: &str) -> Option<&SigningKey> {
+        self.0.iter().find(|k| k.kid == kid)
+    }
+
+    pub fn all(&self) -> &[SigningKey] {
+        &self.0
+    }
+}
+
+fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
+        .iter()
+        .find_map(|engine| engine.decode(text).ok())
+}
+
+/// A setting as read: its value, or why it cannot be used. Turned into an [`Error::Config`] only
+/// when a route asks for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Setting<T> {
+    Set(T),
+    Missing,
+    Invalid(&'static str),
+}
+
+impl<T> Setting<T> {
+    /// The value, or the 500 `config` error that names this setting.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the setting is missing or invalid.
+    pub fn require(&self, name: &'static str) -> Result<&T, Error> {
+        match self {
+            Setting::Set(value) => Ok(value),
+            Setting::Missing => Err(Error::Config {
+                setting: name,
+                problem: "missing",
+            }),
+            Setting::Invalid(problem) => Err(Error::Config {
+                setting: name,
+                problem,
+            }),
+        }
+    }
+
+    pub fn get(&self) -> Option<&T> {
+        match self {
+            Setting::Set(value) => Some(value),
+            _ => None,
+        }
+    }
+
+    /// `set`, `missing` or `invalid`: what the admin configuration report shows.
+    pub fn status(&self) -> &'static str {
+        match self {
+            Setting::Set(_) => "set",
+            Setting::Missing => "missing",
+            Setting::Invalid(_) => "invalid",
+        }
+    }
+}
+
+/// Every setting of `../shared/API.md`, typed.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub public_base_url: Setting<String>,
+    pub line_bot_basic_id: Setting<String>,
+    pub whatsapp_number: Setting<String>,
+    pub whatsapp_phone_number_id: Setting<String>,
+    pub messenger_page: Setting<String>,
+    pub instagram_username: Setting<String>,
+    pub line_api_base: String,
+    pub graph_api_base: String,
+    pub line_channel_secrets: Setting<Vec<Secret>>,
+    pub line_channel_access_token: Setting<Secret>,
+    pub meta_app_secrets: Setting<Vec<Secret>>,
+    pub meta_verify_token: Setting<Secret>,
+    pub meta_access_token: Setting<Secret>,
+    pub signing_keys: Setting<SigningKeys>,
+    pub admin_token: Setting<Secret>,
+}
+
+/// The names of every setting, in the order of the contract: for the configuration report.
+pub const SETTING_NAMES: [&str; 15] = [
+    "PUBLIC_BASE_URL",
+    "LINE_BOT_BASIC_ID",
+    "WHATSAPP_NUMBER",
+    "WHATSAPP_PHONE_NUMBER_ID",
+    "MESSENGER_PAGE",
+    "INSTAGRAM_USERNAME",
+    "LINE_API_BASE",
+    "GRAPH_API_BASE",
+    "LINE_CHANNEL_SECRET",
+    "LINE_CHANNEL_ACCESS_TOKEN",
+    "META_APP_SECRET",
+    "META_VERIFY_TOKEN",
+    "META_ACCESS_TOKEN",
+    "SIGNING_KEYS",
+    "ADMIN_TOKEN",
+];
+
+impl Config {
+    /// Reads every setting through `lookup` (the edge passes the Worker's env). Empty values count
+    /// as missing. Never fails: problems surface per setting, on the routes that need it.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let read = |name: &str| -> Option<String> {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let plain = |name: &str, check: fn(&str) -> Result<(), &'static str>| match read(name) {
+            None => Setting::Missing,
+            Some(v) => match check(&v) {
+                Ok(()) => Setting::Set(v),
+                Err(problem) => Setting::Invalid(problem),
+            },
+        };
+        let secret = |name: &str| match read(name) {
+            None => Setting::Missing,
+            Some(v) => Setting::Set(Secret(v)),
+        };
+        let secret_list = |name: &str| match read(name) {
+            None => Setting::Missing,
+            Some(v) => {
+                let list: Vec<Secret> = v
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(Secret::new)
+                    .collect();
+                if list.is_empty() {
+                    Setting::Missing
+                } else {
+                    Setting::Set(list)
+                }
+            }
+        };
+        let base = |name: &str, default: &str| {
+            read(name)
+                .filter(|v| check_http_url(v).is_ok())
+                .unwrap_or_else(|| default.to_owned())
+                .trim_end_matches('/')
+                .to_owned()
+        };
+        Config {
+            public_base_url: match plain("PUBLIC_BASE_URL", check_http_url) {
+                Setting::Set(v) => Setting::Set(v.trim_end_matches('/').to_owned()),
+                other => other,
+            },
+            line_bot_basic_id: plain("LINE_BOT_BASIC_ID", check_line_basic_id),
+            whatsapp_number: plain("WHATSAPP_NUMBER", check_digits),
+            whatsapp_phone_number_id: plain("WHATSAPP_PHONE_NUMBER_ID", check_digits),
+            messenger_page: plain("MESSENGER_PAGE", check_handle),
+            instagram_username: plain("INSTAGRAM_USERNAME", check_handle),
+            line_api_base: base("LINE_API_BASE", DEFAULT_LINE_API_BASE),
+            graph_api_base: base("GRAPH_API_BASE", DEFAULT_GRAPH_API_BASE),
+            line_channel_secrets: secret_list("LINE_CHANNEL_SECRET"),
+            line_channel_access_token: secret("LINE_CHANNEL_ACCESS_TOKEN"),
+            meta_app_secrets: secret_list("META_APP_SECRET"),
+            meta_verify_token: secret("META_VERIFY_TOKEN"),
+            meta_access_token: secret("META_ACCESS_TOKEN"),
+            signing_keys: match read("SIGNING_KEYS") {
+                None => Setting::Missing,
+                Some(raw) => match SigningKeys::parse(&raw) {
+                    Ok(keys) => Setting::Set(keys),
+                    Err(problem) => Setting::Invalid(problem),
+                },
+            },
+            admin_token: secret("ADMIN_TOKEN"),
+        }
+    }
+
+    /// `set` / `missing` / `invalid` for every setting (`default` for the API bases left unset):
+    /// what `GET /api/admin/config` reports. Never a value.
+    pub fn report(&self, lookup: impl Fn(&str) -> Option<String>) -> Vec<(&'static str, String)> {
+        let base_status = |name: &str| -> String {
+            match lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+            {
+                None => "default".into(),
+                Some(v) if check_http_url(&v).is_ok() => "set".into(),
+                Some(_) => "invalid".into(),
+            }
+        };
+        let statuses = [
+            self.public_base_url.status().to_owned(),
+            self.line_bot_basic_id.status().to_owned(),
+            self.whatsapp_number.status().to_owned(),
+            self.whatsapp_phone_number_id.status().to_owned(),
+            self.messenger_page.status().to_owned(),
+            self.instagram_username.status().to_owned(),
+            base_status("LINE_API_BASE"),
+            base_status("GRAPH_API_BASE"),
+            self.line_channel_secrets.status().to_owned(),
+            self.line_channel_access_token.status().to_owned(),
+            self.meta_app_secrets.status().to_owned(),
+            self.meta_verify_token.status().to_owned(),
+            self.meta_access_token.status().to_owned(),
+            self.signing_keys.status().to_owned(),
+            self.admin_token.status().to_owned(),
+        ];
+        SETTING_NAMES.into_iter().zip(statuses).collect()
+    }
+}
+
+fn check_http_url(v: &str) -> Result<(), &'static str> {
+    let rest = v
+        .strip_prefix("https://")
+        .or_else(|| v.strip_prefix("http://"))
+        .ok_or("not an http(s) URL")?;
+    if rest.is_empty() || rest.contains(['?', '#', ' ', '"', '<', '>']) {
+        return Err("not a plain base URL");
+    }
+    Ok(())
+}
+
+fn check_digits(v: &str) -> Result<(), &'static str> {
+    if v.len() <= 20 && v.chars().all(|c| c.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err("not digits only")
+    }
+}
+
+fn check_line_basic_id(v: &str) -> Result<(), &'static str> {
+    match v.strip_prefix('@') {
+        Some(id)
+            if !id.is_empty()
+                && id.len() <= 30
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.') =>
+        {
+            Ok(())
+        }
+        _ => Err("not a LINE basic id such as @123abcde"),
+    }
+}
+
+fn check_handle(v: &str) -> Result<(), &'static str> {
+    if v.len() <= 100
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-')
+    {
+        Ok(())
+    } else {
+        Err("not a page or account username")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    const KEY_32: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="; // "0123456789abcdef" x2
+
+    fn config(pairs: &[(&str, &str)]) -> Config {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn secret_debug_and_display_are_redacted() {
+        let s = Secret::new("hunter2-very-secret");
+        assert_eq!(format!("{s:?}"), "[redacted]");
+        assert_eq!(format!("{s}"), "[redacted]");
+        let c = config(&[
+            ("ADMIN_TOKEN", "hunter2-very-secret"),
+            ("SIGNING_KEYS", &format!("k1:{KEY_32}")),
+        ]);
+        let dump = format!("{c:?}");
+        assert!(!dump.contains("hunter2"), "{dump}");
+        assert!(!dump.contains(KEY_32), "{dump}");
+        assert!(!dump.contains("0123456789"), "{dump}");
+    }
+
+    #[test]
+    fn secret_matches_only_the_exact_value() {
+        let s = Secret::new("token-abc");
+        assert!(s.matches(b"token-abc"));
+        for wrong in [
+            &b"token-abd"[..],
+            b"token-ab",
+            b"token-abcd",
+            b"",
+            b"TOKEN-ABC",
+        ] {
+            assert!(!s.matches(wrong));
+        }
+    }
+
+    #[test]
+    fn missing_and_empty_secrets_become_config_errors_naming_the_setting() {
+        for c in [config(&[]), config(&[("ADMIN_TOKEN", "  ")])] {
+            let err = c.admin_token.require("ADMIN_TOKEN").unwrap_err();
+            assert_eq!(err.code(), "config");
+            assert!(err.log_detail().unwrap().starts_with("ADMIN_TOKEN"));
+        }
+    }
+
+    #[test]
+    fn comma_separated_secrets_are_accepted_for_rotation() {
+        let c = config(&[("LINE_CHANNEL_SECRET", "new-secret, old-secret,")]);
+        let list = c.line_channel_secrets.get().unwrap();
+        assert_eq!(
+            list.iter().map(Secret::expose).collect::<Vec<_>>(),
+            ["new-secret", "old-secret"]
+        );
+    }
+
+    #[test]
+    fn signing_keys_first_signs_all_verify() {
+        let keys = SigningKeys::parse(&format!("k2:{KEY_32},k1:{KEY_32}")).unwrap();
+        assert_eq!(keys.current().kid(), "k2");
+        assert!(keys.by_kid("k1").is_some());
+        assert!(keys.by_kid("k3").is_none());
+        assert_eq!(keys.current().bytes(), b"0123456789abcdef0123456789abcdef");
+    }
+
+    #[test]
+    fn bad_signing_keys_are_rejected_with_a_reason_that_quotes_no_key() {
+        let cases = [
+            ("k1", "an entry is not of the form kid:base64key"),
+            ("k-1:MDEy", "a key id is not letters and digits"),
+            ("k1:!!!!", "a key is not valid base64"),
+            (
+                "k1:MDEyMzQ1Njc4OWFiY2RlZg==",
+                "a key is shorter than 32 bytes",
+            ),
+        ];
+        for (raw, reason) in cases {
+            assert_eq!(SigningKeys::parse(raw).unwrap_err(), reason, "{raw}");
+        }
+        assert_eq!(
+            SigningKeys::parse(&format!("a:{KEY_32},a:{KEY_32}")).unwrap_err(),
+            "a key id appears twice"
+        );
+        let c = config(&[("SIGNING_KEYS", "k1:short")]);
+        assert_eq!(c.signing_keys.status(), "invalid");
+    }
+
+    #[test]
+    fn api_bases_default_and_lose_their_trailing_slash() {
+        let c = config(&[]);
+        assert_eq!(c.line_api_base, DEFAULT_LINE_API_BASE);
+        assert_eq!(c.graph_api_base, DEFAULT_GRAPH_API_BASE);
+        let c = config(&[
+            ("LINE_API_BASE", "http://127.0.0.1:9000/"),
+            ("PUBLIC_BASE_URL", "https://shop.example/"),
+        ]);
+        assert_eq!(c.line_api_base, "http://127.0.0.1:9000");
+        assert_eq!(c.public_base_url.get().unwrap(), "https://shop.example");
+    }
+
+    #[test]
+    fn channel_identifiers_are_validated() {
+        let c = config(&[
+            ("LINE_BOT_BASIC_ID", "123abcde"),
+            ("WHATSAPP_NUMBER", "+81 90"),
+            ("MESSENGER_PAGE", "my page"),
+            ("PUBLIC_BASE_URL", "ftp://x"),
+        ]);
+        assert_eq!(c.line_bot_basic_id.status(), "invalid");
+        assert_eq!(c.whatsapp_number.status(), "invalid");
+        assert_eq!(c.messenger_page.status(), "invalid");
+        assert_eq!(c.public_base_url.status(), "invalid");
+        let c = config(&[
+            ("LINE_BOT_BASIC_ID", "@123abcde"),
+            ("WHATSAPP_NUMBER", "819012345678"),
+        ]);
+        assert_eq!(c.line_bot_basic_id.get().unwrap(), "@123abcde");
+        assert_eq!(c.whatsapp_number.status(), "set");
+    }
+
+    #[test]
+    fn report_lists_every_setting_without_values() {
+        let pairs = [
+            ("ADMIN_TOKEN", "tok-123"),
+            ("LINE_API_BASE", DEFAULT_LINE_API_BASE),
+            ("GRAPH_API_BASE", "graph.example"),
+        ];
+        let map: HashMap<&str, &str> = pairs.into_iter().collect();
+        let lookup = |n: &str| map.get(n).map(|v| v.to_string());
+        let report = Config::from_lookup(lookup).report(lookup);
+        assert_eq!(report.len(), SETTING_NAMES.len());
+        let get = |n: &str| report.iter().find(|(k, _)| *k == n).unwrap().1.clone();
+        assert_eq!(get("ADMIN_TOKEN"), "set");
+        assert_eq!(get("META_APP_SECRET"), "missing");
+        assert_eq!(get("LINE_API_BASE"), "set");
+        assert_eq!(get("GRAPH_API_BASE"), "invalid");
+        assert_eq!(get("PUBLIC_BASE_URL"), "missing");
+        assert!(!format!("{report:?}").contains("tok-123"));
+    }
+}

@@ -1,0 +1,119 @@
+//! The thin edge: the only place `worker::` appears. It reads the request, asks the core,
+//! talks to KV / Durable Objects / platforms, and turns results into responses.
+
+mod body;
+mod env;
+mod handlers;
+mod redemptions;
+mod respond;
+
+use worker::{event, Context, Date, Env, Request, Response};
+
+use crate::error::Error;
+use crate::lang::Lang;
+use crate::log::{self, Level, RequestLog};
+use crate::routes::{self, Audience, Route};
+
+/// Everything a handler needs about the request being served.
+#[allow(dead_code)] // `ctx` and `request_id` are first used by the webhook routes
+pub struct Call<'a> {
+    pub req: Request,
+    pub env: &'a Env,
+    pub ctx: &'a Context,
+    pub request_id: &'a str,
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    let started = Date::now().as_millis();
+    let request_id = log::request_id(
+        req.headers().get("cf-ray").ok().flatten().as_deref(),
+        random_u64(),
+    );
+    let method = req.method().to_string();
+    let path = req.path();
+    let audience = Audience::of(&path);
+    // Shopper error pages speak the shopper's language; computed before the request moves.
+    let lang = (audience == Audience::Shopper).then(|| shopper_lang(&req));
+
+    let (route_name, result) = dispatch(req, &env, &ctx, &method, &path, &request_id).await;
+    let (mut response, error) = match result {
+        Ok(response) => (response, None),
+        Err(error) => {
+            let lang = lang.unwrap_or(Lang::En);
+            (respond::error(&error, audience, lang), Some(error))
+        }
+    };
+    let _ = response.headers_mut().set("x-request-id", &request_id);
+
+    let line = RequestLog {
+        level: match &error {
+            Some(e) if e.is_server_error() => Level::Error,
+            Some(_) => Level::Warn,
+            None => Level::Info,
+        },
+        msg: "request",
+        request_id: &request_id,
+        method: &method,
+        route: route_name,
+        status: response.status_code(),
+        duration_ms: (Date::now().as_millis() - started) as f64,
+        error_code: error.as_ref().map(Error::code),
+        detail: error.as_ref().and_then(Error::log_detail),
+    }
+    .to_line();
+    if error.as_ref().is_some_and(Error::is_server_error) {
+        worker::console_error!("{line}");
+    } else {
+        worker::console_log!("{line}");
+    }
+    Ok(response)
+}
+
+/// Size check, routing, then the handler. Returns the route name for the log line.
+async fn dispatch(
+    req: Request,
+    env: &Env,
+    ctx: &Context,
+    method: &str,
+    path: &str,
+    request_id: &str,
+) -> (&'static str, Result<Response, Error>) {
+    let declared = req
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if let Err(error) = routes::check_declared_length(path, declared) {
+        return ("unmatched", Err(error));
+    }
+    let route = match Route::resolve(method, path) {
+        Ok(route) => route,
+        Err(error) => return ("unmatched", Err(error)),
+    };
+    let name = route.name();
+    let call = Call {
+        req,
+        env,
+        ctx,
+        request_id,
+    };
+    (name, handlers::handle(route, call).await)
+}
+
+fn shopper_lang(req: &Request) -> Lang {
+    let query_lang = req.url().ok().and_then(|url| {
+        url.query_pairs()
+            .find(|(k, _)| k == "lang")
+            .map(|(_, v)| v.into_owned())
+    });
+    let accept = req.headers().get("accept-language").ok().flatten();
+    Lang::negotiate(query_lang.as_deref(), accept.as_deref(), Lang::En)
+}
+
+/// 64 random bits for request ids (not for secrets): `Math.random` gives 53 bits per call.
+fn random_u64() -> u64 {
+    let half = || (js_sys::Math::random() * f64::from(u32::MAX)) as u64;
+    (half() << 32) | half()
+}

@@ -1,0 +1,54 @@
+//! Turning core results into `worker::Response`s: JSON bodies, HTML pages, the error mapping.
+
+use worker::{Headers, Response};
+
+use crate::error::Error;
+use crate::lang::Lang;
+use crate::pages;
+use crate::routes::Audience;
+
+/// A JSON response with the given status; `no-store` unless the caller sets otherwise.
+pub fn json(status: u16, body: &serde_json::Value) -> Response {
+    text(status, "application/json; charset=utf-8", body.to_string())
+}
+
+/// An HTML response with the given status.
+pub fn html(status: u16, body: String) -> Response {
+    text(status, "text/html; charset=utf-8", body)
+}
+
+/// A response with a body, a content type and the headers every answer carries.
+pub fn text(status: u16, content_type: &str, body: String) -> Response {
+    let headers = Headers::new();
+    let _ = headers.set("content-type", content_type);
+    let _ = headers.set("cache-control", "no-store");
+    let _ = headers.set("x-content-type-options", "nosniff");
+    match Response::ok(body) {
+        Ok(response) => response.with_status(status).with_headers(headers),
+        Err(_) => fallback(),
+    }
+}
+
+/// The error as the audience expects it: JSON for APIs, an HTML page for shoppers.
+pub fn error(error: &Error, audience: Audience, lang: Lang) -> Response {
+    let mut response = match audience {
+        Audience::Api => text(
+            error.status(),
+            "application/json; charset=utf-8",
+            error.to_json(),
+        ),
+        Audience::Shopper => html(error.status(), pages::error_page(lang, error)),
+    };
+    if let Error::MethodNotAllowed { allow } = error {
+        let _ = response.headers_mut().set("allow", allow);
+    }
+    response
+}
+
+/// The last resort when even building a response failed.
+pub fn fallback() -> Response {
+    // Building an empty response fails only if the runtime cannot allocate one at all.
+    Response::empty()
+        .expect("the runtime can build an empty response")
+        .with_status(500)
+}

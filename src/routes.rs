@@ -1,0 +1,148 @@
+//! The route table: which handler a method and path reach, who the caller is (API client or
+//! shopper, which decides the error format), and how large a body each path accepts.
+
+use crate::error::Error;
+
+/// The largest webhook body accepted (`../shared/API.md`: webhooks 1 MiB).
+pub const WEBHOOK_BODY_LIMIT: usize = 1024 * 1024;
+/// The largest body of every other route (other JSON 64 KiB).
+pub const JSON_BODY_LIMIT: usize = 64 * 1024;
+
+/// A resolved route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// `GET /healthz`
+    Healthz,
+    /// `GET /api/admin/config`: which settings are set, missing or invalid (never values).
+    AdminConfig,
+}
+
+impl Route {
+    /// Resolves a request line.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown path, [`Error::MethodNotAllowed`] for a known path with
+    /// another method.
+    pub fn resolve(method: &str, path: &str) -> Result<Route, Error> {
+        let Some(rest) = path.strip_prefix('/') else {
+            return Err(Error::NotFound);
+        };
+        let segments: Vec<&str> = rest.split('/').collect();
+        let (route, allow) = match segments.as_slice() {
+            ["healthz"] => (Route::Healthz, "GET"),
+            ["api", "admin", "config"] => (Route::AdminConfig, "GET"),
+            _ => return Err(Error::NotFound),
+        };
+        if method == allow || (method == "HEAD" && allow == "GET") {
+            Ok(route)
+        } else {
+            Err(Error::MethodNotAllowed { allow })
+        }
+    }
+
+    /// A stable name for logs and metrics: the route pattern, never the path (paths will carry
+    /// card references, which are credentials).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Route::Healthz => "healthz",
+            Route::AdminConfig => "admin_config",
+        }
+    }
+}
+
+/// Who calls a path, which decides how errors look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// JSON APIs and webhooks: `{"error": {"code", "message"}}`.
+    Api,
+    /// Shopper pages: a short HTML page in the shopper's language.
+    Shopper,
+}
+
+impl Audience {
+    pub fn of(path: &str) -> Audience {
+        if path.starts_with("/api/") || path.starts_with("/webhooks/") || path == "/healthz" {
+            Audience::Api
+        } else {
+            Audience::Shopper
+        }
+    }
+}
+
+/// The largest body a path accepts, checked before routing and before any parsing.
+pub fn body_limit(path: &str) -> usize {
+    if path.starts_with("/webhooks/") {
+        WEBHOOK_BODY_LIMIT
+    } else {
+        JSON_BODY_LIMIT
+    }
+}
+
+/// Checks a declared `Content-Length` against the path's limit.
+///
+/// # Errors
+/// [`Error::PayloadTooLarge`] when the declared length is over the limit.
+pub fn check_declared_length(path: &str, content_length: Option<u64>) -> Result<(), Error> {
+    let limit = body_limit(path);
+    match content_length {
+        Some(len) if len > limit as u64 => Err(Error::PayloadTooLarge { limit }),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_routes_resolve() {
+        assert_eq!(Route::resolve("GET", "/healthz"), Ok(Route::Healthz));
+        assert_eq!(Route::resolve("HEAD", "/healthz"), Ok(Route::Healthz));
+        assert_eq!(
+            Route::resolve("GET", "/api/admin/config"),
+            Ok(Route::AdminConfig)
+        );
+    }
+
+    #[test]
+    fn wrong_method_is_405_with_allow() {
+        assert_eq!(
+            Route::resolve("POST", "/healthz"),
+            Err(Error::MethodNotAllowed { allow: "GET" })
+        );
+    }
+
+    #[test]
+    fn unknown_paths_are_404() {
+        for path in [
+            "/",
+            "/healthz/",
+            "/api/admin",
+            "/api/admin/config/x",
+            "//healthz",
+        ] {
+            assert_eq!(Route::resolve("GET", path), Err(Error::NotFound), "{path}");
+        }
+    }
+
+    #[test]
+    fn webhooks_accept_1_mib_and_the_rest_64_kib() {
+        assert_eq!(body_limit("/webhooks/line"), 1_048_576);
+        assert_eq!(body_limit("/api/pos/scan"), 65_536);
+        assert!(check_declared_length("/webhooks/meta", Some(1_048_576)).is_ok());
+        assert_eq!(
+            check_declared_length("/webhooks/meta", Some(1_048_577)),
+            Err(Error::PayloadTooLarge { limit: 1_048_576 })
+        );
+        assert!(check_declared_length("/api/admin/stores/a", Some(65_537)).is_err());
+        assert!(check_declared_length("/api/admin/stores/a", None).is_ok());
+    }
+
+    #[test]
+    fn audience_decides_the_error_format() {
+        assert_eq!(Audience::of("/api/pos/scan"), Audience::Api);
+        assert_eq!(Audience::of("/webhooks/line"), Audience::Api);
+        assert_eq!(Audience::of("/s/store-1"), Audience::Shopper);
+        assert_eq!(Audience::of("/card/abc"), Audience::Shopper);
+    }
+}

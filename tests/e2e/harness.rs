@@ -1,0 +1,291 @@
+//! Spawns the built Worker under `wrangler dev` (the real workerd runtime, local KV and Durable
+//! Objects in a fresh state directory) on a free loopback port, and talks to it over HTTP.
+//!
+//! The server runs behind a small shell watchdog in its own process group: when the test process
+//! ends in any way (even killed), the watchdog's stdin closes and it stops the whole group, so no
+//! wrangler or workerd is ever left serving a port.
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Secrets of the test environment (demo values that exist only in this file).
+pub const ADMIN_TOKEN: &str = "e2e-admin-token-0f3a9c";
+pub const LINE_CHANNEL_SECRET: &str = "e2e-line-channel-secret";
+pub const META_APP_SECRET: &str = "e2e-meta-app-secret";
+pub const META_VERIFY_TOKEN: &str = "e2e-meta-verify-token";
+/// `e2ekey1` = base64 of 32 bytes "e2e-signing-key-0123456789abcdef".
+pub const SIGNING_KEYS: &str = "e2ekey1:ZTJlLXNpZ25pbmcta2V5LTAxMjM0NTY3ODlhYmNkZWY=";
+
+/// A running Worker.
+pub struct Worker {
+    pub base: String,
+    pub log_path: PathBuf,
+    child: Mutex<Option<Child>>,
+    state_dir: PathBuf,
+}
+
+/// The secrets and vars one Worker starts with.
+pub struct Setup {
+    /// Written to an env file (replaces any `.dev.vars` of the checkout).
+    pub secrets: Vec<(&'static str, String)>,
+    /// `--var` overrides of `wrangler.toml`'s `[vars]`.
+    pub vars: Vec<(&'static str, String)>,
+}
+
+impl Setup {
+    /// Every secret set, as a production deployment would have.
+    pub fn complete() -> Setup {
+        Setup {
+            secrets: vec![
+                ("ADMIN_TOKEN", ADMIN_TOKEN.into()),
+                ("LINE_CHANNEL_SECRET", LINE_CHANNEL_SECRET.into()),
+                ("LINE_CHANNEL_ACCESS_TOKEN", "e2e-line-access-token".into()),
+                ("META_APP_SECRET", META_APP_SECRET.into()),
+                ("META_VERIFY_TOKEN", META_VERIFY_TOKEN.into()),
+                ("META_ACCESS_TOKEN", "e2e-meta-access-token".into()),
+                ("SIGNING_KEYS", SIGNING_KEYS.into()),
+            ],
+            vars: Vec::new(),
+        }
+    }
+
+    /// No secret at all: every route that needs one must answer 500 `config`.
+    pub fn without_secrets() -> Setup {
+        Setup {
+            secrets: Vec::new(),
+            vars: Vec::new(),
+        }
+    }
+}
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+impl Worker {
+    /// Starts a Worker and waits until `/healthz` answers.
+    pub fn start(name: &str, setup: Setup) -> Worker {
+        let root = repo_root();
+        assert!(
+            root.join("build/index.js").exists(),
+            "build/index.js is missing: run `make test` (it builds the Worker first)"
+        );
+        let port = free_port();
+        let state_dir =
+            std::env::temp_dir().join(format!("optin-e2e-{name}-{}-{port}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&state_dir);
+        std::fs::create_dir_all(&state_dir).unwrap();
+        let env_file = state_dir.join("secrets.env");
+        let env_text: String = setup
+            .secrets
+            .iter()
+            .map(|(k, v)| format!("{k}={v}\n"))
+            .collect();
+        std::fs::write(&env_file, env_text).unwrap();
+        let artifacts = root.join("test-artifacts");
+        std::fs::create_dir_all(&artifacts).unwrap();
+        let log_path = artifacts.join(format!("wrangler-{name}.log"));
+
+        let mut args: Vec<String> = vec![
+            "dev".into(),
+            "--ip".into(),
+            "127.0.0.1".into(),
+            "--port".into(),
+            port.to_string(),
+            "--persist-to".into(),
+            state_dir.join("state").display().to_string(),
+            "--env-file".into(),
+            env_file.display().to_string(),
+            "--show-interactive-dev-session=false".into(),
+            "--inspector-port".into(),
+            free_port().to_string(),
+        ];
+        for (k, v) in &setup.vars {
+            args.push("--var".into());
+            args.push(format!("{k}:{v}"));
+        }
+        // The watchdog: start wrangler in the background, then block on stdin; EOF (the test
+        // process ended) or a line stops the whole process group.
+        let script = r#"
+            "$WRANGLER" "$@" >"$LOG" 2>&1 &
+            read -r _ || true
+            kill -TERM 0
+        "#;
+        let child = Command::new("bash")
+            .arg("-c")
+            .arg(script)
+            .arg("watchdog")
+            .args(&args)
+            .env("WRANGLER", root.join("node_modules/.bin/wrangler"))
+            .env("LOG", &log_path)
+            .env("SKIP_WORKER_BUILD", "1")
+            .env("WRANGLER_SEND_METRICS", "false")
+            .env("WRANGLER_SEND_ERROR_REPORTS", "false")
+            .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+            .env("CI", "true")
+            .current_dir(&root)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .expect("bash starts the wrangler watchdog");
+        let worker = Worker {
+            base: format!("http://127.0.0.1:{port}"),
+            log_path,
+            child: Mutex::new(Some(child)),
+            state_dir,
+        };
+        worker.wait_ready(Duration::from_secs(60));
+        worker
+    }
+
+    fn wait_ready(&self, limit: Duration) {
+        let started = Instant::now();
+        while started.elapsed() < limit {
+            if let Ok(reply) = self.try_send("GET", "/healthz", &[], Vec::new()) {
+                if reply.status == 200 {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!(
+            "the Worker did not answer /healthz within {limit:?}; its log:\n{}",
+            self.log()
+        );
+    }
+
+    /// What wrangler and the Worker printed so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    pub fn get(&self, path: &str) -> Reply {
+        self.send("GET", path, &[], Vec::new())
+    }
+
+    pub fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+        self.send("GET", path, headers, Vec::new())
+    }
+
+    /// Sends a request and reads the whole answer; panics on a transport error.
+    pub fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Reply {
+        self.try_send(method, path, headers, body)
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+    }
+
+    pub fn try_send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Result<Reply, ureq::Error> {
+        send_to(&self.base, method, path, headers, body)
+    }
+
+    /// Stops the server and its whole process group (idempotent).
+    pub fn shutdown(&self) {
+        let taken = self.child.lock().map(|mut c| c.take()).unwrap_or(None);
+        if let Some(mut child) = taken {
+            drop(child.stdin.take());
+            let _ = Command::new("kill")
+                .args(["-TERM", "--", &format!("-{}", child.id())])
+                .status();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.state_dir);
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// One HTTP answer.
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The `error.code` of a JSON error body.
+    pub fn error_code(&self) -> String {
+        self.json()["error"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no error code in {}", self.text()))
+            .to_owned()
+    }
+}
+
+/// Sends one request to `base` (a Worker or any loopback server).
+pub fn send_to(
+    base: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> Result<Reply, ureq::Error> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into();
+    let mut request = ureq::http::Request::builder()
+        .method(method)
+        .uri(format!("{base}{path}"));
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let request = request.body(body).expect("a well-formed request");
+    let mut response = agent.run(request)?;
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_owned()))
+        .collect();
+    let mut body = Vec::new();
+    response
+        .body_mut()
+        .as_reader()
+        .read_to_end(&mut body)
+        .map_err(ureq::Error::Io)?;
+    Ok(Reply {
+        status,
+        headers,
+        body,
+    })
+}
