@@ -22,7 +22,7 @@ took "$t"
 
 step "worker-build $WORKER_BUILD_VERSION"
 t=$(date +%s)
-if [ "$(worker-build --version 2>/dev/null | awk '{print $2}')" != "$WORKER_BUILD_VERSION" ]; then
+if [ "$(worker-build --version 2>/dev/null | awk '{print $NF}')" != "$WORKER_BUILD_VERSION" ]; then
   cargo install worker-build --version "$WORKER_BUILD_VERSION" --locked
 fi
 took "$t"

@@ -180,7 +180,18 @@ impl<T> Setting<T> {
     }
 }
 
-/// Every setting of `../shared/API.md`, typed.
+/// Which requests get an access-log line of our own (`LOG_REQUESTS`). Cloudflare's invocation
+/// logs already record every request; a line of ours costs ~30 µs, so by default only answers
+/// of 4xx/5xx get one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestLogging {
+    /// Only requests that ended in an error (the default).
+    Errors,
+    /// Every request (`LOG_REQUESTS=all`), for debugging.
+    All,
+}
+
+/// Every setting of `../shared/API.md`, typed, and the project's own (`LOG_REQUESTS`).
 #[derive(Debug, Clone)]
 pub struct Config {
     pub public_base_url: Setting<String>,
@@ -198,10 +209,12 @@ pub struct Config {
     pub meta_access_token: Setting<Secret>,
     pub signing_keys: Setting<SigningKeys>,
     pub admin_token: Setting<Secret>,
+    pub log_requests: RequestLogging,
 }
 
-/// The names of every setting, in the order of the contract: for the configuration report.
-pub const SETTING_NAMES: [&str; 15] = [
+/// The names of every setting, in the order of the contract, then ours: for the configuration
+/// report.
+pub const SETTING_NAMES: [&str; 16] = [
     "PUBLIC_BASE_URL",
     "LINE_BOT_BASIC_ID",
     "WHATSAPP_NUMBER",
@@ -217,6 +230,7 @@ pub const SETTING_NAMES: [&str; 15] = [
     "META_ACCESS_TOKEN",
     "SIGNING_KEYS",
     "ADMIN_TOKEN",
+    "LOG_REQUESTS",
 ];
 
 impl Config {
@@ -287,6 +301,10 @@ impl Config {
                 },
             },
             admin_token: secret("ADMIN_TOKEN"),
+            log_requests: match read("LOG_REQUESTS").as_deref() {
+                Some("all") => RequestLogging::All,
+                _ => RequestLogging::Errors,
+            },
         }
     }
 
@@ -319,6 +337,11 @@ impl Config {
             self.meta_access_token.status().to_owned(),
             self.signing_keys.status().to_owned(),
             self.admin_token.status().to_owned(),
+            match lookup("LOG_REQUESTS").as_deref().map(str::trim) {
+                None | Some("") => "default".to_owned(),
+                Some("all" | "errors") => "set".to_owned(),
+                Some(_) => "invalid".to_owned(),
+            },
         ];
         SETTING_NAMES.into_iter().zip(statuses).collect()
     }
@@ -515,5 +538,19 @@ mod tests {
         assert_eq!(get("GRAPH_API_BASE"), "invalid");
         assert_eq!(get("PUBLIC_BASE_URL"), "missing");
         assert!(!format!("{report:?}").contains("tok-123"));
+        assert_eq!(get("LOG_REQUESTS"), "default");
+    }
+
+    #[test]
+    fn only_errors_are_logged_unless_asked_for_all() {
+        assert_eq!(config(&[]).log_requests, RequestLogging::Errors);
+        assert_eq!(
+            config(&[("LOG_REQUESTS", "all")]).log_requests,
+            RequestLogging::All
+        );
+        assert_eq!(
+            config(&[("LOG_REQUESTS", "everything")]).log_requests,
+            RequestLogging::Errors
+        );
     }
 }

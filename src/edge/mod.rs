@@ -9,6 +9,7 @@ mod respond;
 
 use worker::{event, Context, Date, Env, Request, Response};
 
+use crate::config::RequestLogging;
 use crate::error::Error;
 use crate::lang::Lang;
 use crate::log::{self, Level, RequestLog};
@@ -46,28 +47,49 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
     };
     let _ = response.headers_mut().set("x-request-id", &request_id);
 
+    if error.is_some() || env::config(&env).log_requests == RequestLogging::All {
+        log_request(
+            &request_id,
+            &method,
+            route_name,
+            &response,
+            error.as_ref(),
+            started,
+        );
+    }
+    Ok(response)
+}
+
+/// Writes the access-log line: `console.error` for server errors (alerting keys on it).
+fn log_request(
+    request_id: &str,
+    method: &str,
+    route: &str,
+    response: &Response,
+    error: Option<&Error>,
+    started: u64,
+) {
     let line = RequestLog {
-        level: match &error {
+        level: match error {
             Some(e) if e.is_server_error() => Level::Error,
             Some(_) => Level::Warn,
             None => Level::Info,
         },
         msg: "request",
-        request_id: &request_id,
-        method: &method,
-        route: route_name,
+        request_id,
+        method,
+        route,
         status: response.status_code(),
         duration_ms: (Date::now().as_millis() - started) as f64,
-        error_code: error.as_ref().map(Error::code),
-        detail: error.as_ref().and_then(Error::log_detail),
+        error_code: error.map(Error::code),
+        detail: error.and_then(Error::log_detail),
     }
     .to_line();
-    if error.as_ref().is_some_and(Error::is_server_error) {
+    if error.is_some_and(Error::is_server_error) {
         worker::console_error!("{line}");
     } else {
         worker::console_log!("{line}");
     }
-    Ok(response)
 }
 
 /// Size check, routing, then the handler. Returns the route name for the log line.

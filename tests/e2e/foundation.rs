@@ -4,51 +4,19 @@ use crate::harness::{self, ADMIN_TOKEN, LINE_CHANNEL_SECRET, META_APP_SECRET};
 use crate::{Fixture, Test};
 
 pub fn tests() -> Vec<Test> {
-    vec![
-        (
-            "healthz_answers_ok_json_with_a_request_id",
-            healthz_answers_ok_json_with_a_request_id,
-        ),
-        (
-            "head_healthz_answers_200_without_a_body",
-            head_healthz_answers_200_without_a_body,
-        ),
-        (
-            "unknown_api_path_is_a_json_404",
-            unknown_api_path_is_a_json_404,
-        ),
-        (
-            "unknown_shopper_path_is_an_html_404_in_the_shoppers_language",
-            unknown_shopper_path_is_an_html_404_in_the_shoppers_language,
-        ),
-        (
-            "wrong_method_is_405_with_an_allow_header",
-            wrong_method_is_405_with_an_allow_header,
-        ),
-        (
-            "admin_config_rejects_missing_or_wrong_tokens",
-            admin_config_rejects_missing_or_wrong_tokens,
-        ),
-        (
-            "admin_config_reports_settings_and_never_their_values",
-            admin_config_reports_settings_and_never_their_values,
-        ),
-        (
-            "missing_secret_answers_500_config_only_where_needed",
-            missing_secret_answers_500_config_only_where_needed,
-        ),
-        (
-            "declared_bodies_over_the_limit_are_413_before_routing",
-            declared_bodies_over_the_limit_are_413_before_routing,
-        ),
-        (
-            "static_stylesheet_is_served_from_static",
-            static_stylesheet_is_served_from_static,
-        ),
-        (
-            "log_lines_are_json_with_request_ids_and_no_secrets",
-            log_lines_are_json_with_request_ids_and_no_secrets,
-        ),
+    crate::tests![
+        healthz_answers_ok_json_with_a_request_id,
+        head_healthz_answers_200_without_a_body,
+        unknown_api_path_is_a_json_404,
+        unknown_shopper_path_is_an_html_404_in_the_shoppers_language,
+        wrong_method_is_405_with_an_allow_header,
+        admin_config_rejects_missing_or_wrong_tokens,
+        admin_config_reports_settings_and_never_their_values,
+        missing_secret_answers_500_config_only_where_needed,
+        declared_bodies_over_the_limit_are_413_before_routing,
+        static_stylesheet_is_served_from_static,
+        log_lines_are_json_with_request_ids_and_no_secrets,
+        by_default_only_errors_get_a_log_line,
     ]
 }
 
@@ -151,7 +119,8 @@ fn admin_config_reports_settings_and_never_their_values(f: &Fixture) {
     assert_eq!(settings["SIGNING_KEYS"], "set");
     assert_eq!(settings["META_APP_SECRET"], "set");
     assert_eq!(settings["PUBLIC_BASE_URL"], "set");
-    assert_eq!(settings.as_object().unwrap().len(), 15);
+    assert_eq!(settings["LOG_REQUESTS"], "set");
+    assert_eq!(settings.as_object().unwrap().len(), 16);
     let text = reply.text();
     for secret in [ADMIN_TOKEN, LINE_CHANNEL_SECRET, META_APP_SECRET, "e2ekey1"] {
         assert!(!text.contains(secret), "{secret} leaked: {text}");
@@ -228,6 +197,28 @@ fn log_lines_are_json_with_request_ids_and_no_secrets(f: &Fixture) {
     ] {
         assert!(!log.contains(secret), "{secret} is in the log");
     }
+}
+
+fn by_default_only_errors_get_a_log_line(f: &Fixture) {
+    let ok_id = f
+        .bare
+        .get("/healthz")
+        .header("x-request-id")
+        .unwrap()
+        .to_owned();
+    let error_id = f
+        .bare
+        .get("/api/nope")
+        .header("x-request-id")
+        .unwrap()
+        .to_owned();
+    let line = wait_for_log_line(&f.bare, &error_id);
+    assert_eq!(
+        (line["status"].as_u64(), line["level"].as_str()),
+        (Some(404), Some("warn"))
+    );
+    // The error's line is written, so the earlier success's would be too if it were logged.
+    assert!(!f.bare.log().contains(&ok_id));
 }
 
 /// The Worker's JSON log line for a request id (logs reach the file a moment after the answer).

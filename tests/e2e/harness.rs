@@ -50,7 +50,7 @@ impl Setup {
                 ("META_ACCESS_TOKEN", "e2e-meta-access-token".into()),
                 ("SIGNING_KEYS", SIGNING_KEYS.into()),
             ],
-            vars: Vec::new(),
+            vars: vec![("LOG_REQUESTS", "all".into())],
         }
     }
 

@@ -4,6 +4,14 @@
 //! One binary, one harness: `main` starts the Workers every test shares, runs the tests (in
 //! parallel, each on its own ids), then stops the Workers whatever the outcome.
 
+/// `tests![a, b]`: the named test functions, each under its own name.
+#[macro_export]
+macro_rules! tests {
+    ($($name:ident),* $(,)?) => {
+        vec![$((stringify!($name), $name as fn(&$crate::Fixture))),*]
+    };
+}
+
 mod foundation;
 mod harness;
 

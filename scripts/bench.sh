@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Benchmarks the release build on workerd directly (the production runtime; wrangler dev's proxy
+# would measure itself) with wrk on loopback, bounded in time. Prints, per endpoint of
+# bench/endpoints.tsv, req/s, p50 and p99, then the wasm and upload sizes.
+# DURATION (default 10s), CONNECTIONS (16) and THREADS (2) tune the load.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh >/dev/null
+source scripts/env.sh
+
+DURATION="${DURATION:-10s}"
+CONNECTIONS="${CONNECTIONS:-16}"
+THREADS="${THREADS:-2}"
+OUT=bench-results
+mkdir -p "$OUT"
+
+echo "==> release build"
+worker-build --release >"$OUT/build.log" 2>&1 || { cat "$OUT/build.log"; exit 1; }
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# Bindings: [vars] from wrangler.toml and demo secrets from .dev.vars.example, as text bindings.
+bindings=$(
+  {
+    sed -n '/^\[vars\]/,/^\[/p' wrangler.toml | grep -E '^[A-Z_]+ = ' | sed -E 's/^([A-Z_]+) = "(.*)"$/\1=\2/'
+    grep -E '^[A-Z_]+=' .dev.vars.example
+  } | sed -E 's/^([A-Z_]+)=(.*)$/    (name = "\1", text = "\2"),/'
+)
+sed -e "s|@PORT@|$port|" bench/workerd.capnp.template |
+  awk -v b="$bindings" '{ if ($0 == "@BINDINGS@") print b; else print }' >"$OUT/workerd.capnp"
+
+echo "==> workerd serve on 127.0.0.1:$port"
+set -m
+workerd serve "$OUT/workerd.capnp" --experimental >"$OUT/workerd.log" 2>&1 &
+server=$!
+set +m
+trap 'kill -TERM -- "-$server" 2>/dev/null || true' EXIT INT TERM
+ready=""
+for _ in $(seq 1 100); do
+  curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null && { ready=1; break; }
+  sleep 0.1
+done
+[ -n "$ready" ] || { echo "workerd did not start:" >&2; cat "$OUT/workerd.log" >&2; exit 1; }
+
+printf '\n%-22s %10s %9s %9s  %s\n' endpoint "req/s" p50 p99 notes
+while IFS=$'\t' read -r name method path script what; do
+  case "$name" in ''|'#'*) continue ;; esac
+  args=(-t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency --timeout 5s)
+  [ "$script" = "-" ] || args+=(-s "bench/$script")
+  [ "$method" = "GET" ] || [ "$script" != "-" ] || { echo "$name: a $method needs a wrk script" >&2; exit 1; }
+  BENCH_BASE="http://127.0.0.1:$port" wrk "${args[@]}" "http://127.0.0.1:$port$path" >"$OUT/$name.txt" 2>&1
+  rps=$(awk '/^Requests\/sec:/ {print $2}' "$OUT/$name.txt")
+  p50=$(awk '$1 == "50%" {print $2}' "$OUT/$name.txt")
+  p99=$(awk '$1 == "99%" {print $2}' "$OUT/$name.txt")
+  errors=$(grep -E 'Non-2xx|Socket errors' "$OUT/$name.txt" | tr -s ' ' | paste -sd';' - || true)
+  printf '%-22s %10s %9s %9s  %s\n' "$name" "$rps" "$p50" "$p99" "${errors:-$what}"
+done <bench/endpoints.tsv
+
+wasm_raw=$(stat -c %s build/index_bg.wasm)
+wasm_gz=$(gzip -9c build/index_bg.wasm | wc -c)
+upload=$(wrangler deploy --dry-run --outdir "$OUT/dist" 2>&1 | grep -o 'Total Upload:.*' || echo "Total Upload: (dry run failed, see wrangler)")
+printf '\nwasm: %s bytes, %s bytes gzip -9\n%s\n' "$wasm_raw" "$wasm_gz" "$upload"
+printf '(load: wrk -t%s -c%s -d%s on loopback, %s cores; raw wrk output in %s/)\n' "$THREADS" "$CONNECTIONS" "$DURATION" "$(nproc)" "$OUT"
