@@ -8,6 +8,7 @@ use base64::Engine as _;
 use subtle::ConstantTimeEq;
 
 use crate::error::Error;
+use crate::lang::Lang;
 
 /// The default base URL of the LINE Messaging API.
 pub const DEFAULT_LINE_API_BASE: &str = "https://api.line.me";
@@ -209,12 +210,17 @@ pub struct Config {
     pub meta_access_token: Setting<Secret>,
     pub signing_keys: Setting<SigningKeys>,
     pub admin_token: Setting<Secret>,
+    /// Key of the keyed hashes that stand for people in KV key names. Unlike signing keys it is
+    /// never rotated: a new one would orphan every existing record.
+    pub pseudonym_key: Setting<Secret>,
+    /// The language of replies when nothing says the shopper's (`DEFAULT_LANG`, default `en`).
+    pub default_lang: Lang,
     pub log_requests: RequestLogging,
 }
 
 /// The names of every setting, in the order of the contract, then ours: for the configuration
 /// report.
-pub const SETTING_NAMES: [&str; 16] = [
+pub const SETTING_NAMES: [&str; 18] = [
     "PUBLIC_BASE_URL",
     "LINE_BOT_BASIC_ID",
     "WHATSAPP_NUMBER",
@@ -230,6 +236,8 @@ pub const SETTING_NAMES: [&str; 16] = [
     "META_ACCESS_TOKEN",
     "SIGNING_KEYS",
     "ADMIN_TOKEN",
+    "PSEUDONYM_KEY",
+    "DEFAULT_LANG",
     "LOG_REQUESTS",
 ];
 
@@ -301,6 +309,16 @@ impl Config {
                 },
             },
             admin_token: secret("ADMIN_TOKEN"),
+            pseudonym_key: match read("PSEUDONYM_KEY") {
+                None => Setting::Missing,
+                Some(v) if v.len() < MIN_SIGNING_KEY_BYTES => {
+                    Setting::Invalid("shorter than 32 characters")
+                }
+                Some(v) => Setting::Set(Secret(v)),
+            },
+            default_lang: read("DEFAULT_LANG")
+                .and_then(|v| Lang::parse(&v))
+                .unwrap_or(Lang::En),
             log_requests: match read("LOG_REQUESTS").as_deref() {
                 Some("all") => RequestLogging::All,
                 _ => RequestLogging::Errors,
@@ -337,6 +355,12 @@ impl Config {
             self.meta_access_token.status().to_owned(),
             self.signing_keys.status().to_owned(),
             self.admin_token.status().to_owned(),
+            self.pseudonym_key.status().to_owned(),
+            match lookup("DEFAULT_LANG").as_deref().map(str::trim) {
+                None | Some("") => "default".to_owned(),
+                Some(v) if Lang::parse(v).is_some() => "set".to_owned(),
+                Some(_) => "invalid".to_owned(),
+            },
             match lookup("LOG_REQUESTS").as_deref().map(str::trim) {
                 None | Some("") => "default".to_owned(),
                 Some("all" | "errors") => "set".to_owned(),

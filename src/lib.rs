@@ -6,12 +6,18 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod channels;
+pub mod codes;
 pub mod config;
+pub mod consent;
 pub mod error;
+pub mod ids;
 pub mod lang;
+pub mod ledger;
 pub mod log;
 pub mod pages;
 pub mod routes;
+pub mod signing;
 
 #[cfg(target_arch = "wasm32")]
 mod edge;

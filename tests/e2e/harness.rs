@@ -21,6 +21,8 @@ pub const META_VERIFY_TOKEN: &str = "e2e-meta-verify-token";
 /// `e2ekey1` = base64 of 32 bytes "e2e-signing-key-0123456789abcdef".
 pub const SIGNING_KEYS: &str = "e2ekey1:ZTJlLXNpZ25pbmcta2V5LTAxMjM0NTY3ODlhYmNkZWY=";
 
+pub const PSEUDONYM_KEY: &str = "e2e-pseudonym-key-0123456789abcdef";
+
 /// A running Worker.
 pub struct Worker {
     pub base: String,
@@ -49,6 +51,7 @@ impl Setup {
                 ("META_VERIFY_TOKEN", META_VERIFY_TOKEN.into()),
                 ("META_ACCESS_TOKEN", "e2e-meta-access-token".into()),
                 ("SIGNING_KEYS", SIGNING_KEYS.into()),
+                ("PSEUDONYM_KEY", PSEUDONYM_KEY.into()),
             ],
             vars: vec![("LOG_REQUESTS", "all".into())],
         }

@@ -1,0 +1,352 @@
+//! Consent: channels and subjects, the normalised consent change every platform event becomes,
+//! the ledger's immutable event record, the state derived from a subject's events, and what a
+//! shopper's text means (a stop keyword, `JOIN {code}`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{CampaignId, MemberNumber, StoreId};
+use crate::lang::Lang;
+
+/// The only purpose this project records consent for.
+pub const PURPOSE_MARKETING: &str = "marketing";
+
+/// A messaging channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Line,
+    Whatsapp,
+    Messenger,
+    Instagram,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 4] = [
+        Channel::Line,
+        Channel::Whatsapp,
+        Channel::Messenger,
+        Channel::Instagram,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Line => "line",
+            Channel::Whatsapp => "whatsapp",
+            Channel::Messenger => "messenger",
+            Channel::Instagram => "instagram",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.as_str() == raw)
+    }
+}
+
+/// Who consents: a channel and the platform's id of the person on it (LINE `userId`, WhatsApp
+/// user id, Messenger PSID, Instagram IGSID).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Subject {
+    pub channel: Channel,
+    pub user_id: String,
+}
+
+impl Subject {
+    pub fn new(channel: Channel, user_id: impl Into<String>) -> Subject {
+        Subject {
+            channel,
+            user_id: user_id.into(),
+        }
+    }
+
+    /// The text the subject's pseudonym is computed over.
+    pub fn key_material(&self) -> String {
+        format!("{}:{}", self.channel.as_str(), self.user_id)
+    }
+}
+
+/// Granted or withdrawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Granted,
+    Withdrawn,
+}
+
+/// What caused a consent change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// LINE follow (added as a friend, or unblocked).
+    Follow,
+    /// LINE unfollow (blocked).
+    Unfollow,
+    /// A `JOIN {code}` text.
+    JoinCode,
+    /// Messenger / Instagram marketing-messages opt-in.
+    Optin,
+    /// The platform's own preference switch (Messenger stop/resume, WhatsApp marketing stop/resume).
+    Preference,
+    /// A stop keyword.
+    Keyword,
+    /// The stop button of the card page.
+    CardPage,
+}
+
+/// A consent change as the platforms report it, normalised; not yet in the ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentChange {
+    pub subject: Subject,
+    pub action: Action,
+    pub source: Source,
+    pub store: Option<StoreId>,
+    pub campaign: Option<CampaignId>,
+    pub lang: Option<Lang>,
+    /// When it happened on the platform, Unix milliseconds.
+    pub occurred_at_ms: u64,
+    /// The platform's id of the event (LINE `webhookEventId`, WhatsApp message id, Messenger
+    /// `mid`), or one derived from the event's content where the platform gives none.
+    pub platform_event_id: String,
+}
+
+/// One immutable ledger entry: the evidence of a consent change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentEvent {
+    pub event_id: String,
+    pub subject: Subject,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member_number: Option<MemberNumber>,
+    pub purpose: String,
+    pub action: Action,
+    pub source: Source,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store_id: Option<StoreId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub campaign_id: Option<CampaignId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notice_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+    /// When it happened on the platform, Unix milliseconds.
+    pub occurred_at_ms: u64,
+    /// When this service recorded it, Unix milliseconds.
+    pub recorded_at_ms: u64,
+    pub platform_event_id: String,
+}
+
+/// The current consent of a subject, derived from its events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentState {
+    /// No event yet.
+    Unknown,
+    Granted,
+    Withdrawn,
+}
+
+/// A subject's state: the action of its last event in platform time. Events in the same
+/// millisecond: a withdrawal wins (when in doubt, do not message).
+pub fn derive_state<'a>(events: impl IntoIterator<Item = (u64, Action)> + 'a) -> ConsentState {
+    events
+        .into_iter()
+        .max_by_key(|(at, action)| (*at, *action == Action::Withdrawn))
+        .map_or(ConsentState::Unknown, |(_, action)| match action {
+            Action::Granted => ConsentState::Granted,
+            Action::Withdrawn => ConsentState::Withdrawn,
+        })
+}
+
+/// What a shopper's text means to us.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TextIntent<'a> {
+    /// `JOIN {code}`: the code (not yet verified).
+    Join(&'a str),
+    /// A stop keyword.
+    Stop,
+    /// Anything else: not ours to act on.
+    Other,
+}
+
+/// The stop keywords of the contract, folded (upper case, half width, single spaces).
+const STOP_KEYWORDS: [&str; 14] = [
+    "STOP",
+    "STOPALL",
+    "UNSUBSCRIBE",
+    "CANCEL",
+    "END",
+    "QUIT",
+    "REVOKE",
+    "OPT OUT",
+    "OPTOUT",
+    "ARRET",
+    "ARRÊT",
+    "停止",
+    "配信停止",
+    "解除",
+];
+
+/// Classifies a text: stop keywords are matched case- and width-insensitively after trimming;
+/// `JOIN` must be followed by white space and a code.
+pub fn classify_text(text: &str) -> TextIntent<'_> {
+    let folded = fold(text);
+    if STOP_KEYWORDS.contains(&folded.as_str()) {
+        return TextIntent::Stop;
+    }
+    let trimmed = text.trim_matches(is_space);
+    let mut chars = trimmed.char_indices();
+    let word_end = chars
+        .find(|(_, c)| is_space(*c))
+        .map_or(trimmed.len(), |(i, _)| i);
+    if fold(&trimmed[..word_end]) == "JOIN" {
+        let code = trimmed[word_end..].trim_matches(is_space);
+        if !code.is_empty() && !code.contains(is_space) {
+            return TextIntent::Join(code);
+        }
+    }
+    TextIntent::Other
+}
+
+fn is_space(c: char) -> bool {
+    c.is_whitespace() || c == '\u{3000}'
+}
+
+/// Upper case, full-width ASCII folded to half width, white space runs folded to one space.
+/// (Full-width forms U+FF01–U+FF5E are ASCII shifted by 0xFEE0; a hand-written fold avoids
+/// shipping Unicode normalisation tables in the Worker for this one use.)
+fn fold(text: &str) -> String {
+    let half: String = text
+        .chars()
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            c if is_space(c) => ' ',
+            c => c,
+        })
+        .collect();
+    half.split(' ')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_uppercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_stop_keyword_is_recognised_in_any_case_and_width() {
+        let cases = [
+            "STOP",
+            "stop",
+            " Stop \n",
+            "ＳＴＯＰ",
+            "ｓｔｏｐ",
+            "StopAll",
+            "unsubscribe",
+            "Cancel",
+            "end",
+            "QUIT",
+            "revoke",
+            "opt out",
+            "Opt  Out",
+            "ＯＰＴ　ＯＵＴ",
+            "optout",
+            "arret",
+            "Arrêt",
+            "ARRÊT",
+            "停止",
+            "　配信停止　",
+            "解除",
+        ];
+        for text in cases {
+            assert_eq!(classify_text(text), TextIntent::Stop, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn texts_that_merely_contain_a_keyword_are_not_stops() {
+        for text in [
+            "don't stop",
+            "STOP!",
+            "stopping",
+            "配信停止してください",
+            "the end",
+            "",
+        ] {
+            assert_ne!(classify_text(text), TextIntent::Stop, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn join_texts_carry_their_code() {
+        assert_eq!(classify_text("JOIN ABC234"), TextIntent::Join("ABC234"));
+        assert_eq!(classify_text(" join\tabc234 "), TextIntent::Join("abc234"));
+        assert_eq!(
+            classify_text("ＪＯＩＮ　ABC234"),
+            TextIntent::Join("ABC234")
+        );
+        for other in ["JOIN", "JOIN ", "JOIN A B", "JOINABC", "hello"] {
+            assert_eq!(classify_text(other), TextIntent::Other, "{other:?}");
+        }
+    }
+
+    #[test]
+    fn state_follows_platform_time_not_arrival_order() {
+        use Action::*;
+        assert_eq!(derive_state([]), ConsentState::Unknown);
+        assert_eq!(
+            derive_state([(2, Withdrawn), (1, Granted)]),
+            ConsentState::Withdrawn
+        );
+        assert_eq!(
+            derive_state([(2, Granted), (1, Withdrawn)]),
+            ConsentState::Granted
+        );
+        assert_eq!(
+            derive_state([(5, Granted), (5, Withdrawn), (5, Granted)]),
+            ConsentState::Withdrawn,
+            "a withdrawal in the same millisecond wins"
+        );
+    }
+
+    #[test]
+    fn ledger_event_serialises_every_contract_field() {
+        let event = ConsentEvent {
+            event_id: "e1".into(),
+            subject: Subject::new(Channel::Line, "U1"),
+            member_number: Some(MemberNumber::from_body(1)),
+            purpose: PURPOSE_MARKETING.into(),
+            action: Action::Granted,
+            source: Source::JoinCode,
+            store_id: Some(StoreId::parse("s1").unwrap()),
+            campaign_id: Some(CampaignId::parse("c1").unwrap()),
+            notice_version: Some("2026-11".into()),
+            lang: Some("ja".into()),
+            occurred_at_ms: 1,
+            recorded_at_ms: 2,
+            platform_event_id: "01H".into(),
+        };
+        let v = serde_json::to_value(&event).unwrap();
+        for field in [
+            "event_id",
+            "subject",
+            "member_number",
+            "purpose",
+            "action",
+            "source",
+            "store_id",
+            "campaign_id",
+            "notice_version",
+            "lang",
+            "occurred_at_ms",
+            "recorded_at_ms",
+            "platform_event_id",
+        ] {
+            assert!(v.get(field).is_some(), "{field}");
+        }
+        assert_eq!(v["action"], "granted");
+        assert_eq!(v["source"], "join_code");
+        assert_eq!(v["subject"]["channel"], "line");
+        let back: ConsentEvent = serde_json::from_value(v).unwrap();
+        assert_eq!(back, event);
+    }
+}

@@ -1,0 +1,102 @@
+//! HMAC-SHA256 primitives: signing, constant-time verification (full or truncated tags), and
+//! keyed pseudonyms for storage key names. Everything that signs or verifies goes through here.
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::config::Secret;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// The full HMAC-SHA256 of `parts` concatenated, under `key`.
+pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    let mut mac = new_mac(key);
+    for part in parts {
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().into()
+}
+
+/// Whether `tag` is the HMAC-SHA256 of `message` under `key`, or its leading bytes (at least 10,
+/// 80 bits), compared in constant time.
+pub fn verify(key: &[u8], message: &[u8], tag: &[u8]) -> bool {
+    if tag.len() < 10 || tag.len() > 32 {
+        return false;
+    }
+    let mut mac = new_mac(key);
+    mac.update(message);
+    mac.verify_truncated_left(tag).is_ok()
+}
+
+/// Whether `tag` is the HMAC of `body` under any of `secrets` (webhook secrets during rotation).
+/// Every secret is tried, so the time does not tell which one matched.
+pub fn verify_with_any(secrets: &[Secret], body: &[u8], tag: &[u8]) -> bool {
+    secrets
+        .iter()
+        .map(|s| verify(s.expose().as_bytes(), body, tag))
+        .fold(false, |acc, ok| acc | ok)
+}
+
+/// A keyed pseudonym: 128 bits of HMAC over a domain label and the value, as lowercase base32.
+/// The same input always gives the same name; without the key it reveals nothing.
+pub fn pseudonym(key: &[u8], domain: &str, value: &str) -> String {
+    let tag = hmac_sha256(key, &[domain.as_bytes(), &[0], value.as_bytes()]);
+    data_encoding::BASE32_NOPAD
+        .encode(&tag[..16])
+        .to_ascii_lowercase()
+}
+
+fn new_mac(key: &[u8]) -> HmacSha256 {
+    // HMAC accepts keys of any length; this cannot fail.
+    HmacSha256::new_from_slice(key).expect("HMAC takes keys of any length")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // RFC 4231, test case 2.
+    const RFC4231_KEY: &[u8] = b"Jefe";
+    const RFC4231_DATA: &[u8] = b"what do ya want for nothing?";
+    const RFC4231_TAG: &str = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+
+    #[test]
+    fn hmac_matches_rfc_4231_case_2() {
+        let tag = hmac_sha256(RFC4231_KEY, &[b"what do ya want ", b"for nothing?"]);
+        assert_eq!(data_encoding::HEXLOWER.encode(&tag), RFC4231_TAG);
+    }
+
+    #[test]
+    fn verify_accepts_full_and_truncated_tags_only_when_right() {
+        let tag = data_encoding::HEXLOWER
+            .decode(RFC4231_TAG.as_bytes())
+            .unwrap();
+        assert!(verify(RFC4231_KEY, RFC4231_DATA, &tag));
+        assert!(verify(RFC4231_KEY, RFC4231_DATA, &tag[..10]));
+        assert!(!verify(RFC4231_KEY, RFC4231_DATA, &tag[..9]), "too short");
+        assert!(!verify(RFC4231_KEY, b"what do ya want for nothing!", &tag));
+        let mut flipped = tag.clone();
+        flipped[31] ^= 1;
+        assert!(!verify(RFC4231_KEY, RFC4231_DATA, &flipped));
+        assert!(!verify(b"jefe", RFC4231_DATA, &tag));
+    }
+
+    #[test]
+    fn any_of_the_rotated_secrets_verifies() {
+        let tag = hmac_sha256(b"old", &[b"body"]);
+        let secrets = [Secret::new("new"), Secret::new("old")];
+        assert!(verify_with_any(&secrets, b"body", &tag));
+        assert!(!verify_with_any(&secrets[..1], b"body", &tag));
+        assert!(!verify_with_any(&[], b"body", &tag));
+    }
+
+    #[test]
+    fn pseudonyms_are_stable_separated_by_domain_and_hide_the_value() {
+        let a = pseudonym(b"k", "subject", "line:U123");
+        assert_eq!(a, pseudonym(b"k", "subject", "line:U123"));
+        assert_eq!(a.len(), 26);
+        assert_ne!(a, pseudonym(b"k", "event", "line:U123"));
+        assert_ne!(a, pseudonym(b"k2", "subject", "line:U123"));
+        assert!(!a.contains("u123"));
+    }
+}
