@@ -17,6 +17,10 @@ mkdir -p "$OUT"
 echo "==> release build"
 worker-build --release >"$OUT/build.log" 2>&1 || { cat "$OUT/build.log"; exit 1; }
 
+secret() { grep -E "^$1=" .dev.vars.example | cut -d= -f2- | cut -d, -f1; }
+echo "==> signing ${BODIES:-60000} webhook bodies per endpoint (python hmac)"
+python3 bench/make_bodies.py "$OUT" "${BODIES:-60000}" "$(secret LINE_CHANNEL_SECRET)" "$(secret META_APP_SECRET)"
+
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 # Bindings: [vars] from wrangler.toml and demo secrets from .dev.vars.example, as text bindings.
 bindings=$(
@@ -41,18 +45,19 @@ for _ in $(seq 1 100); do
 done
 [ -n "$ready" ] || { echo "workerd did not start:" >&2; cat "$OUT/workerd.log" >&2; exit 1; }
 
-printf '\n%-22s %10s %9s %9s  %s\n' endpoint "req/s" p50 p99 notes
-while IFS=$'\t' read -r name method path script what; do
+printf '\n%-16s %10s %9s %9s  %s\n' endpoint "req/s" p50 p99 notes
+while IFS=$'\t' read -r name method path bodies header what; do
   case "$name" in ''|'#'*) continue ;; esac
   args=(-t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency --timeout 5s)
-  [ "$script" = "-" ] || args+=(-s "bench/$script")
-  [ "$method" = "GET" ] || [ "$script" != "-" ] || { echo "$name: a $method needs a wrk script" >&2; exit 1; }
-  BENCH_BASE="http://127.0.0.1:$port" wrk "${args[@]}" "http://127.0.0.1:$port$path" >"$OUT/$name.txt" 2>&1
+  [ "$bodies" = "-" ] || args+=(-s bench/signed.lua)
+  [ "$method" = "GET" ] || [ "$bodies" != "-" ] || { echo "$name: a $method needs bodies" >&2; exit 1; }
+  BENCH_BODIES="$OUT/$bodies" SIG_HEADER="$header" THREADS="$THREADS" \
+    wrk "${args[@]}" "http://127.0.0.1:$port$path" >"$OUT/$name.txt" 2>&1
   rps=$(awk '/^Requests\/sec:/ {print $2}' "$OUT/$name.txt")
   p50=$(awk '$1 == "50%" {print $2}' "$OUT/$name.txt")
   p99=$(awk '$1 == "99%" {print $2}' "$OUT/$name.txt")
   errors=$(grep -E 'Non-2xx|Socket errors' "$OUT/$name.txt" | tr -s ' ' | paste -sd';' - || true)
-  printf '%-22s %10s %9s %9s  %s\n' "$name" "$rps" "$p50" "$p99" "${errors:-$what}"
+  printf '%-16s %10s %9s %9s  %s\n' "$name" "$rps" "$p50" "$p99" "${errors:-$what}"
 done <bench/endpoints.tsv
 
 wasm_raw=$(stat -c %s build/index_bg.wasm)

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 WORKER_BUILD_VERSION=0.8.7
-DEBIAN_PACKAGES=(chromium wrk)
+DEBIAN_PACKAGES=(chromium wrk openssl)
 
 step() { printf '==> %s\n' "$*"; }
 took() { printf '    done in %ss\n' "$(($(date +%s) - $1))"; }

@@ -158,8 +158,9 @@ pub fn derive_state<'a>(events: impl IntoIterator<Item = (u64, Action)> + 'a) ->
 /// What a shopper's text means to us.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TextIntent<'a> {
-    /// `JOIN {code}`: the code (not yet verified).
-    Join(&'a str),
+    /// `JOIN {code}`: the code (not yet verified), or `JOIN` alone (a join with no attribution,
+    /// as the Instagram comment invitation asks for).
+    Join(Option<&'a str>),
     /// A stop keyword.
     Stop,
     /// Anything else: not ours to act on.
@@ -185,7 +186,7 @@ const STOP_KEYWORDS: [&str; 14] = [
 ];
 
 /// Classifies a text: stop keywords are matched case- and width-insensitively after trimming;
-/// `JOIN` must be followed by white space and a code.
+/// `JOIN` stands alone or is followed by white space and one code.
 pub fn classify_text(text: &str) -> TextIntent<'_> {
     let folded = fold(text);
     if STOP_KEYWORDS.contains(&folded.as_str()) {
@@ -198,8 +199,11 @@ pub fn classify_text(text: &str) -> TextIntent<'_> {
         .map_or(trimmed.len(), |(i, _)| i);
     if fold(&trimmed[..word_end]) == "JOIN" {
         let code = trimmed[word_end..].trim_matches(is_space);
-        if !code.is_empty() && !code.contains(is_space) {
-            return TextIntent::Join(code);
+        if code.is_empty() {
+            return TextIntent::Join(None);
+        }
+        if !code.contains(is_space) {
+            return TextIntent::Join(Some(code));
         }
     }
     TextIntent::Other
@@ -278,13 +282,20 @@ mod tests {
 
     #[test]
     fn join_texts_carry_their_code() {
-        assert_eq!(classify_text("JOIN ABC234"), TextIntent::Join("ABC234"));
-        assert_eq!(classify_text(" join\tabc234 "), TextIntent::Join("abc234"));
+        assert_eq!(
+            classify_text("JOIN ABC234"),
+            TextIntent::Join(Some("ABC234"))
+        );
+        assert_eq!(
+            classify_text(" join\tabc234 "),
+            TextIntent::Join(Some("abc234"))
+        );
         assert_eq!(
             classify_text("ＪＯＩＮ　ABC234"),
-            TextIntent::Join("ABC234")
+            TextIntent::Join(Some("ABC234"))
         );
-        for other in ["JOIN", "JOIN ", "JOIN A B", "JOINABC", "hello"] {
+        assert_eq!(classify_text("join "), TextIntent::Join(None));
+        for other in ["JOIN A B", "JOINABC", "hello"] {
             assert_eq!(classify_text(other), TextIntent::Other, "{other:?}");
         }
     }

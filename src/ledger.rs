@@ -5,10 +5,12 @@
 //!
 //! Keys (`:`-separated; never `/`):
 //! - `consent:{subject}:{occurred_at_ms:013}:{event}`: one immutable event; KV metadata holds its
-//!   action, so a prefix listing alone yields the history in platform-time order.
-//! - `subject:{subject}`: the member a subject belongs to.
-//! - `member:{number}`: the member record (subjects, favourite store).
-//! - `comment:{comment}`: an Instagram comment already answered with a private reply.
+//!   action, time and member, so one prefix listing yields the state, the member, and whether
+//!   an event is already recorded.
+//! - `member:{number}`: the member record (subjects, favourite store). A subject's member number
+//!   is derived from the subject ([`member_number_for`]), so no separate index is needed.
+//! - `once:{what}:{id}`: a one-time action already done (an Instagram comment's private reply,
+//!   a Messenger opt-in request for one referral).
 
 use serde::{Deserialize, Serialize};
 
@@ -48,29 +50,23 @@ pub fn event_prefix(subject: &str) -> String {
     format!("consent:{subject}:")
 }
 
-pub fn subject_key(subject: &str) -> String {
-    format!("subject:{subject}")
-}
-
 pub fn member_key(number: MemberNumber) -> String {
     format!("member:{number}")
 }
 
-pub fn comment_key(key: &[u8], comment_id: &str) -> String {
-    format!("comment:{}", signing::pseudonym(key, "comment", comment_id))
+/// The marker of a one-time action `what` (e.g. `comment`) on `id`.
+pub fn once_key(key: &[u8], what: &str, id: &str) -> String {
+    format!("once:{what}:{}", signing::pseudonym(key, what, id))
 }
 
-/// The metadata stored beside each event key: enough to derive state from a listing.
+/// The metadata stored beside each event key: enough to derive state and find the member from
+/// a listing alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventMeta {
     pub action: Action,
     pub occurred_at_ms: u64,
-}
-
-/// `subject:{p}`: which member a subject belongs to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SubjectRecord {
-    pub member_number: MemberNumber,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member: Option<MemberNumber>,
 }
 
 /// `member:{number}`: a member and the channel subjects linked to it.
@@ -204,7 +200,7 @@ mod tests {
             "zero padding keeps lexical order = time order"
         );
         assert!(early.starts_with(&event_prefix(&p)));
-        for k in [&early, &subject_key(&p)] {
+        for k in [&early, &event_prefix(&p)] {
             assert!(!k.contains("U4af4980629") && !k.contains('/'), "{k}");
         }
     }

@@ -16,6 +16,7 @@ pub mod lang;
 pub mod ledger;
 pub mod log;
 pub mod pages;
+pub mod replies;
 pub mod routes;
 pub mod signing;
 

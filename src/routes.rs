@@ -15,6 +15,14 @@ pub enum Route {
     Healthz,
     /// `GET /api/admin/config`: which settings are set, missing or invalid (never values).
     AdminConfig,
+    /// `GET /api/admin/consent?channel=&subject=`: a subject's state and full history.
+    AdminConsent,
+    /// `POST /webhooks/line`
+    LineWebhook,
+    /// `GET /webhooks/meta`: the subscription handshake.
+    MetaHandshake,
+    /// `POST /webhooks/meta`
+    MetaWebhook,
 }
 
 impl Route {
@@ -28,16 +36,24 @@ impl Route {
             return Err(Error::NotFound);
         };
         let segments: Vec<&str> = rest.split('/').collect();
-        let (route, allow) = match segments.as_slice() {
-            ["healthz"] => (Route::Healthz, "GET"),
-            ["api", "admin", "config"] => (Route::AdminConfig, "GET"),
+        // Each path with the routes of its methods, and the `Allow` header they make.
+        let (by_method, allow): (&[(&str, Route)], &'static str) = match segments.as_slice() {
+            ["healthz"] => (&[("GET", Route::Healthz)], "GET"),
+            ["api", "admin", "config"] => (&[("GET", Route::AdminConfig)], "GET"),
+            ["api", "admin", "consent"] => (&[("GET", Route::AdminConsent)], "GET"),
+            ["webhooks", "line"] => (&[("POST", Route::LineWebhook)], "POST"),
+            ["webhooks", "meta"] => (
+                &[("GET", Route::MetaHandshake), ("POST", Route::MetaWebhook)],
+                "GET, POST",
+            ),
             _ => return Err(Error::NotFound),
         };
-        if method == allow || (method == "HEAD" && allow == "GET") {
-            Ok(route)
-        } else {
-            Err(Error::MethodNotAllowed { allow })
-        }
+        let method = if method == "HEAD" { "GET" } else { method };
+        by_method
+            .iter()
+            .find(|(m, _)| *m == method)
+            .map(|(_, route)| route.clone())
+            .ok_or(Error::MethodNotAllowed { allow })
     }
 
     /// A stable name for logs and metrics: the route pattern, never the path (paths will carry
@@ -46,6 +62,10 @@ impl Route {
         match self {
             Route::Healthz => "healthz",
             Route::AdminConfig => "admin_config",
+            Route::AdminConsent => "admin_consent",
+            Route::LineWebhook => "webhook_line",
+            Route::MetaHandshake => "webhook_meta_handshake",
+            Route::MetaWebhook => "webhook_meta",
         }
     }
 }
@@ -101,6 +121,26 @@ mod tests {
         assert_eq!(
             Route::resolve("GET", "/api/admin/config"),
             Ok(Route::AdminConfig)
+        );
+    }
+
+    #[test]
+    fn meta_webhook_path_takes_get_and_post() {
+        assert_eq!(
+            Route::resolve("GET", "/webhooks/meta"),
+            Ok(Route::MetaHandshake)
+        );
+        assert_eq!(
+            Route::resolve("POST", "/webhooks/meta"),
+            Ok(Route::MetaWebhook)
+        );
+        assert_eq!(
+            Route::resolve("PUT", "/webhooks/meta"),
+            Err(Error::MethodNotAllowed { allow: "GET, POST" })
+        );
+        assert_eq!(
+            Route::resolve("GET", "/webhooks/line"),
+            Err(Error::MethodNotAllowed { allow: "POST" })
         );
     }
 

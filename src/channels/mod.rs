@@ -97,7 +97,7 @@ pub fn interpret(inbound: &Inbound, keys: Option<&SigningKeys>, now: u64) -> Dec
         InboundKind::Follow => change(Action::Granted, Source::Follow, None),
         InboundKind::Unfollow => change(Action::Withdrawn, Source::Unfollow, None),
         InboundKind::Text(text) => match classify_text(text) {
-            TextIntent::Join(code) => change(Action::Granted, Source::JoinCode, Some(code)),
+            TextIntent::Join(code) => change(Action::Granted, Source::JoinCode, code),
             TextIntent::Stop => change(Action::Withdrawn, Source::Keyword, None),
             TextIntent::Other => Decision::Ignore,
         },

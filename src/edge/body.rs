@@ -6,12 +6,18 @@ use worker::Request;
 use crate::error::Error;
 use crate::routes;
 
+/// How much of an oversized chunked body is read and dropped before answering 413: leaving a
+/// chunked body half-read breaks the connection it came on (seen with wrangler's proxy: the
+/// next request on it fails with 503), so a moderately oversized body is drained; past this,
+/// the connection is given up.
+const DRAIN_LIMIT: usize = 8 * 1024 * 1024;
+
 /// The raw body bytes, exactly as received (signatures are checked over these).
 ///
 /// # Errors
-/// [`Error::PayloadTooLarge`] as soon as the stream passes the path's limit (a chunked body has
-/// no `Content-Length` to check up front); [`Error::Internal`] if the stream breaks.
-#[allow(dead_code)] // first used by the webhook routes
+/// [`Error::PayloadTooLarge`] once the stream passes the path's limit (a chunked body has no
+/// `Content-Length` to check up front; nothing past the limit is kept); [`Error::Internal`] if
+/// the stream breaks.
 pub async fn read_limited(req: &mut Request) -> Result<Vec<u8>, Error> {
     let limit = routes::body_limit(&req.path());
     let mut stream = match req.stream() {
@@ -23,6 +29,14 @@ pub async fn read_limited(req: &mut Request) -> Result<Vec<u8>, Error> {
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| Error::internal(format!("reading the body: {e}")))?;
         if body.len() + chunk.len() > limit {
+            let mut drained = body.len() + chunk.len();
+            drop(body);
+            while drained <= DRAIN_LIMIT {
+                match stream.next().await {
+                    Some(Ok(more)) => drained += more.len(),
+                    _ => break,
+                }
+            }
             return Err(Error::PayloadTooLarge { limit });
         }
         body.extend_from_slice(&chunk);

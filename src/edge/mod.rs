@@ -4,8 +4,11 @@
 mod body;
 mod env;
 mod handlers;
+mod ledger_store;
+mod outbox;
 mod redemptions;
 mod respond;
+mod webhooks;
 
 use worker::{event, Context, Date, Env, Request, Response};
 
@@ -16,7 +19,6 @@ use crate::log::{self, Level, RequestLog};
 use crate::routes::{self, Audience, Route};
 
 /// Everything a handler needs about the request being served.
-#[allow(dead_code)] // `ctx` and `request_id` are first used by the webhook routes
 pub struct Call<'a> {
     pub req: Request,
     pub env: &'a Env,

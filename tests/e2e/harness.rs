@@ -16,7 +16,16 @@ use std::time::{Duration, Instant};
 /// Secrets of the test environment (demo values that exist only in this file).
 pub const ADMIN_TOKEN: &str = "e2e-admin-token-0f3a9c";
 pub const LINE_CHANNEL_SECRET: &str = "e2e-line-channel-secret";
+/// The secret of LINE's published SDK vectors, configured second (as during a rotation).
+pub const LINE_SDK_SECRET: &str = "test_channel_secret";
 pub const META_APP_SECRET: &str = "e2e-meta-app-secret";
+/// The app secret of a real Meta-signed delivery published by pywa, configured second.
+pub const META_PUBLISHED_SECRET: &str = "1222e786b144d0e85b9f365372d93676";
+pub const LINE_ACCESS_TOKEN: &str = "e2e-line-access-token";
+pub const META_ACCESS_TOKEN: &str = "e2e-meta-access-token";
+/// The signing key of [`SIGNING_KEYS`], as text (for the independent join-code maker).
+pub const SIGNING_KID: &str = "e2ekey1";
+pub const SIGNING_KEY_TEXT: &str = "e2e-signing-key-0123456789abcdef";
 pub const META_VERIFY_TOKEN: &str = "e2e-meta-verify-token";
 /// `e2ekey1` = base64 of 32 bytes "e2e-signing-key-0123456789abcdef".
 pub const SIGNING_KEYS: &str = "e2ekey1:ZTJlLXNpZ25pbmcta2V5LTAxMjM0NTY3ODlhYmNkZWY=";
@@ -40,20 +49,32 @@ pub struct Setup {
 }
 
 impl Setup {
-    /// Every secret set, as a production deployment would have.
-    pub fn complete() -> Setup {
+    /// Every secret set, as a production deployment would have, with the platform APIs at
+    /// `platform_base` (the recorder).
+    pub fn complete(platform_base: &str) -> Setup {
         Setup {
             secrets: vec![
                 ("ADMIN_TOKEN", ADMIN_TOKEN.into()),
-                ("LINE_CHANNEL_SECRET", LINE_CHANNEL_SECRET.into()),
-                ("LINE_CHANNEL_ACCESS_TOKEN", "e2e-line-access-token".into()),
-                ("META_APP_SECRET", META_APP_SECRET.into()),
+                (
+                    "LINE_CHANNEL_SECRET",
+                    format!("{LINE_CHANNEL_SECRET},{LINE_SDK_SECRET}"),
+                ),
+                ("LINE_CHANNEL_ACCESS_TOKEN", LINE_ACCESS_TOKEN.into()),
+                (
+                    "META_APP_SECRET",
+                    format!("{META_APP_SECRET},{META_PUBLISHED_SECRET}"),
+                ),
                 ("META_VERIFY_TOKEN", META_VERIFY_TOKEN.into()),
-                ("META_ACCESS_TOKEN", "e2e-meta-access-token".into()),
+                ("META_ACCESS_TOKEN", META_ACCESS_TOKEN.into()),
                 ("SIGNING_KEYS", SIGNING_KEYS.into()),
                 ("PSEUDONYM_KEY", PSEUDONYM_KEY.into()),
             ],
-            vars: vec![("LOG_REQUESTS", "all".into())],
+            vars: vec![
+                ("LOG_REQUESTS", "all".into()),
+                ("LINE_API_BASE", platform_base.into()),
+                ("GRAPH_API_BASE", platform_base.into()),
+                ("PUBLIC_BASE_URL", "https://shop.example".into()),
+            ],
         }
     }
 
@@ -291,4 +312,44 @@ pub fn send_to(
         headers,
         body,
     })
+}
+
+/// Sends a body with `Transfer-Encoding: chunked` (no `Content-Length`) over a raw socket and
+/// returns the status code: proves the limit holds while the body streams.
+pub fn send_chunked(base: &str, path: &str, headers: &[(&str, &str)], total: usize) -> u16 {
+    use std::io::{BufRead, BufReader, Write};
+    let addr = base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n"
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    let chunk = vec![b' '; 64 * 1024];
+    let mut sent = 0;
+    while sent < total {
+        let n = chunk.len().min(total - sent);
+        // The server may answer 413 and close before everything is sent.
+        if stream.write_all(format!("{n:x}\r\n").as_bytes()).is_err()
+            || stream.write_all(&chunk[..n]).is_err()
+            || stream.write_all(b"\r\n").is_err()
+        {
+            break;
+        }
+        sent += n;
+    }
+    let _ = stream.write_all(b"0\r\n\r\n");
+    let mut status_line = String::new();
+    BufReader::new(stream).read_line(&mut status_line).unwrap();
+    status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {status_line:?}"))
 }

@@ -14,11 +14,15 @@ macro_rules! tests {
 
 mod foundation;
 mod harness;
+mod recorder;
+mod sign;
+mod webhooks;
 
 use std::sync::OnceLock;
 
 use harness::{Setup, Worker};
 use libtest_mimic::{Arguments, Trial};
+use recorder::Recorder;
 
 /// The Workers the tests share.
 pub struct Fixture {
@@ -26,6 +30,8 @@ pub struct Fixture {
     pub app: Worker,
     /// Started without any secret.
     pub bare: Worker,
+    /// Stands in for the LINE and Graph APIs of `app`.
+    pub platforms: Recorder,
 }
 
 static FIXTURE: OnceLock<Fixture> = OnceLock::new();
@@ -35,17 +41,22 @@ pub type Test = (&'static str, fn(&Fixture));
 
 fn main() {
     let args = Arguments::from_args();
-    let tests: Vec<Test> = [foundation::tests()].concat();
+    let tests: Vec<Test> = [foundation::tests(), webhooks::tests()].concat();
     let wanted = tests
         .iter()
         .any(|(name, _)| args.filter.as_deref().is_none_or(|f| name.contains(f)));
     if wanted && !args.list {
+        let platforms = Recorder::start();
         let (app, bare) = std::thread::scope(|s| {
-            let app = s.spawn(|| Worker::start("app", Setup::complete()));
+            let app = s.spawn(|| Worker::start("app", Setup::complete(&platforms.base)));
             let bare = s.spawn(|| Worker::start("bare", Setup::without_secrets()));
             (app.join().unwrap(), bare.join().unwrap())
         });
-        let _ = FIXTURE.set(Fixture { app, bare });
+        let _ = FIXTURE.set(Fixture {
+            app,
+            bare,
+            platforms,
+        });
     }
     let trials = tests
         .into_iter()

@@ -1,0 +1,221 @@
+//! The webhook routes: raw body (size-limited) → signature over those exact bytes → parse →
+//! record consent in KV → 200; replies go out after the response.
+
+use std::collections::BTreeMap;
+
+use futures_util::future::join_all;
+use serde_json::json;
+use worker::{kv::KvStore, Date, Response};
+
+use super::outbox::{self, Tokens};
+use super::{body, env, ledger_store, respond, Call};
+use crate::channels::{self, line, meta, Decision, Inbound, ReplyTarget};
+use crate::codes::CardRef;
+use crate::config::Config;
+use crate::error::Error;
+use crate::lang::Lang;
+use crate::ledger::{self, ReplyKind};
+use crate::replies::{self, ApiBases, Message, Outbound};
+
+/// `POST /webhooks/line`
+pub async fn line(mut call: Call<'_>) -> Result<Response, Error> {
+    let config = env::config(call.env);
+    let secrets = config.line_channel_secrets.require("LINE_CHANNEL_SECRET")?;
+    let raw = body::read_limited(&mut call.req).await?;
+    let header = header(&call, line::SIGNATURE_HEADER);
+    line::verify_signature(secrets, &raw, header.as_deref()).map_err(|e| e.into_error())?;
+    let (events, ignored) = line::parse(&raw)?;
+    process(&call, &config, events, ignored).await
+}
+
+/// `GET /webhooks/meta`: the subscription handshake.
+pub fn meta_handshake(call: &Call<'_>) -> Result<Response, Error> {
+    let config = env::config(call.env);
+    let token = config.meta_verify_token.require("META_VERIFY_TOKEN")?;
+    let url = call.req.url().map_err(Error::internal)?;
+    let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    let challenge = meta::handshake(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), token)?;
+    Ok(respond::text(200, "text/plain; charset=utf-8", challenge))
+}
+
+/// `POST /webhooks/meta`: WhatsApp, Messenger and Instagram.
+pub async fn meta(mut call: Call<'_>) -> Result<Response, Error> {
+    let config = env::config(call.env);
+    let secrets = config.meta_app_secrets.require("META_APP_SECRET")?;
+    let raw = body::read_limited(&mut call.req).await?;
+    let header = header(&call, meta::SIGNATURE_HEADER);
+    meta::verify_signature(secrets, &raw, header.as_deref()).map_err(|e| e.into_error())?;
+    let (events, ignored) = meta::parse(&raw)?;
+    process(&call, &config, events, ignored).await
+}
+
+fn header(call: &Call<'_>, name: &str) -> Option<String> {
+    call.req.headers().get(name).ok().flatten()
+}
+
+/// What one webhook did, for its answer and the tests.
+#[derive(Default)]
+struct Tally {
+    recorded: usize,
+    duplicates: usize,
+}
+
+/// Acts on verified events: consent changes go to the ledger before the answer (a failure is a
+/// 500, so the platform retries and nothing is lost); replies go out after it.
+async fn process(
+    call: &Call<'_>,
+    config: &Config,
+    events: Vec<Inbound>,
+    ignored: usize,
+) -> Result<Response, Error> {
+    let mut tally = Tally::default();
+    let mut outbox = Vec::new();
+    if !events.is_empty() {
+        let keys = config.signing_keys.require("SIGNING_KEYS")?;
+        let pseudonym_key = config.pseudonym_key.require("PSEUDONYM_KEY")?;
+        let kv = call.env.kv("KV").map_err(Error::internal)?;
+        let now_ms = Date::now().as_millis();
+        let notice = ledger_store::active_notice_version(&kv).await?;
+        let ctx = Context {
+            kv: &kv,
+            config,
+            keys,
+            pseudonym_key: pseudonym_key.expose().as_bytes(),
+            notice: notice.as_deref(),
+            now_ms,
+        };
+        // One subject's events in order (a follow before its JOIN); subjects concurrently.
+        let mut by_subject: BTreeMap<String, Vec<Inbound>> = BTreeMap::new();
+        for event in events {
+            by_subject
+                .entry(event.subject.key_material())
+                .or_default()
+                .push(event);
+        }
+        let results = join_all(by_subject.into_values().map(|group| ctx.handle_all(group))).await;
+        for result in results {
+            let (outbound, t) = result?;
+            outbox.extend(outbound);
+            tally.recorded += t.recorded;
+            tally.duplicates += t.duplicates;
+        }
+    }
+    let answer = json!({
+        "status": "ok",
+        "recorded": tally.recorded,
+        "duplicates": tally.duplicates,
+        "ignored": ignored,
+    });
+    if !outbox.is_empty() {
+        let tokens = Tokens {
+            line: config.line_channel_access_token.get().cloned(),
+            graph: config.meta_access_token.get().cloned(),
+        };
+        call.ctx
+            .wait_until(outbox::send_all(outbox, tokens, call.request_id.to_owned()));
+    }
+    Ok(respond::json(200, &answer))
+}
+
+struct Context<'a> {
+    kv: &'a KvStore,
+    config: &'a Config,
+    keys: &'a crate::config::SigningKeys,
+    pseudonym_key: &'a [u8],
+    notice: Option<&'a str>,
+    now_ms: u64,
+}
+
+impl Context<'_> {
+    async fn handle_all(&self, group: Vec<Inbound>) -> Result<(Vec<Outbound>, Tally), Error> {
+        let mut outbox = Vec::new();
+        let mut tally = Tally::default();
+        for inbound in group {
+            self.handle(&inbound, &mut outbox, &mut tally).await?;
+        }
+        Ok((outbox, tally))
+    }
+
+    async fn handle(
+        &self,
+        inbound: &Inbound,
+        outbox: &mut Vec<Outbound>,
+        tally: &mut Tally,
+    ) -> Result<(), Error> {
+        let seed = format!(
+            "{}:{}",
+            inbound.subject.channel.as_str(),
+            inbound.platform_event_id
+        );
+        match channels::interpret(inbound, Some(self.keys), self.now_ms / 1000) {
+            Decision::Consent(change) => {
+                let recorded = ledger_store::record(
+                    self.kv,
+                    self.pseudonym_key,
+                    &change,
+                    self.notice.map(str::to_owned),
+                    self.now_ms,
+                )
+                .await?;
+                let Some(recording) = recorded else {
+                    tally.duplicates += 1;
+                    return Ok(());
+                };
+                tally.recorded += 1;
+                let lang = change.lang.unwrap_or(self.config.default_lang);
+                let message = match (recording.reply, recording.event.member_number) {
+                    (Some(ReplyKind::Welcome), Some(member)) => Message::Welcome {
+                        card_url: self.card_url(member),
+                    },
+                    (Some(ReplyKind::WithdrawalConfirmation), _) => Message::WithdrawalConfirmation,
+                    _ => return Ok(()),
+                };
+                outbox.extend(self.reply(&inbound.reply_to, &message, lang, &seed));
+            }
+            Decision::AskOptin { code, .. } => {
+                let once = ledger::once_key(self.pseudonym_key, "optin-request", &seed);
+                if ledger_store::claim_once(self.kv, &once, self.now_ms).await? {
+                    let message = Message::OptinRequest { code };
+                    let lang = self.config.default_lang;
+                    outbox.extend(self.reply(&inbound.reply_to, &message, lang, &seed));
+                }
+            }
+            Decision::InviteFromComment { comment_id } => {
+                let once = ledger::once_key(self.pseudonym_key, "comment", &comment_id);
+                if ledger_store::claim_once(self.kv, &once, self.now_ms).await? {
+                    let lang = self.config.default_lang;
+                    let message = Message::CommentInvitation;
+                    outbox.extend(self.reply(&inbound.reply_to, &message, lang, &seed));
+                } else {
+                    tally.duplicates += 1;
+                }
+            }
+            Decision::Ignore => {}
+        }
+        Ok(())
+    }
+
+    fn card_url(&self, member: crate::ids::MemberNumber) -> String {
+        let base = self.config.public_base_url.get().map_or("", String::as_str);
+        format!("{base}/card/{}", CardRef { member }.issue(self.keys))
+    }
+
+    fn reply(
+        &self,
+        target: &ReplyTarget,
+        message: &Message,
+        lang: Lang,
+        seed: &str,
+    ) -> Option<Outbound> {
+        let bases = ApiBases {
+            line: &self.config.line_api_base,
+            graph: &self.config.graph_api_base,
+            whatsapp_phone_number_id: self
+                .config
+                .whatsapp_phone_number_id
+                .get()
+                .map(String::as_str),
+        };
+        replies::build(target, message, lang, &bases, seed)
+    }
+}
