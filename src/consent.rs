@@ -168,7 +168,7 @@ pub enum TextIntent<'a> {
 }
 
 /// The stop keywords of the contract, folded (upper case, half width, single spaces).
-const STOP_KEYWORDS: [&str; 14] = [
+const STOP_KEYWORDS: [&str; 15] = [
     "STOP",
     "STOPALL",
     "UNSUBSCRIBE",
@@ -180,6 +180,8 @@ const STOP_KEYWORDS: [&str; 14] = [
     "OPTOUT",
     "ARRET",
     "ARRÊT",
+    // ARRÊT typed with a combining circumflex (decomposed form).
+    "ARRE\u{302}T",
     "停止",
     "配信停止",
     "解除",
@@ -257,6 +259,7 @@ mod tests {
             "arret",
             "Arrêt",
             "ARRÊT",
+            "arre\u{302}t",
             "停止",
             "　配信停止　",
             "解除",

@@ -159,8 +159,15 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 impl From<serde_json::Error> for Error {
+    /// Not JSON at all: 400 `invalid_json`; JSON of the wrong shape: 400 `invalid_body`.
     fn from(e: serde_json::Error) -> Self {
-        Error::bad_request("invalid_json", format!("The body is not valid JSON: {e}."))
+        match e.classify() {
+            serde_json::error::Category::Data => Error::bad_request(
+                "invalid_body",
+                format!("The body has the wrong shape: {e}."),
+            ),
+            _ => Error::bad_request("invalid_json", format!("The body is not valid JSON: {e}.")),
+        }
     }
 }
 
@@ -248,6 +255,19 @@ mod tests {
             statuses,
             [400, 401, 403, 404, 405, 409, 413, 415, 422, 500, 500, 502, 500]
         );
+    }
+
+    #[test]
+    fn json_of_the_wrong_shape_maps_to_400_invalid_body() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Shape {
+            name: String,
+        }
+        let e: Error = serde_json::from_str::<Shape>(r#"{"name": 1}"#)
+            .unwrap_err()
+            .into();
+        assert_eq!((e.status(), e.code()), (400, "invalid_body"));
     }
 
     #[test]

@@ -45,8 +45,8 @@ pub enum Message {
     /// Messenger / Instagram: the platform's marketing-messages opt-in request, carrying the
     /// join code in its payload.
     OptinRequest { code: String },
-    /// Instagram comment: the private reply inviting the shopper to opt in.
-    CommentInvitation,
+    /// Instagram comment: the private reply inviting the shopper to opt in, with the notice.
+    CommentInvitation { privacy_url: String },
 }
 
 /// The base URLs of the platforms' APIs (from configuration).
@@ -82,15 +82,15 @@ pub fn text(message: &Message, lang: Lang) -> String {
         (Message::OptinRequest { .. }, Lang::En) => "Coupons and offers from our stores".into(),
         (Message::OptinRequest { .. }, Lang::Ja) => "店舗のクーポンとお得な情報".into(),
         (Message::OptinRequest { .. }, Lang::Fr) => "Coupons et offres de nos magasins".into(),
-        (Message::CommentInvitation, Lang::En) => {
-            "Thanks for your comment! Reply JOIN to get your digital membership card and coupons.".into()
-        }
-        (Message::CommentInvitation, Lang::Ja) => {
-            "コメントありがとうございます！「JOIN」と返信すると、デジタル会員証とクーポンをお届けします。".into()
-        }
-        (Message::CommentInvitation, Lang::Fr) => {
-            "Merci pour votre commentaire ! Répondez JOIN pour recevoir votre carte de membre numérique et vos coupons.".into()
-        }
+        (Message::CommentInvitation { privacy_url }, Lang::En) => format!(
+            "Thanks for your comment! Reply JOIN to get your digital membership card and coupons, and our offers by message. How we use your data: {privacy_url}"
+        ),
+        (Message::CommentInvitation { privacy_url }, Lang::Ja) => format!(
+            "コメントありがとうございます！「JOIN」と返信すると、デジタル会員証とクーポン、お得な情報をメッセージでお届けします。データの取り扱い：{privacy_url}"
+        ),
+        (Message::CommentInvitation { privacy_url }, Lang::Fr) => format!(
+            "Merci pour votre commentaire ! Répondez JOIN pour recevoir votre carte de membre numérique, vos coupons et nos offres par message. Vos données : {privacy_url}"
+        ),
     }
 }
 
@@ -119,7 +119,7 @@ pub fn build(
         } => {
             if matches!(
                 message,
-                Message::OptinRequest { .. } | Message::CommentInvitation
+                Message::OptinRequest { .. } | Message::CommentInvitation { .. }
             ) {
                 return None;
             }
@@ -197,7 +197,7 @@ pub fn build(
             },
         )),
         ReplyTarget::InstagramComment { comment_id } => match message {
-            Message::CommentInvitation => Some(graph(
+            Message::CommentInvitation { .. } => Some(graph(
                 "me/messages",
                 json!({ "recipient": { "comment_id": comment_id }, "message": { "text": words } }),
             )),
@@ -332,7 +332,9 @@ mod tests {
             &ReplyTarget::InstagramComment {
                 comment_id: "178".into(),
             },
-            &Message::CommentInvitation,
+            &Message::CommentInvitation {
+                privacy_url: "https://shop.example/privacy".into(),
+            },
             Lang::En,
             &BASES,
             "e",
@@ -356,7 +358,15 @@ mod tests {
             reply_token: None,
         };
         assert_eq!(
-            build(&line, &Message::CommentInvitation, Lang::En, &BASES, "e"),
+            build(
+                &line,
+                &Message::CommentInvitation {
+                    privacy_url: String::new()
+                },
+                Lang::En,
+                &BASES,
+                "e"
+            ),
             None
         );
     }

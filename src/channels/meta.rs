@@ -71,31 +71,51 @@ pub fn verify_signature(
     if signing::verify_with_any(secrets, body, &tag) {
         return Ok(());
     }
-    match escaped_like_meta(body) {
-        Some(escaped) if signing::verify_with_any(secrets, &escaped, &tag) => Ok(()),
-        _ => Err(SignatureError::Mismatch),
+    // Only bodies with raw UTF-8 can differ from Meta's escaped form.
+    let escaped_ok = !body.is_ascii()
+        && std::str::from_utf8(body).is_ok_and(|text| {
+            secrets
+                .iter()
+                .map(|s| {
+                    signing::verify_streamed(s.expose().as_bytes(), &tag, |mac| {
+                        feed_escaped_like_meta(text, mac)
+                    })
+                })
+                .fold(false, |acc, ok| acc | ok)
+        });
+    if escaped_ok {
+        Ok(())
+    } else {
+        Err(SignatureError::Mismatch)
     }
 }
 
-/// The body with every character above `~` written as `\uXXXX` (lowercase hex, UTF-16 code
-/// units), as Meta signs it; `None` when the body is ASCII already or not UTF-8.
-fn escaped_like_meta(body: &[u8]) -> Option<Vec<u8>> {
-    if body.is_ascii() {
-        return None;
-    }
-    let text = std::str::from_utf8(body).ok()?;
-    let mut out = String::with_capacity(body.len() + body.len() / 2);
-    for c in text.chars() {
+/// Feeds `text` to `update` with every character above `~` written as `\uXXXX` (lowercase hex,
+/// UTF-16 code units), as Meta signs it; ASCII runs go through unchanged, nothing is allocated.
+fn feed_escaped_like_meta(text: &str, update: &mut dyn FnMut(&[u8])) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let bytes = text.as_bytes();
+    let mut run_start = 0;
+    for (i, c) in text.char_indices() {
         if (c as u32) <= 0x7E {
-            out.push(c);
-        } else {
-            let mut units = [0u16; 2];
-            for unit in c.encode_utf16(&mut units) {
-                out.push_str(&format!("\\u{unit:04x}"));
-            }
+            continue;
         }
+        update(&bytes[run_start..i]);
+        let mut units = [0u16; 2];
+        for unit in c.encode_utf16(&mut units) {
+            let u = *unit;
+            update(&[
+                b'\\',
+                b'u',
+                HEX[usize::from(u >> 12)],
+                HEX[usize::from((u >> 8) & 0xf)],
+                HEX[usize::from((u >> 4) & 0xf)],
+                HEX[usize::from(u & 0xf)],
+            ]);
+        }
+        run_start = i + c.len_utf8();
     }
-    Some(out.into_bytes())
+    update(&bytes[run_start..]);
 }
 
 /// The events of a verified Meta webhook body that concern us, and how many were ignored
@@ -103,7 +123,7 @@ fn escaped_like_meta(body: &[u8]) -> Option<Vec<u8>> {
 ///
 /// # Errors
 /// 400 `invalid_json` when the body is not JSON, `invalid_payload` when it is not an
-/// `{object, entry: [...]}` notification of an object we subscribe to.
+/// `{object, entry: [...]}` notification. Objects we do not act on are ignored, not errors.
 pub fn parse(body: &[u8]) -> Result<(Vec<Inbound>, usize), Error> {
     let root: Value = serde_json::from_slice(body)?;
     let invalid = || {
@@ -138,7 +158,9 @@ pub fn parse(body: &[u8]) -> Result<(Vec<Inbound>, usize), Error> {
                 }
             }
         }
-        _ => return Err(invalid()),
+        // A verified notification of an object we do not act on (e.g. `permissions`): answered
+        // 200 like any ignored event, so Meta does not retry or disable the subscription.
+        _ => out.ignored += entries.len().max(1),
     }
     Ok((out.events, out.ignored))
 }
@@ -427,15 +449,15 @@ mod tests {
             ),
             Ok(())
         );
-        let escaped =
-            String::from_utf8(escaped_like_meta(UNICODE_BODY.as_bytes()).unwrap()).unwrap();
-        assert!(escaped.contains(r"\u307f\u3069\u308a\u3044\u308d"));
-        assert!(escaped.contains(r"mang\u00e9"));
-        assert_eq!(
-            String::from_utf8(escaped_like_meta("😀".as_bytes()).unwrap()).unwrap(),
-            r"\ud83d\ude00",
-            "surrogate pairs"
-        );
+        let escaped = |text: &str| {
+            let mut out = Vec::new();
+            feed_escaped_like_meta(text, &mut |b| out.extend_from_slice(b));
+            String::from_utf8(out).unwrap()
+        };
+        let e = escaped(UNICODE_BODY);
+        assert!(e.contains(r"\u307f\u3069\u308a\u3044\u308d"));
+        assert!(e.contains(r"mang\u00e9"));
+        assert_eq!(escaped("a😀b"), r"a\ud83d\ude00b", "surrogate pairs");
     }
 
     #[test]
@@ -634,14 +656,14 @@ mod tests {
     }
 
     #[test]
-    fn unknown_objects_and_malformed_bodies_are_400() {
+    fn malformed_bodies_are_400_and_unknown_objects_ignored() {
         assert_eq!(parse(b"not json").unwrap_err().code(), "invalid_json");
-        for body in [
-            &br#"{"object":"user","entry":[]}"#[..],
-            br#"{"object":"page"}"#,
-            b"[]",
-        ] {
+        for body in [&br#"{"object":"page"}"#[..], b"[]"] {
             assert_eq!(parse(body).unwrap_err().code(), "invalid_payload");
         }
+        assert_eq!(
+            parse(br#"{"object":"permissions","entry":[{"id":"1","changes":[]}]}"#).unwrap(),
+            (vec![], 1)
+        );
     }
 }

@@ -1,13 +1,14 @@
 //! The consent ledger and member records in Workers KV, under the key scheme of
 //! [`crate::ledger`]. Reads and writes only; every decision is the core's.
 //!
-//! Recording an event costs two concurrent reads (the subject's listing, which also says whether
-//! the event is already recorded, and the subject's member record) and one or two writes.
+//! Recording an event costs three concurrent reads (the event's own key, the subject's listing
+//! and the subject's member record) and one or two writes. KV is eventually consistent: the
+//! events this request recorded earlier are passed in and merged, not read back.
 
 use futures_util::join;
-use serde::de::DeserializeOwned;
 use worker::kv::KvStore;
 
+use super::kv::{get_all, get_json, list_keys, put_json, storage};
 use crate::consent::{Action, ConsentChange, ConsentEvent, Source, Subject};
 use crate::error::Error;
 use crate::ids::MemberNumber;
@@ -15,28 +16,6 @@ use crate::ledger::{self, EventMeta, Member, Recording, ACTIVE_NOTICE_KEY};
 
 /// Member numbers tried for one subject (each further try follows a 1 in 10^11 collision).
 const MEMBER_NUMBER_ATTEMPTS: u32 = 5;
-
-fn storage(context: &str, e: impl std::fmt::Display) -> Error {
-    Error::Storage {
-        cause: format!("{context}: {e}"),
-    }
-}
-
-async fn get_json<T: DeserializeOwned>(kv: &KvStore, key: &str) -> Result<Option<T>, Error> {
-    kv.get(key)
-        .json::<T>()
-        .await
-        .map_err(|e| storage("kv get", e))
-}
-
-async fn put_json(kv: &KvStore, key: &str, value: &impl serde::Serialize) -> Result<(), Error> {
-    let text = serde_json::to_string(value).map_err(Error::internal)?;
-    kv.put(key, text)
-        .map_err(|e| storage("kv put", e))?
-        .execute()
-        .await
-        .map_err(|e| storage("kv put", e))
-}
 
 /// The version of the consent notice new consents refer to, if one is active.
 pub async fn active_notice_version(kv: &KvStore) -> Result<Option<String>, Error> {
@@ -51,28 +30,34 @@ pub async fn active_notice_version(kv: &KvStore) -> Result<Option<String>, Error
 
 /// Records a change unless the same platform event is already in the ledger (then `None`:
 /// a redelivery changes nothing). A grant by a subject without a member creates the member.
+/// `recorded_here`: this subject's events recorded earlier in the same request.
 pub async fn record(
     kv: &KvStore,
     pseudonym_key: &[u8],
     change: &ConsentChange,
+    recorded_here: &[EventMeta],
     notice_version: Option<String>,
     now_ms: u64,
-) -> Result<Option<Recording>, Error> {
+) -> Result<Option<(Recording, EventMeta)>, Error> {
     let subject = ledger::subject_pseudonym(pseudonym_key, &change.subject);
     let event_id = ledger::event_id(pseudonym_key, change);
     let key = ledger::event_key(&subject, change.occurred_at_ms, &event_id);
     let prefix = ledger::event_prefix(&subject);
     let candidate_key =
         ledger::member_key(ledger::member_number_for(pseudonym_key, &change.subject, 0));
-    let (listing, candidate) = join!(
+    let (existing, listing, candidate) = join!(
+        kv.get(&key).text(),
         list_keys(kv, &prefix),
         get_json::<Member>(kv, &candidate_key),
     );
     let listing = listing?;
-    if listing.iter().any(|k| k.name == key) {
+    if existing.map_err(|e| storage("kv get", e))?.is_some()
+        || listing.iter().any(|k| k.name == key)
+    {
         return Ok(None);
     }
-    let metas: Vec<EventMeta> = listing.into_iter().filter_map(meta_of).collect();
+    let mut metas: Vec<EventMeta> = listing.into_iter().filter_map(meta_of).collect();
+    metas.extend_from_slice(recorded_here);
     let earlier: Vec<(u64, Action)> = metas.iter().map(|m| (m.occurred_at_ms, m.action)).collect();
     let candidate = candidate?;
     let first_taken = candidate.is_some();
@@ -92,14 +77,15 @@ pub async fn record(
         },
     };
     let recording = ledger::record(change, &earlier, event_id, member, notice_version, now_ms);
+    let meta = EventMeta {
+        action: change.action,
+        occurred_at_ms: change.occurred_at_ms,
+        member,
+    };
     let text = serde_json::to_string(&recording.event).map_err(Error::internal)?;
     kv.put(&key, text)
         .map_err(|e| storage("kv put", e))?
-        .metadata(EventMeta {
-            action: change.action,
-            occurred_at_ms: change.occurred_at_ms,
-            member,
-        })
+        .metadata(meta)
         .map_err(|e| storage("kv metadata", e))?
         .execute()
         .await
@@ -118,7 +104,7 @@ pub async fn record(
             }
         }
     }
-    Ok(Some(recording))
+    Ok(Some((recording, meta)))
 }
 
 fn meta_of(key: worker::kv::Key) -> Option<EventMeta> {
@@ -179,23 +165,6 @@ async fn member_of(
     Ok(None)
 }
 
-async fn list_keys(kv: &KvStore, prefix: &str) -> Result<Vec<worker::kv::Key>, Error> {
-    let mut keys = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut list = kv.list().prefix(prefix.to_owned());
-        if let Some(c) = cursor.take() {
-            list = list.cursor(c);
-        }
-        let page = list.execute().await.map_err(|e| storage("kv list", e))?;
-        keys.extend(page.keys);
-        match page.cursor {
-            Some(c) if !page.list_complete && !c.is_empty() => cursor = Some(c),
-            _ => return Ok(keys),
-        }
-    }
-}
-
 /// A subject's member (if any) and full history, in platform-time order.
 pub async fn history(
     kv: &KvStore,
@@ -203,15 +172,7 @@ pub async fn history(
     subject: &Subject,
 ) -> Result<(Option<MemberNumber>, Vec<ConsentEvent>), Error> {
     let p = ledger::subject_pseudonym(pseudonym_key, subject);
-    let keys = list_keys(kv, &ledger::event_prefix(&p)).await?;
-    let reads = keys.iter().map(|k| get_json::<ConsentEvent>(kv, &k.name));
-    let mut events: Vec<ConsentEvent> = futures_util::future::join_all(reads)
-        .await
-        .into_iter()
-        .collect::<Result<Vec<_>, _>>()?
-        .into_iter()
-        .flatten()
-        .collect();
+    let mut events: Vec<ConsentEvent> = get_all(kv, &ledger::event_prefix(&p)).await?;
     events.sort_by_key(|e| (e.occurred_at_ms, e.action == Action::Withdrawn));
     let member = member_of(kv, pseudonym_key, subject, &events).await?;
     Ok((member, events))

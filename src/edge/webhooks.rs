@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use futures_util::future::join_all;
+use futures_util::StreamExt;
 use serde_json::json;
 use worker::{kv::KvStore, Date, Response};
 
@@ -14,7 +14,8 @@ use crate::codes::CardRef;
 use crate::config::Config;
 use crate::error::Error;
 use crate::lang::Lang;
-use crate::ledger::{self, ReplyKind};
+use crate::ledger::{self, EventMeta, ReplyKind};
+use crate::log::{EventLog, Level};
 use crate::replies::{self, ApiBases, Message, Outbound};
 
 /// `POST /webhooks/line`
@@ -77,6 +78,7 @@ async fn process(
         let now_ms = Date::now().as_millis();
         let notice = ledger_store::active_notice_version(&kv).await?;
         let ctx = Context {
+            request_id: call.request_id,
             kv: &kv,
             config,
             keys,
@@ -84,7 +86,7 @@ async fn process(
             notice: notice.as_deref(),
             now_ms,
         };
-        // One subject's events in order (a follow before its JOIN); subjects concurrently.
+        // One subject's events in order (a follow before its JOIN); a few subjects at a time.
         let mut by_subject: BTreeMap<String, Vec<Inbound>> = BTreeMap::new();
         for event in events {
             by_subject
@@ -92,12 +94,23 @@ async fn process(
                 .or_default()
                 .push(event);
         }
-        let results = join_all(by_subject.into_values().map(|group| ctx.handle_all(group))).await;
-        for result in results {
-            let (outbound, t) = result?;
-            outbox.extend(outbound);
-            tally.recorded += t.recorded;
-            tally.duplicates += t.duplicates;
+        let results: Vec<Handled> = futures_util::stream::iter(by_subject.into_values())
+            .map(|group| ctx.handle_all(group))
+            .buffer_unordered(SUBJECTS_AT_ONCE)
+            .collect()
+            .await;
+        let mut failure = None;
+        for handled in results {
+            // Replies earned by recorded events go out even if another event failed: a
+            // redelivery would see those as duplicates and never send them.
+            outbox.extend(handled.outbox);
+            tally.recorded += handled.tally.recorded;
+            tally.duplicates += handled.tally.duplicates;
+            failure = failure.or(handled.failure);
+        }
+        if let Some(error) = failure {
+            send_later(call, config, outbox);
+            return Err(error);
         }
     }
     let answer = json!({
@@ -106,18 +119,35 @@ async fn process(
         "duplicates": tally.duplicates,
         "ignored": ignored,
     });
-    if !outbox.is_empty() {
-        let tokens = Tokens {
-            line: config.line_channel_access_token.get().cloned(),
-            graph: config.meta_access_token.get().cloned(),
-        };
-        call.ctx
-            .wait_until(outbox::send_all(outbox, tokens, call.request_id.to_owned()));
-    }
+    send_later(call, config, outbox);
     Ok(respond::json(200, &answer))
 }
 
+/// How many subjects of one webhook are handled at once (each costs a few KV operations).
+const SUBJECTS_AT_ONCE: usize = 8;
+
+/// Sends the replies after the response.
+fn send_later(call: &Call<'_>, config: &Config, outbox: Vec<Outbound>) {
+    if outbox.is_empty() {
+        return;
+    }
+    let tokens = Tokens {
+        line: config.line_channel_access_token.get().cloned(),
+        graph: config.meta_access_token.get().cloned(),
+    };
+    call.ctx
+        .wait_until(outbox::send_all(outbox, tokens, call.request_id.to_owned()));
+}
+
+/// What handling one subject's events produced; the replies survive a later failure.
+struct Handled {
+    outbox: Vec<Outbound>,
+    tally: Tally,
+    failure: Option<Error>,
+}
+
 struct Context<'a> {
+    request_id: &'a str,
     kv: &'a KvStore,
     config: &'a Config,
     keys: &'a crate::config::SigningKeys,
@@ -127,21 +157,32 @@ struct Context<'a> {
 }
 
 impl Context<'_> {
-    async fn handle_all(&self, group: Vec<Inbound>) -> Result<(Vec<Outbound>, Tally), Error> {
-        let mut outbox = Vec::new();
-        let mut tally = Tally::default();
+    async fn handle_all(&self, group: Vec<Inbound>) -> Handled {
+        let mut handled = Handled {
+            outbox: Vec::new(),
+            tally: Tally::default(),
+            failure: None,
+        };
+        let mut recorded_here = Vec::new();
         for inbound in group {
-            self.handle(&inbound, &mut outbox, &mut tally).await?;
+            if let Err(e) = self
+                .handle(&inbound, &mut recorded_here, &mut handled)
+                .await
+            {
+                handled.failure = Some(e);
+                break;
+            }
         }
-        Ok((outbox, tally))
+        handled
     }
 
     async fn handle(
         &self,
         inbound: &Inbound,
-        outbox: &mut Vec<Outbound>,
-        tally: &mut Tally,
+        recorded_here: &mut Vec<EventMeta>,
+        handled: &mut Handled,
     ) -> Result<(), Error> {
+        let (outbox, tally) = (&mut handled.outbox, &mut handled.tally);
         let seed = format!(
             "{}:{}",
             inbound.subject.channel.as_str(),
@@ -149,23 +190,29 @@ impl Context<'_> {
         );
         match channels::interpret(inbound, Some(self.keys), self.now_ms / 1000) {
             Decision::Consent(change) => {
+                // The notice is evidence only when a valid join code shows the shopper came
+                // through the landing page that displayed it.
+                let notice = change.store.as_ref().and(self.notice).map(str::to_owned);
                 let recorded = ledger_store::record(
                     self.kv,
                     self.pseudonym_key,
                     &change,
-                    self.notice.map(str::to_owned),
+                    recorded_here,
+                    notice,
                     self.now_ms,
                 )
                 .await?;
-                let Some(recording) = recorded else {
+                let Some((recording, meta)) = recorded else {
                     tally.duplicates += 1;
                     return Ok(());
                 };
+                recorded_here.push(meta);
                 tally.recorded += 1;
                 let lang = change.lang.unwrap_or(self.config.default_lang);
                 let message = match (recording.reply, recording.event.member_number) {
-                    (Some(ReplyKind::Welcome), Some(member)) => Message::Welcome {
-                        card_url: self.card_url(member),
+                    (Some(ReplyKind::Welcome), Some(member)) => match self.card_url(member) {
+                        Some(card_url) => Message::Welcome { card_url },
+                        None => return Ok(()),
                     },
                     (Some(ReplyKind::WithdrawalConfirmation), _) => Message::WithdrawalConfirmation,
                     _ => return Ok(()),
@@ -184,7 +231,12 @@ impl Context<'_> {
                 let once = ledger::once_key(self.pseudonym_key, "comment", &comment_id);
                 if ledger_store::claim_once(self.kv, &once, self.now_ms).await? {
                     let lang = self.config.default_lang;
-                    let message = Message::CommentInvitation;
+                    let Some(base) = self.public_base() else {
+                        return Ok(());
+                    };
+                    let message = Message::CommentInvitation {
+                        privacy_url: format!("{base}/privacy"),
+                    };
                     outbox.extend(self.reply(&inbound.reply_to, &message, lang, &seed));
                 } else {
                     tally.duplicates += 1;
@@ -195,9 +247,29 @@ impl Context<'_> {
         Ok(())
     }
 
-    fn card_url(&self, member: crate::ids::MemberNumber) -> String {
-        let base = self.config.public_base_url.get().map_or("", String::as_str);
-        format!("{base}/card/{}", CardRef { member }.issue(self.keys))
+    /// `PUBLIC_BASE_URL`, or `None` (logged as a configuration error: a link without it would
+    /// lead nowhere, so the reply is skipped; the consent is recorded all the same).
+    fn public_base(&self) -> Option<&str> {
+        let base = self.config.public_base_url.get().map(String::as_str);
+        if base.is_none() {
+            let line = EventLog {
+                level: Level::Error,
+                msg: "reply skipped",
+                request_id: self.request_id,
+                detail: Some("config: PUBLIC_BASE_URL missing or invalid".into()),
+            }
+            .to_line();
+            worker::console_error!("{line}");
+        }
+        base
+    }
+
+    fn card_url(&self, member: crate::ids::MemberNumber) -> Option<String> {
+        let base = self.public_base()?;
+        Some(format!(
+            "{base}/card/{}",
+            CardRef { member }.issue(self.keys)
+        ))
     }
 
     fn reply(

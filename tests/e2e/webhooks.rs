@@ -536,11 +536,15 @@ fn malformed_json_with_a_valid_signature_is_400_and_stores_nothing(f: &Fixture) 
         (reply.status, reply.error_code().as_str()),
         (400, "invalid_json")
     );
-    let reply = post_meta(&f.app, br#"{"object":"permissions","entry":[]}"#);
+    let reply = post_meta(&f.app, br#"{"object":"page"}"#);
     assert_eq!(
         (reply.status, reply.error_code().as_str()),
         (400, "invalid_payload")
     );
+    // A verified notification of an object we do not act on is acknowledged, not refused.
+    let reply = post_meta(&f.app, br#"{"object":"permissions","entry":[{"id":"1"}]}"#);
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.json()["ignored"], 1);
 }
 
 fn webhook_bodies_over_1_mib_are_413_declared_or_streamed(f: &Fixture) {
