@@ -6,7 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 WORKER_BUILD_VERSION=0.8.7
-DEBIAN_PACKAGES=(chromium wrk openssl)
+# chromium: browser tests and SVG rendering; fonts-noto-cjk: so Japanese pages render in them;
+# wrk: the benchmark; openssl: independent signatures in the tests.
+DEBIAN_PACKAGES=(chromium fonts-noto-cjk wrk openssl)
 
 step() { printf '==> %s\n' "$*"; }
 took() { printf '    done in %ss\n' "$(($(date +%s) - $1))"; }

@@ -14,11 +14,15 @@ pub mod error;
 pub mod ids;
 pub mod lang;
 pub mod ledger;
+pub mod links;
 pub mod log;
 pub mod pages;
+pub mod poster;
 pub mod replies;
 pub mod routes;
 pub mod signing;
+pub mod stores;
+pub mod time;
 
 #[cfg(target_arch = "wasm32")]
 mod edge;

@@ -23,6 +23,33 @@ pub enum Route {
     MetaHandshake,
     /// `POST /webhooks/meta`
     MetaWebhook,
+    /// `GET /s/{store_id}`: the store's landing page.
+    Landing(String),
+    /// `GET /privacy`: the active consent notice.
+    Privacy,
+    /// `GET /privacy/{version}`
+    PrivacyVersion(String),
+    /// `GET /api/admin/stores`
+    AdminStores,
+    /// `PUT /api/admin/stores/{store_id}`
+    AdminStorePut(String),
+    /// `GET /api/admin/stores/{store_id}/poster.svg` (`.png`)
+    AdminPoster(String, PosterFormat),
+    /// `GET /api/admin/notices`
+    AdminNotices,
+    /// `PUT /api/admin/notices/{version}`
+    AdminNoticePut(String),
+    /// `POST /api/admin/notices/{version}/activate`
+    AdminNoticeActivate(String),
+    /// `GET /api/admin/stats?from=&to=`
+    AdminStats,
+}
+
+/// The two poster formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PosterFormat {
+    Svg,
+    Png,
 }
 
 impl Route {
@@ -36,23 +63,43 @@ impl Route {
             return Err(Error::NotFound);
         };
         let segments: Vec<&str> = rest.split('/').collect();
+        let one = |m: &'static str, route: Route| (vec![(m, route)], m);
         // Each path with the routes of its methods, and the `Allow` header they make.
-        let (by_method, allow): (&[(&str, Route)], &'static str) = match segments.as_slice() {
-            ["healthz"] => (&[("GET", Route::Healthz)], "GET"),
-            ["api", "admin", "config"] => (&[("GET", Route::AdminConfig)], "GET"),
-            ["api", "admin", "consent"] => (&[("GET", Route::AdminConsent)], "GET"),
-            ["webhooks", "line"] => (&[("POST", Route::LineWebhook)], "POST"),
+        let (by_method, allow): (Vec<(&str, Route)>, &'static str) = match segments.as_slice() {
+            ["healthz"] => one("GET", Route::Healthz),
+            ["s", id] if !id.is_empty() => one("GET", Route::Landing((*id).to_owned())),
+            ["privacy"] => one("GET", Route::Privacy),
+            ["privacy", v] if !v.is_empty() => one("GET", Route::PrivacyVersion((*v).to_owned())),
+            ["api", "admin", "config"] => one("GET", Route::AdminConfig),
+            ["api", "admin", "consent"] => one("GET", Route::AdminConsent),
+            ["api", "admin", "stats"] => one("GET", Route::AdminStats),
+            ["api", "admin", "stores"] => one("GET", Route::AdminStores),
+            ["api", "admin", "stores", id] => one("PUT", Route::AdminStorePut((*id).to_owned())),
+            ["api", "admin", "stores", id, "poster.svg"] => one(
+                "GET",
+                Route::AdminPoster((*id).to_owned(), PosterFormat::Svg),
+            ),
+            ["api", "admin", "stores", id, "poster.png"] => one(
+                "GET",
+                Route::AdminPoster((*id).to_owned(), PosterFormat::Png),
+            ),
+            ["api", "admin", "notices"] => one("GET", Route::AdminNotices),
+            ["api", "admin", "notices", v] => one("PUT", Route::AdminNoticePut((*v).to_owned())),
+            ["api", "admin", "notices", v, "activate"] => {
+                one("POST", Route::AdminNoticeActivate((*v).to_owned()))
+            }
+            ["webhooks", "line"] => one("POST", Route::LineWebhook),
             ["webhooks", "meta"] => (
-                &[("GET", Route::MetaHandshake), ("POST", Route::MetaWebhook)],
+                vec![("GET", Route::MetaHandshake), ("POST", Route::MetaWebhook)],
                 "GET, POST",
             ),
             _ => return Err(Error::NotFound),
         };
         let method = if method == "HEAD" { "GET" } else { method };
         by_method
-            .iter()
+            .into_iter()
             .find(|(m, _)| *m == method)
-            .map(|(_, route)| route.clone())
+            .map(|(_, route)| route)
             .ok_or(Error::MethodNotAllowed { allow })
     }
 
@@ -66,6 +113,17 @@ impl Route {
             Route::LineWebhook => "webhook_line",
             Route::MetaHandshake => "webhook_meta_handshake",
             Route::MetaWebhook => "webhook_meta",
+            Route::Landing(_) => "landing",
+            Route::Privacy => "privacy",
+            Route::PrivacyVersion(_) => "privacy_version",
+            Route::AdminStores => "admin_stores",
+            Route::AdminStorePut(_) => "admin_store_put",
+            Route::AdminPoster(_, PosterFormat::Svg) => "admin_poster_svg",
+            Route::AdminPoster(_, PosterFormat::Png) => "admin_poster_png",
+            Route::AdminNotices => "admin_notices",
+            Route::AdminNoticePut(_) => "admin_notice_put",
+            Route::AdminNoticeActivate(_) => "admin_notice_activate",
+            Route::AdminStats => "admin_stats",
         }
     }
 }
@@ -142,6 +200,27 @@ mod tests {
             Route::resolve("GET", "/webhooks/line"),
             Err(Error::MethodNotAllowed { allow: "POST" })
         );
+    }
+
+    #[test]
+    fn shopper_and_admin_routes_carry_their_ids() {
+        assert_eq!(
+            Route::resolve("GET", "/s/shibuya-01"),
+            Ok(Route::Landing("shibuya-01".into()))
+        );
+        assert_eq!(
+            Route::resolve("GET", "/api/admin/stores/a/poster.png"),
+            Ok(Route::AdminPoster("a".into(), PosterFormat::Png))
+        );
+        assert_eq!(
+            Route::resolve("POST", "/api/admin/notices/v1/activate"),
+            Ok(Route::AdminNoticeActivate("v1".into()))
+        );
+        assert_eq!(
+            Route::resolve("GET", "/api/admin/stores/a"),
+            Err(Error::MethodNotAllowed { allow: "PUT" })
+        );
+        assert_eq!(Route::resolve("GET", "/s/"), Err(Error::NotFound));
     }
 
     #[test]

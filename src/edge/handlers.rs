@@ -3,8 +3,7 @@
 use serde_json::json;
 use worker::Response;
 
-use super::{env, ledger_store, respond, webhooks, Call};
-use crate::auth;
+use super::{admin, env, ledger_store, respond, shopper, webhooks, Call};
 use crate::consent::{derive_state, Channel, Subject};
 use crate::error::Error;
 use crate::routes::Route;
@@ -18,6 +17,16 @@ pub async fn handle(route: Route, call: Call<'_>) -> Result<Response, Error> {
         Route::LineWebhook => webhooks::line(call).await,
         Route::MetaHandshake => webhooks::meta_handshake(&call),
         Route::MetaWebhook => webhooks::meta(call).await,
+        Route::Landing(id) => shopper::landing(&call, &id).await,
+        Route::Privacy => shopper::privacy(&call, None).await,
+        Route::PrivacyVersion(v) => shopper::privacy(&call, Some(&v)).await,
+        Route::AdminStores => admin::list_stores(&call).await,
+        Route::AdminStorePut(id) => admin::put_store(call, &id).await,
+        Route::AdminPoster(id, format) => admin::poster(&call, &id, format).await,
+        Route::AdminNotices => admin::list_notices(&call).await,
+        Route::AdminNoticePut(v) => admin::put_notice(call, &v).await,
+        Route::AdminNoticeActivate(v) => admin::activate_notice(&call, &v).await,
+        Route::AdminStats => admin::stats(&call).await,
     }
 }
 
@@ -28,7 +37,7 @@ fn healthz() -> Response {
 /// Which settings are set, missing or invalid; never a value. For operators checking a deploy.
 fn admin_config(call: &Call<'_>) -> Result<Response, Error> {
     let config = env::config(call.env);
-    require_admin(call, &config)?;
+    admin::require_admin(call, &config)?;
     let report: serde_json::Map<String, serde_json::Value> = config
         .report(|name| env::lookup(call.env, name))
         .into_iter()
@@ -40,7 +49,7 @@ fn admin_config(call: &Call<'_>) -> Result<Response, Error> {
 /// A subject's current state and full history: the evidence of Art. 7(1) GDPR.
 async fn admin_consent(call: &Call<'_>) -> Result<Response, Error> {
     let config = env::config(call.env);
-    require_admin(call, &config)?;
+    admin::require_admin(call, &config)?;
     let url = call.req.url().map_err(Error::internal)?;
     let query = |name: &str| {
         url.query_pairs()
@@ -77,10 +86,4 @@ async fn admin_consent(call: &Call<'_>) -> Result<Response, Error> {
             "events": events,
         }),
     ))
-}
-
-fn require_admin(call: &Call<'_>, config: &crate::config::Config) -> Result<(), Error> {
-    let token = config.admin_token.require("ADMIN_TOKEN")?;
-    let header = call.req.headers().get("authorization").ok().flatten();
-    auth::check_bearer(header.as_deref(), token)
 }

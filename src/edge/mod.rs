@@ -1,13 +1,17 @@
 //! The thin edge: the only place `worker::` appears. It reads the request, asks the core,
 //! talks to KV / Durable Objects / platforms, and turns results into responses.
 
+mod admin;
 mod body;
 mod env;
+mod funnel;
 mod handlers;
+mod kv;
 mod ledger_store;
 mod outbox;
 mod redemptions;
 mod respond;
+mod shopper;
 mod webhooks;
 
 use worker::{event, Context, Date, Env, Request, Response};

@@ -2,6 +2,11 @@
 //! interpolated value is escaped by construction; pages take plain data and a language.
 
 mod error_page;
+mod landing;
 mod layout;
+mod privacy;
+mod texts;
 
 pub use error_page::error_page;
+pub use landing::{landing_page, Landing};
+pub use privacy::privacy_page;

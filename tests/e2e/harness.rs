@@ -353,3 +353,10 @@ pub fn send_chunked(base: &str, path: &str, headers: &[(&str, &str)], total: usi
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("no status in {status_line:?}"))
 }
+
+/// Where a test saves an artifact for people to look at (screenshots, posters).
+pub fn artifact_path(name: &str) -> PathBuf {
+    let dir = repo_root().join("test-artifacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}

@@ -16,6 +16,7 @@ mod foundation;
 mod harness;
 mod recorder;
 mod sign;
+mod stores;
 mod webhooks;
 
 use std::sync::OnceLock;
@@ -41,7 +42,7 @@ pub type Test = (&'static str, fn(&Fixture));
 
 fn main() {
     let args = Arguments::from_args();
-    let tests: Vec<Test> = [foundation::tests(), webhooks::tests()].concat();
+    let tests: Vec<Test> = [foundation::tests(), webhooks::tests(), stores::tests()].concat();
     let wanted = tests
         .iter()
         .any(|(name, _)| args.filter.as_deref().is_none_or(|f| name.contains(f)));

@@ -1,0 +1,228 @@
+//! The admin API for stores, posters, consent notices and the funnel (bearer `ADMIN_TOKEN`).
+
+use serde_json::json;
+use worker::{Date, Response};
+
+use super::kv::{get_all, get_json, put_json};
+use super::{body, env, funnel, respond, Call};
+use crate::config::Config;
+use crate::error::Error;
+use crate::ids::{CampaignId, StoreId};
+use crate::ledger::ACTIVE_NOTICE_KEY;
+use crate::poster;
+use crate::routes::PosterFormat;
+use crate::stores::{
+    self, check_notice_version, Notice, NoticeInput, Store, StoreInput, StoresIndex,
+    STORES_INDEX_KEY,
+};
+use crate::time::utc_day;
+
+/// Checks the admin bearer token.
+pub fn require_admin(call: &Call<'_>, config: &Config) -> Result<(), Error> {
+    let token = config.admin_token.require("ADMIN_TOKEN")?;
+    let header = call.req.headers().get("authorization").ok().flatten();
+    crate::auth::check_bearer(header.as_deref(), token)
+}
+
+fn kv(call: &Call<'_>) -> Result<worker::kv::KvStore, Error> {
+    call.env.kv("KV").map_err(Error::internal)
+}
+
+fn store_id(raw: &str) -> Result<StoreId, Error> {
+    StoreId::parse(raw).map_err(|why| Error::bad_request("invalid_store_id", why))
+}
+
+async fn json_body<T: serde::de::DeserializeOwned>(call: &mut Call<'_>) -> Result<T, Error> {
+    let raw = body::read_limited(&mut call.req).await?;
+    Ok(serde_json::from_slice(&raw)?)
+}
+
+fn query(call: &Call<'_>, name: &str) -> Option<String> {
+    let url = call.req.url().ok()?;
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// `PUT /api/admin/stores/{id}`: 201 when created, 200 when replaced.
+pub async fn put_store(mut call: Call<'_>, id: &str) -> Result<Response, Error> {
+    let config = env::config(call.env);
+    require_admin(&call, &config)?;
+    let id = store_id(id)?;
+    let input: StoreInput = json_body(&mut call).await?;
+    let store = input.into_store(id.clone(), Date::now().as_millis())?;
+    let kv = kv(&call)?;
+    let existed = get_json::<Store>(&kv, &stores::store_key(&id))
+        .await?
+        .is_some();
+    put_json(&kv, &stores::store_key(&id), &store).await?;
+    // The index is rebuilt from the store records (KV listings lag: make sure this one is in).
+    let mut all: Vec<Store> = get_all(&kv, stores::STORE_PREFIX).await?;
+    all.retain(|s| s.id != id);
+    all.push(store.clone());
+    all.sort_by(|a, b| a.id.cmp(&b.id));
+    put_json(&kv, STORES_INDEX_KEY, &StoresIndex { stores: all }).await?;
+    Ok(respond::json(
+        if existed { 200 } else { 201 },
+        &json!({ "store": store }),
+    ))
+}
+
+/// `GET /api/admin/stores`
+pub async fn list_stores(call: &Call<'_>) -> Result<Response, Error> {
+    let config = env::config(call.env);
+    require_admin(call, &config)?;
+    let index = get_json::<StoresIndex>(&kv(call)?, STORES_INDEX_KEY)
+        .await?
+        .unwrap_or_default();
+    Ok(respond::json(200, &json!({ "stores": index.stores })))
+}
+
+/// `GET /api/admin/stores/{id}/poster.svg` and `.png` (`?c=` campaign).
+pub async fn poster(call: &Call<'_>, id: &str, format: PosterFormat) -> Result<Response, Error> {
+    let config = env::config(call.env);
+    require_admin(call, &config)?;
+    let id = store_id(id)?;
+    let campaign = match query(call, "c") {
+        None => None,
+        Some(c) => {
+            Some(CampaignId::parse(&c).map_err(|why| Error::bad_request("invalid_campaign", why))?)
+        }
+    };
+    let base = config.public_base_url.require("PUBLIC_BASE_URL")?;
+    let store = get_json::<Store>(&kv(call)?, &stores::store_key(&id))
+        .await?
+        .ok_or(Error::NotFound)?;
+    let url = poster::landing_url(base, &store, campaign.as_ref().map(CampaignId::as_str));
+    let (content_type, bytes) = match format {
+        PosterFormat::Svg => (
+            "image/svg+xml; charset=utf-8",
+            poster::poster_svg(&store, &url)?.into_bytes(),
+        ),
+        PosterFormat::Png => ("image/png", poster::poster_png(&store, &url)?),
+    };
+    let mut response = Response::from_bytes(bytes).map_err(Error::internal)?;
+    let headers = response.headers_mut();
+    let _ = headers.set("content-type", content_type);
+    let _ = headers.set("cache-control", "no-store");
+    let _ = headers.set("x-content-type-options", "nosniff");
+    let _ = headers.set(
+        "content-disposition",
+        &format!(
+            "inline; filename=\"poster-{id}.{}\"",
+            match format {
+                PosterFormat::Svg => "svg",
+                PosterFormat::Png => "png",
+            }
+        ),
+    );
+    Ok(response)
+}
+
+/// `PUT /api/admin/notices/{version}`: a draft until activated; an activated version is frozen.
+pub async fn put_notice(mut call: Call<'_>, version: &str) -> Result<Response, Error> {
+    let config = env::config(call.env);
+    require_admin(&call, &config)?;
+    let version = check_notice_version(version)?.to_owned();
+    let input: NoticeInput = json_body(&mut call).await?;
+    let notice = input.into_notice(&version, Date::now().as_millis())?;
+    let kv = kv(&call)?;
+    let existing = get_json::<Notice>(&kv, &stores::notice_key(&version)).await?;
+    if existing
+        .as_ref()
+        .is_some_and(|n| n.activated_at_ms.is_some())
+    {
+        return Err(Error::Conflict {
+            code: "notice_immutable",
+            message: "This version has been in force: publish a new version instead.".into(),
+        });
+    }
+    put_json(&kv, &stores::notice_key(&version), &notice).await?;
+    Ok(respond::json(
+        if existing.is_some() { 200 } else { 201 },
+        &json!({ "notice": notice }),
+    ))
+}
+
+/// `POST /api/admin/notices/{version}/activate`: new consents refer to this version from now on.
+pub async fn activate_notice(call: &Call<'_>, version: &str) -> Result<Response, Error> {
+    let config = env::config(call.env);
+    require_admin(call, &config)?;
+    let version = check_notice_version(version)?;
+    let kv = kv(call)?;
+    let key = stores::notice_key(version);
+    let mut notice = get_json::<Notice>(&kv, &key)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let now = Date::now().as_millis();
+    if notice.activated_at_ms.is_none() {
+        notice.activated_at_ms = Some(now);
+        put_json(&kv, &key, &notice).await?;
+    }
+    let active = json!({ "version": notice.version, "activated_at_ms": now });
+    put_json(&kv, ACTIVE_NOTICE_KEY, &active).await?;
+    Ok(respond::json(200, &json!({ "active": active })))
+}
+
+/// `GET /api/admin/notices`: every version, drafts included, and the active one.
+pub async fn list_notices(call: &Call<'_>) -> Result<Response, Error> {
+    let config = env::config(call.env);
+    require_admin(call, &config)?;
+    let kv = kv(call)?;
+    let mut notices: Vec<Notice> = get_all(&kv, stores::NOTICE_PREFIX).await?;
+    notices.sort_by_key(|n| n.created_at_ms);
+    let active = super::ledger_store::active_notice_version(&kv).await?;
+    Ok(respond::json(
+        200,
+        &json!({ "notices": notices, "active": active }),
+    ))
+}
+
+/// `GET /api/admin/stats?from=&to=`: per store and day. So far the landing views; the consent
+/// and redemption columns join with the funnel capability.
+pub async fn stats(call: &Call<'_>) -> Result<Response, Error> {
+    let config = env::config(call.env);
+    require_admin(call, &config)?;
+    let today = utc_day(Date::now().as_millis());
+    let day = |name: &str| -> Result<String, Error> {
+        match query(call, name) {
+            None => Ok(today.clone()),
+            Some(d) if is_day(&d) => Ok(d),
+            Some(_) => Err(Error::bad_request(
+                "invalid_date",
+                format!("`{name}` is a day, YYYY-MM-DD."),
+            )),
+        }
+    };
+    let (from, to) = (day("from")?, day("to")?);
+    if from > to {
+        return Err(Error::bad_request("invalid_range", "`from` is after `to`."));
+    }
+    let index = get_json::<StoresIndex>(&kv(call)?, STORES_INDEX_KEY)
+        .await?
+        .unwrap_or_default();
+    let mut rows = Vec::new();
+    for store in &index.stores {
+        for count in funnel::counts(call.env, store.id.as_str(), &from, &to).await? {
+            if count.metric == "view" {
+                rows.push(json!({
+                    "store_id": store.id, "day": count.day, "landing_views": count.n,
+                }));
+            }
+        }
+    }
+    Ok(respond::json(
+        200,
+        &json!({ "from": from, "to": to, "stats": rows }),
+    ))
+}
+
+fn is_day(d: &str) -> bool {
+    let b = d.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+}
