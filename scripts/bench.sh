@@ -29,7 +29,8 @@ bindings=$(
     grep -E '^[A-Z_]+=' .dev.vars.example
   } | sed -E 's/^([A-Z_]+)=(.*)$/    (name = "\1", text = "\2"),/'
 )
-sed -e "s|@PORT@|$port|" bench/workerd.capnp.template |
+rm -rf "$OUT/do" && mkdir -p "$OUT/do"
+sed -e "s|@PORT@|$port|" -e "s|@DO_DIR@|$ROOT/$OUT/do|" bench/workerd.capnp.template |
   awk -v b="$bindings" '{ if ($0 == "@BINDINGS@") print b; else print }' >"$OUT/workerd.capnp"
 
 echo "==> workerd serve on 127.0.0.1:$port"
@@ -44,12 +45,16 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 [ -n "$ready" ] || { echo "workerd did not start:" >&2; cat "$OUT/workerd.log" >&2; exit 1; }
+admin_token=$(secret ADMIN_TOKEN)
+QUIET=1 ADMIN_TOKEN="$admin_token" BASE="http://127.0.0.1:$port" bash scripts/seed-demo.sh
+landing_bytes=$(curl -fsS "http://127.0.0.1:$port/s/shibuya" | wc -c)
 
 printf '\n%-16s %10s %9s %9s  %s\n' endpoint "req/s" p50 p99 notes
 while IFS=$'\t' read -r name method path bodies header what; do
   case "$name" in ''|'#'*) continue ;; esac
   args=(-t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency --timeout 5s)
   [ "$bodies" = "-" ] || args+=(-s bench/signed.lua)
+  [ "$header" != "admin" ] || args+=(-H "Authorization: Bearer $admin_token")
   [ "$method" = "GET" ] || [ "$bodies" != "-" ] || { echo "$name: a $method needs bodies" >&2; exit 1; }
   BENCH_BODIES="$OUT/$bodies" SIG_HEADER="$header" THREADS="$THREADS" \
     wrk "${args[@]}" "http://127.0.0.1:$port$path" >"$OUT/$name.txt" 2>&1
@@ -60,8 +65,15 @@ while IFS=$'\t' read -r name method path bodies header what; do
   printf '%-16s %10s %9s %9s  %s\n' "$name" "$rps" "$p50" "$p99" "${errors:-$what}"
 done <bench/endpoints.tsv
 
+# Every landing view must be counted: compare the funnel's count with the requests served.
+served=$(( $(awk '/requests in/ {print $1}' "$OUT/landing.txt" 2>/dev/null || echo 0) + 1 ))
+sleep 1
+counted=$(curl -fsS -H "authorization: Bearer $admin_token" "http://127.0.0.1:$port/api/admin/stats" |
+  python3 -c 'import json,sys; print(sum(r["landing_views"] for r in json.load(sys.stdin)["stats"] if r["store_id"] == "shibuya"))')
+printf '\nlanding views: %s served, %s counted\n' "$served" "$counted"
+
 wasm_raw=$(stat -c %s build/index_bg.wasm)
 wasm_gz=$(gzip -9c build/index_bg.wasm | wc -c)
 upload=$(wrangler deploy --dry-run --outdir "$OUT/dist" 2>&1 | grep -o 'Total Upload:.*' || echo "Total Upload: (dry run failed, see wrangler)")
-printf '\nwasm: %s bytes, %s bytes gzip -9\n%s\n' "$wasm_raw" "$wasm_gz" "$upload"
+printf 'landing page HTML: %s bytes\nwasm: %s bytes, %s bytes gzip -9\n%s\n' "$landing_bytes" "$wasm_raw" "$wasm_gz" "$upload"
 printf '(load: wrk -t%s -c%s -d%s on loopback, %s cores; raw wrk output in %s/)\n' "$THREADS" "$CONNECTIONS" "$DURATION" "$(nproc)" "$OUT"

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BASE="${BASE:-http://127.0.0.1:8787}"
-ADMIN_TOKEN=$(grep -E '^ADMIN_TOKEN=' .dev.vars | cut -d= -f2-)
+ADMIN_TOKEN="${ADMIN_TOKEN:-$(grep -E '^ADMIN_TOKEN=' .dev.vars | cut -d= -f2-)}"
 auth=(-H "authorization: Bearer $ADMIN_TOKEN" -H "content-type: application/json")
 
 put() { # path json
@@ -21,6 +21,7 @@ put /api/admin/notices/2026-11 '{"texts":{
   "ja":{"title":"マーケティングメッセージについて","body":"ご選択のチャットアプリで、お気に入り店舗のクーポンやお知らせをお送りします。\n\n「停止」と送る、アカウントをブロックする、または会員証の「配信停止」をタップすると、いつでも停止できます。"},
   "fr":{"title":"Messages marketing","body":"Nous vous envoyons les offres et nouvelles de votre magasin préféré dans la messagerie choisie.\n\nVous pouvez arrêter à tout moment : envoyez STOP, bloquez le compte ou touchez Arrêter les messages sur votre carte."}}}'
 curl -fsS -X POST "${auth[@]}" "$BASE/api/admin/notices/2026-11/activate" -o /dev/null
+[ -z "${QUIET:-}" ] || exit 0
 
 cat <<MSG
 

@@ -62,6 +62,7 @@ pub async fn put_store(mut call: Call<'_>, id: &str) -> Result<Response, Error> 
     all.push(store.clone());
     all.sort_by(|a, b| a.id.cmp(&b.id));
     put_json(&kv, STORES_INDEX_KEY, &StoresIndex { stores: all }).await?;
+    super::cache::invalidate();
     Ok(respond::json(
         if existed { 200 } else { 201 },
         &json!({ "store": store }),
@@ -161,6 +162,7 @@ pub async fn activate_notice(call: &Call<'_>, version: &str) -> Result<Response,
     }
     let active = json!({ "version": notice.version, "activated_at_ms": now });
     put_json(&kv, ACTIVE_NOTICE_KEY, &active).await?;
+    super::cache::invalidate();
     Ok(respond::json(200, &json!({ "active": active })))
 }
 

@@ -1,15 +1,25 @@
 //! The `Funnel` Durable Object: per-store counters by day (landing views now; grants, cards and
 //! redemptions join them later). One object per store, SQLite-backed, so concurrent views are
 //! all counted (Workers KV allows about one write per second per key and would lose them).
+//!
+//! Counts are coalesced in the isolate: a view adds to a pending tally and, when no flush is
+//! running, starts one (in its own `wait_until`) that sends batches until nothing is pending.
+//! Every view is owned by a live flush (the isolate is single-threaded: a flush checks the tally
+//! and steps down in one synchronous step), one call carries many views under load, and a busy
+//! store's object sees a few calls a second instead of one per view.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 use worker::{
-    durable_object, DurableObject, Env, Method, Request, RequestInit, Response, SqlStorageValue,
-    State,
+    durable_object, Context, Date, DurableObject, Env, Method, Request, RequestInit, Response,
+    SqlStorageValue, State,
 };
 
 use crate::error::Error;
+use crate::log::{EventLog, Level};
 
 /// One counter row.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -45,15 +55,20 @@ impl DurableObject for Funnel {
         };
         let sql = self.state.storage().sql();
         match (req.method(), url.path()) {
-            (Method::Post, "/count") => {
-                sql.exec(
-                    "INSERT INTO counts (day, metric, n) VALUES (?, ?, 1) \
-                     ON CONFLICT (day, metric) DO UPDATE SET n = n + 1",
-                    vec![
-                        SqlStorageValue::String(param("day")),
-                        SqlStorageValue::String(param("metric")),
-                    ],
-                )?;
+            (Method::Post, "/add") => {
+                let mut req = req;
+                let batch: Vec<Count> = req.json().await?;
+                for c in batch {
+                    sql.exec(
+                        "INSERT INTO counts (day, metric, n) VALUES (?, ?, ?) \
+                         ON CONFLICT (day, metric) DO UPDATE SET n = n + excluded.n",
+                        vec![
+                            SqlStorageValue::String(c.day),
+                            SqlStorageValue::String(c.metric),
+                            SqlStorageValue::Integer(c.n),
+                        ],
+                    )?;
+                }
                 Response::empty().map(|r| r.with_status(204))
             }
             (Method::Get, "/counts") => {
@@ -81,13 +96,96 @@ fn stub(env: &Env, store: &str) -> Result<worker::Stub, Error> {
     id.get_stub().map_err(fail)
 }
 
-/// Adds one to `metric` of `store` on `day`.
-pub async fn count(env: &Env, store: &str, day: &str, metric: &str) -> Result<(), Error> {
+/// A flush hands over to the next view after this long (`wait_until` work is bounded).
+const FLUSH_TURN_MS: u64 = 10_000;
+/// Pause between two rounds of a flush, so that views under load travel in large batches.
+const FLUSH_PAUSE: std::time::Duration = std::time::Duration::from_millis(200);
+
+thread_local! {
+    /// (store, day, metric) → views not yet sent.
+    static PENDING: RefCell<BTreeMap<(String, String, String), i64>> =
+        const { RefCell::new(BTreeMap::new()) };
+    static FLUSHING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Counts one `metric` for `store` on `day`: added to the pending tally, sent after the response.
+pub fn count(env: &Env, ctx: &Context, store: &str, day: &str, metric: &str, request_id: &str) {
+    PENDING.with(|p| {
+        *p.borrow_mut()
+            .entry((store.to_owned(), day.to_owned(), metric.to_owned()))
+            .or_default() += 1;
+    });
+    if !FLUSHING.with(Cell::get) {
+        FLUSHING.with(|f| f.set(true));
+        ctx.wait_until(flush(env.clone(), request_id.to_owned()));
+    }
+}
+
+/// Sends the pending tally, batch after batch, until nothing is pending; after its turn it
+/// hands over (a later view starts the next flush) and sends its last batch.
+async fn flush(env: Env, request_id: String) {
+    let started = Date::now().as_millis();
+    loop {
+        // Taking the tally and stepping down happen with no await between: a view counted
+        // after this point either finds `FLUSHING` set (and a later round of this loop sends
+        // it) or starts its own flush.
+        let batch = PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()));
+        let last_round = batch.is_empty() || Date::now().as_millis() - started > FLUSH_TURN_MS;
+        if last_round {
+            FLUSHING.with(|f| f.set(false));
+        }
+        if !send_batch(&env, batch, &request_id).await || last_round {
+            // After a failure the counts are back in the tally; the next view's flush retries
+            // (never in a loop here).
+            FLUSHING.with(|f| f.set(false));
+            return;
+        }
+        worker::Delay::from(FLUSH_PAUSE).await;
+    }
+}
+
+/// Sends one batch, store by store; what fails goes back to the tally. `true` if all was sent.
+async fn send_batch(
+    env: &Env,
+    batch: BTreeMap<(String, String, String), i64>,
+    request_id: &str,
+) -> bool {
+    let mut by_store: BTreeMap<String, Vec<Count>> = BTreeMap::new();
+    for ((store, day, metric), n) in batch {
+        by_store
+            .entry(store)
+            .or_default()
+            .push(Count { day, metric, n });
+    }
+    let mut all_sent = true;
+    for (store, counts) in by_store {
+        if let Err(e) = send(env, &store, &counts).await {
+            all_sent = false;
+            let line = EventLog {
+                level: Level::Error,
+                msg: "funnel counts not sent; kept for the next flush",
+                request_id,
+                detail: e.log_detail(),
+            }
+            .to_line();
+            worker::console_error!("{line}");
+            PENDING.with(|p| {
+                let mut p = p.borrow_mut();
+                for c in counts {
+                    *p.entry((store.clone(), c.day, c.metric)).or_default() += c.n;
+                }
+            });
+        }
+    }
+    all_sent
+}
+
+async fn send(env: &Env, store: &str, counts: &[Count]) -> Result<(), Error> {
+    let body = serde_json::to_string(counts).map_err(Error::internal)?;
     let mut init = RequestInit::new();
     init.with_method(Method::Post)
-        .with_body(Some(JsValue::NULL));
-    let url = format!("https://funnel/count?day={day}&metric={metric}");
-    let req = Request::new_with_init(&url, &init).map_err(Error::internal)?;
+        .with_body(Some(JsValue::from_str(&body)));
+    let req = Request::new_with_init("https://funnel/add", &init).map_err(Error::internal)?;
     let res = stub(env, store)?
         .fetch_with_request(req)
         .await

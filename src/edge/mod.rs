@@ -3,6 +3,7 @@
 
 mod admin;
 mod body;
+mod cache;
 mod env;
 mod funnel;
 mod handlers;
