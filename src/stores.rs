@@ -78,24 +78,9 @@ impl StoreInput {
     /// # Errors
     /// 422 with a code naming what is wrong.
     pub fn into_store(self, id: StoreId, now_ms: u64) -> Result<Store, Error> {
-        if self.names.is_empty() {
-            return Err(Error::unprocessable(
-                "invalid_names",
-                "`names` needs at least one of ja, en, fr.",
-            ));
-        }
-        let mut names = BTreeMap::new();
-        for (lang, name) in self.names {
-            let lang = Lang::parse(&lang)
-                .filter(|l| l.code() == lang)
-                .ok_or_else(|| {
-                    Error::unprocessable("unsupported_language", "Names are given in ja, en or fr.")
-                })?;
-            names.insert(
-                lang.code().to_owned(),
-                clean_text("names", &name, MAX_NAME)?,
-            );
-        }
+        let names = localized("names", "invalid_names", self.names, |name| {
+            clean_text("names", &name, MAX_NAME)
+        })?;
         Ok(Store {
             id,
             names,
@@ -104,6 +89,35 @@ impl StoreInput {
             updated_at_ms: now_ms,
         })
     }
+}
+
+/// A map keyed by language code (exactly `ja`, `en` or `fr`, at least one), each value checked.
+///
+/// # Errors
+/// 422 `empty_code` when empty, `unsupported_language`, or what `check` says.
+fn localized<T, U>(
+    field: &'static str,
+    empty_code: &'static str,
+    map: BTreeMap<String, T>,
+    check: impl Fn(T) -> Result<U, Error>,
+) -> Result<BTreeMap<String, U>, Error> {
+    if map.is_empty() {
+        return Err(Error::unprocessable(
+            empty_code,
+            format!("`{field}` needs at least one of ja, en, fr."),
+        ));
+    }
+    let mut out = BTreeMap::new();
+    for (code, value) in map {
+        if Lang::parse(&code).is_none_or(|l| l.code() != code) {
+            return Err(Error::unprocessable(
+                "unsupported_language",
+                format!("`{field}` are given in ja, en or fr."),
+            ));
+        }
+        out.insert(code, check(value)?);
+    }
+    Ok(out)
 }
 
 /// Trimmed, 1 to `max` characters, no control characters (line breaks included).
@@ -216,19 +230,7 @@ impl NoticeInput {
     /// # Errors
     /// 422 with a code naming what is wrong.
     pub fn into_notice(self, version: &str, now_ms: u64) -> Result<Notice, Error> {
-        if self.texts.is_empty() {
-            return Err(Error::unprocessable(
-                "invalid_texts",
-                "`texts` needs at least one of ja, en, fr.",
-            ));
-        }
-        let mut texts = BTreeMap::new();
-        for (lang, text) in self.texts {
-            let lang = Lang::parse(&lang)
-                .filter(|l| l.code() == lang)
-                .ok_or_else(|| {
-                    Error::unprocessable("unsupported_language", "Texts are given in ja, en or fr.")
-                })?;
+        let texts = localized("texts", "invalid_texts", self.texts, |text: NoticeText| {
             let body = text.body.trim();
             if body.is_empty() || body.chars().count() > MAX_NOTICE_BODY {
                 return Err(Error::unprocessable(
@@ -236,14 +238,11 @@ impl NoticeInput {
                     format!("`body` is 1 to {MAX_NOTICE_BODY} characters."),
                 ));
             }
-            texts.insert(
-                lang.code().to_owned(),
-                NoticeText {
-                    title: clean_text("title", &text.title, MAX_TITLE)?,
-                    body: body.to_owned(),
-                },
-            );
-        }
+            Ok(NoticeText {
+                title: clean_text("title", &text.title, MAX_TITLE)?,
+                body: body.to_owned(),
+            })
+        })?;
         Ok(Notice {
             version: version.to_owned(),
             texts,

@@ -25,8 +25,7 @@ pub fn verify_signature(
     body: &[u8],
     header: Option<&str>,
 ) -> Result<(), SignatureError> {
-    let header = header.map(str::trim).filter(|h| !h.is_empty());
-    let header = header.ok_or(SignatureError::Missing)?;
+    let header = super::present(header)?;
     let tag = base64::engine::general_purpose::STANDARD
         .decode(header)
         .map_err(|_| SignatureError::Malformed)?;

@@ -57,8 +57,7 @@ pub fn verify_signature(
     body: &[u8],
     header: Option<&str>,
 ) -> Result<(), SignatureError> {
-    let header = header.map(str::trim).filter(|h| !h.is_empty());
-    let header = header.ok_or(SignatureError::Missing)?;
+    let header = super::present(header)?;
     let hex = header
         .strip_prefix(SIGNATURE_PREFIX)
         .ok_or(SignatureError::Malformed)?;

@@ -123,6 +123,14 @@ pub enum SignatureError {
     Mismatch,
 }
 
+/// The signature header's value, trimmed; an absent or blank header is `Missing`.
+pub(crate) fn present(header: Option<&str>) -> Result<&str, SignatureError> {
+    header
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .ok_or(SignatureError::Missing)
+}
+
 impl SignatureError {
     pub fn into_error(self) -> crate::error::Error {
         crate::error::Error::Unauthorized {
