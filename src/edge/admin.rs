@@ -6,6 +6,7 @@ use worker::{Date, Response};
 use super::kv::{get_all, get_json, put_json};
 use super::{body, env, funnel, respond, Call};
 use crate::config::Config;
+use crate::consent::{derive_state, Channel, Subject};
 use crate::error::Error;
 use crate::ids::{CampaignId, StoreId};
 use crate::ledger::ACTIVE_NOTICE_KEY;
@@ -20,12 +21,57 @@ use crate::time::utc_day;
 /// Checks the admin bearer token.
 pub fn require_admin(call: &Call<'_>, config: &Config) -> Result<(), Error> {
     let token = config.admin_token.require("ADMIN_TOKEN")?;
-    let header = call.req.headers().get("authorization").ok().flatten();
-    crate::auth::check_bearer(header.as_deref(), token)
+    crate::auth::check_bearer(call.header("authorization").as_deref(), token)
 }
 
-fn kv(call: &Call<'_>) -> Result<worker::kv::KvStore, Error> {
-    call.env.kv("KV").map_err(Error::internal)
+/// Which settings are set, missing or invalid; never a value. For operators checking a deploy.
+pub fn config_report(call: &Call<'_>) -> Result<Response, Error> {
+    let config = env::config(call.env);
+    require_admin(call, &config)?;
+    let report: serde_json::Map<String, serde_json::Value> = config
+        .report(|name| env::lookup(call.env, name))
+        .into_iter()
+        .map(|(name, status)| (name.to_owned(), status.into()))
+        .collect();
+    Ok(respond::json(200, &json!({ "settings": report })))
+}
+
+/// A subject's current state and full history: the evidence of Art. 7(1) GDPR.
+pub async fn consent(call: &Call<'_>) -> Result<Response, Error> {
+    let config = env::config(call.env);
+    require_admin(call, &config)?;
+    let channel = call
+        .query("channel")
+        .as_deref()
+        .and_then(Channel::parse)
+        .ok_or_else(|| {
+            Error::bad_request(
+                "invalid_channel",
+                "`channel` is one of line, whatsapp, messenger, instagram.",
+            )
+        })?;
+    let user_id = call
+        .query("subject")
+        .filter(|s| !s.is_empty() && s.len() <= 256)
+        .ok_or_else(|| {
+            Error::bad_request("invalid_subject", "`subject` is the channel's user id.")
+        })?;
+    let subject = Subject::new(channel, user_id);
+    let pseudonym_key = config.pseudonym_key.require("PSEUDONYM_KEY")?;
+    let kv = call.kv()?;
+    let (member, events) =
+        super::ledger_store::history(&kv, pseudonym_key.expose().as_bytes(), &subject).await?;
+    let state = derive_state(events.iter().map(|e| (e.occurred_at_ms, e.action)));
+    Ok(respond::json(
+        200,
+        &json!({
+            "subject": subject,
+            "purpose": crate::consent::PURPOSE_MARKETING,
+            "state": state,
+            "member_number": member,
+            "events": events,
+        }),
+    ))
 }
 
 fn store_id(raw: &str) -> Result<StoreId, Error> {
@@ -37,13 +83,6 @@ async fn json_body<T: serde::de::DeserializeOwned>(call: &mut Call<'_>) -> Resul
     Ok(serde_json::from_slice(&raw)?)
 }
 
-fn query(call: &Call<'_>, name: &str) -> Option<String> {
-    let url = call.req.url().ok()?;
-    url.query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-}
-
 /// `PUT /api/admin/stores/{id}`: 201 when created, 200 when replaced.
 pub async fn put_store(mut call: Call<'_>, id: &str) -> Result<Response, Error> {
     let config = env::config(call.env);
@@ -51,7 +90,7 @@ pub async fn put_store(mut call: Call<'_>, id: &str) -> Result<Response, Error> 
     let id = store_id(id)?;
     let input: StoreInput = json_body(&mut call).await?;
     let store = input.into_store(id.clone(), Date::now().as_millis())?;
-    let kv = kv(&call)?;
+    let kv = call.kv()?;
     let existed = get_json::<Store>(&kv, &stores::store_key(&id))
         .await?
         .is_some();
@@ -73,7 +112,7 @@ pub async fn put_store(mut call: Call<'_>, id: &str) -> Result<Response, Error> 
 pub async fn list_stores(call: &Call<'_>) -> Result<Response, Error> {
     let config = env::config(call.env);
     require_admin(call, &config)?;
-    let index = get_json::<StoresIndex>(&kv(call)?, STORES_INDEX_KEY)
+    let index = get_json::<StoresIndex>(&call.kv()?, STORES_INDEX_KEY)
         .await?
         .unwrap_or_default();
     Ok(respond::json(200, &json!({ "stores": index.stores })))
@@ -84,14 +123,14 @@ pub async fn poster(call: &Call<'_>, id: &str, format: PosterFormat) -> Result<R
     let config = env::config(call.env);
     require_admin(call, &config)?;
     let id = store_id(id)?;
-    let campaign = match query(call, "c") {
+    let campaign = match call.query("c") {
         None => None,
         Some(c) => {
             Some(CampaignId::parse(&c).map_err(|why| Error::bad_request("invalid_campaign", why))?)
         }
     };
     let base = config.public_base_url.require("PUBLIC_BASE_URL")?;
-    let store = get_json::<Store>(&kv(call)?, &stores::store_key(&id))
+    let store = get_json::<Store>(&call.kv()?, &stores::store_key(&id))
         .await?
         .ok_or(Error::NotFound)?;
     let url = poster::landing_url(base, &store, campaign.as_ref().map(CampaignId::as_str));
@@ -127,7 +166,7 @@ pub async fn put_notice(mut call: Call<'_>, version: &str) -> Result<Response, E
     let version = check_notice_version(version)?.to_owned();
     let input: NoticeInput = json_body(&mut call).await?;
     let notice = input.into_notice(&version, Date::now().as_millis())?;
-    let kv = kv(&call)?;
+    let kv = call.kv()?;
     let existing = get_json::<Notice>(&kv, &stores::notice_key(&version)).await?;
     if existing
         .as_ref()
@@ -150,7 +189,7 @@ pub async fn activate_notice(call: &Call<'_>, version: &str) -> Result<Response,
     let config = env::config(call.env);
     require_admin(call, &config)?;
     let version = check_notice_version(version)?;
-    let kv = kv(call)?;
+    let kv = call.kv()?;
     let key = stores::notice_key(version);
     let mut notice = get_json::<Notice>(&kv, &key)
         .await?
@@ -170,7 +209,7 @@ pub async fn activate_notice(call: &Call<'_>, version: &str) -> Result<Response,
 pub async fn list_notices(call: &Call<'_>) -> Result<Response, Error> {
     let config = env::config(call.env);
     require_admin(call, &config)?;
-    let kv = kv(call)?;
+    let kv = call.kv()?;
     let mut notices: Vec<Notice> = get_all(&kv, stores::NOTICE_PREFIX).await?;
     notices.sort_by_key(|n| n.created_at_ms);
     let active = super::ledger_store::active_notice_version(&kv).await?;
@@ -187,7 +226,7 @@ pub async fn stats(call: &Call<'_>) -> Result<Response, Error> {
     require_admin(call, &config)?;
     let today = utc_day(Date::now().as_millis());
     let day = |name: &str| -> Result<String, Error> {
-        match query(call, name) {
+        match call.query(name) {
             None => Ok(today.clone()),
             Some(d) if is_day(&d) => Ok(d),
             Some(_) => Err(Error::bad_request(
@@ -200,7 +239,7 @@ pub async fn stats(call: &Call<'_>) -> Result<Response, Error> {
     if from > to {
         return Err(Error::bad_request("invalid_range", "`from` is after `to`."));
     }
-    let index = get_json::<StoresIndex>(&kv(call)?, STORES_INDEX_KEY)
+    let index = get_json::<StoresIndex>(&call.kv()?, STORES_INDEX_KEY)
         .await?
         .unwrap_or_default();
     let mut rows = Vec::new();

@@ -31,6 +31,26 @@ pub struct Call<'a> {
     pub request_id: &'a str,
 }
 
+impl Call<'_> {
+    /// A request header's value.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.req.headers().get(name).ok().flatten()
+    }
+
+    /// The first value of a query parameter.
+    pub fn query(&self, name: &str) -> Option<String> {
+        let url = self.req.url().ok()?;
+        url.query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    }
+
+    /// The KV namespace of the ledger and configuration.
+    pub fn kv(&self) -> Result<worker::kv::KvStore, Error> {
+        self.env.kv("KV").map_err(Error::internal)
+    }
+}
+
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     let started = Date::now().as_millis();

@@ -44,7 +44,7 @@ fn query(call: &Call<'_>) -> Query {
 }
 
 fn lang(call: &Call<'_>, q: &Query, fallback: Lang) -> Lang {
-    let accept = call.req.headers().get("accept-language").ok().flatten();
+    let accept = call.header("accept-language");
     Lang::negotiate(q.lang.as_deref(), accept.as_deref(), fallback)
 }
 
@@ -62,7 +62,7 @@ fn page(body: String, cache: &str) -> Response {
 pub async fn landing(call: &Call<'_>, id: &str) -> Result<Response, Error> {
     let config = env::config(call.env);
     let id = StoreId::parse(id).map_err(|_| Error::NotFound)?;
-    let kv = call.env.kv("KV").map_err(Error::internal)?;
+    let kv = call.kv()?;
     let now_ms = Date::now().as_millis();
     let mut snapshot = cache::snapshot(&kv, now_ms).await?;
     if snapshot.stores.get(&id).is_none() {
@@ -119,7 +119,7 @@ pub async fn landing(call: &Call<'_>, id: &str) -> Result<Response, Error> {
 /// `GET /privacy` (the active version) and `GET /privacy/{version}` (any version once in force).
 pub async fn privacy(call: &Call<'_>, version: Option<&str>) -> Result<Response, Error> {
     let config = env::config(call.env);
-    let kv = call.env.kv("KV").map_err(Error::internal)?;
+    let kv = call.kv()?;
     let version = match version {
         Some(v) => stores::check_notice_version(v)
             .map_err(|_| Error::NotFound)?

@@ -23,7 +23,7 @@ pub async fn line(mut call: Call<'_>) -> Result<Response, Error> {
     let config = env::config(call.env);
     let secrets = config.line_channel_secrets.require("LINE_CHANNEL_SECRET")?;
     let raw = body::read_limited(&mut call.req).await?;
-    let header = header(&call, line::SIGNATURE_HEADER);
+    let header = call.header(line::SIGNATURE_HEADER);
     line::verify_signature(secrets, &raw, header.as_deref()).map_err(|e| e.into_error())?;
     let (events, ignored) = line::parse(&raw)?;
     process(&call, &config, events, ignored).await
@@ -44,14 +44,10 @@ pub async fn meta(mut call: Call<'_>) -> Result<Response, Error> {
     let config = env::config(call.env);
     let secrets = config.meta_app_secrets.require("META_APP_SECRET")?;
     let raw = body::read_limited(&mut call.req).await?;
-    let header = header(&call, meta::SIGNATURE_HEADER);
+    let header = call.header(meta::SIGNATURE_HEADER);
     meta::verify_signature(secrets, &raw, header.as_deref()).map_err(|e| e.into_error())?;
     let (events, ignored) = meta::parse(&raw)?;
     process(&call, &config, events, ignored).await
-}
-
-fn header(call: &Call<'_>, name: &str) -> Option<String> {
-    call.req.headers().get(name).ok().flatten()
 }
 
 /// What one webhook did, for its answer and the tests.
@@ -74,7 +70,7 @@ async fn process(
     if !events.is_empty() {
         let keys = config.signing_keys.require("SIGNING_KEYS")?;
         let pseudonym_key = config.pseudonym_key.require("PSEUDONYM_KEY")?;
-        let kv = call.env.kv("KV").map_err(Error::internal)?;
+        let kv = call.kv()?;
         let now_ms = Date::now().as_millis();
         let notice = ledger_store::active_notice_version(&kv).await?;
         let ctx = Context {
