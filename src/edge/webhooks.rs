@@ -72,14 +72,16 @@ async fn process(
         let pseudonym_key = config.pseudonym_key.require("PSEUDONYM_KEY")?;
         let kv = call.kv()?;
         let now_ms = Date::now().as_millis();
-        let notice = ledger_store::active_notice_version(&kv).await?;
+        // The same isolate-cached snapshot the landing page shows, so a code's page and the
+        // consent it leads to name the same notice version; spares a KV read per webhook.
+        let snapshot = super::cache::snapshot(&kv, now_ms).await?;
         let ctx = Context {
             request_id: call.request_id,
             kv: &kv,
             config,
             keys,
             pseudonym_key: pseudonym_key.expose().as_bytes(),
-            notice: notice.as_deref(),
+            notice: snapshot.notice_version.as_deref(),
             now_ms,
         };
         // One subject's events in order (a follow before its JOIN); a few subjects at a time.
