@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Seeds the demo into a running Worker through its admin API (two stores, a consent notice in
-# force), then prints the URLs to open. Reads ADMIN_TOKEN from .dev.vars. Idempotent: every call
-# is a PUT of the same data (an activated notice is frozen, so a re-run leaves it as it is).
+# force, two coupons), plays a shopper's signed LINE follow + `JOIN {code}` through the real
+# webhook, then prints the URLs to open, the demo member's card among them. Reads ADMIN_TOKEN and
+# LINE_CHANNEL_SECRET from .dev.vars. Idempotent: PUTs of the same data; the shopper's events
+# keep their ids, so a re-run changes nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BASE="${BASE:-http://127.0.0.1:8787}"
@@ -21,12 +23,42 @@ put /api/admin/notices/2026-11 '{"texts":{
   "ja":{"title":"マーケティングメッセージについて","body":"ご選択のチャットアプリで、お気に入り店舗のクーポンやお知らせをお送りします。\n\n「停止」と送る、アカウントをブロックする、または会員証の「配信停止」をタップすると、いつでも停止できます。"},
   "fr":{"title":"Messages marketing","body":"Nous vous envoyons les offres et nouvelles de votre magasin préféré dans la messagerie choisie.\n\nVous pouvez arrêter à tout moment : envoyez STOP, bloquez le compte ou touchez Arrêter les messages sur votre carte."}}}'
 curl -fsS -X POST "${auth[@]}" "$BASE/api/admin/notices/2026-11/activate" -o /dev/null
+from=$(date -u -d '-1 day' +%Y-%m-%dT00:00:00Z)
+until=$(date -u -d '+90 days' +%Y-%m-%dT00:00:00Z)
+put /api/admin/coupons/welcome-10 "{\"title\":{\"en\":\"10% off your next purchase\",\"ja\":\"次回のお買い物10%オフ\",\"fr\":\"10 % sur votre prochain achat\"},
+  \"description\":{\"en\":\"Once, in any store.\",\"ja\":\"全店舗で1回ご利用いただけます。\",\"fr\":\"Une fois, dans tous nos magasins.\"},
+  \"valid_from\":\"$from\",\"valid_until\":\"$until\",\"requires_consent\":true}"
+put /api/admin/coupons/shibuya-coffee "{\"title\":{\"en\":\"Free coffee at Shibuya\",\"ja\":\"渋谷店 コーヒー1杯無料\",\"fr\":\"Café offert à Shibuya\"},
+  \"valid_from\":\"$from\",\"valid_until\":\"$until\",\"stores\":[\"shibuya\"],\"requires_consent\":false}"
 [ -z "${QUIET:-}" ] || exit 0
+
+# A shopper scans the Shibuya poster, adds the LINE account (follow) and sends `JOIN {code}`
+# from the landing page's LINE button, through the real webhook with a real signature.
+line_secret=$(grep -E '^LINE_CHANNEL_SECRET=' .dev.vars | cut -d= -f2- | cut -d, -f1)
+code=$(curl -fsS "$BASE/s/shibuya?lang=en" | grep -o 'JOIN%20[A-Z2-7]*' | head -1 | sed 's/JOIN%20//')
+shopper=Udemo0000000000000000000000000001
+now_ms=$(($(date +%s) * 1000))
+line_post() { # body
+  local sig
+  sig=$(printf '%s' "$1" | openssl dgst -sha256 -hmac "$line_secret" -binary | base64)
+  curl -fsS -o /dev/null -X POST -H "content-type: application/json" -H "x-line-signature: $sig" \
+    --data-binary "$1" "$BASE/webhooks/line"
+}
+line_post "{\"destination\":\"Udemo\",\"events\":[{\"type\":\"follow\",\"mode\":\"active\",\"timestamp\":$now_ms,\"source\":{\"type\":\"user\",\"userId\":\"$shopper\"},\"webhookEventId\":\"01DEMOFOLLOW00000000000000\",\"deliveryContext\":{\"isRedelivery\":false},\"replyToken\":\"demo-reply-token-1\",\"follow\":{\"isUnblocked\":false}}]}"
+line_post "{\"destination\":\"Udemo\",\"events\":[{\"type\":\"message\",\"mode\":\"active\",\"timestamp\":$((now_ms + 1000)),\"source\":{\"type\":\"user\",\"userId\":\"$shopper\"},\"webhookEventId\":\"01DEMOJOIN0000000000000000\",\"deliveryContext\":{\"isRedelivery\":false},\"replyToken\":\"demo-reply-token-2\",\"message\":{\"type\":\"text\",\"id\":\"demo-message-1\",\"quoteToken\":\"q\",\"text\":\"JOIN $code\"}}]}"
+member=$(curl -fsS "${auth[@]}" "$BASE/api/admin/consent?channel=line&subject=$shopper" |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["member_number"])')
+card_url=$(curl -fsS "${auth[@]}" "$BASE/api/admin/members/$member" |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["member"]["card_url"])')
 
 cat <<MSG
 
-==> the demo is running (stores shibuya and umeda, consent notice 2026-11 in force)
+==> the demo is running (stores shibuya and umeda, consent notice 2026-11 in force, two coupons,
+    and one shopper who joined on LINE at Shibuya: member $member)
     landing page:    $BASE/s/shibuya        (?lang=ja|en|fr, ?c=spring for a campaign)
+    member's card:   $card_url   (open it on a phone-sized window; ?lang=ja|en|fr)
+    access export:   curl -H 'authorization: Bearer $ADMIN_TOKEN' $BASE/api/admin/members/$member
+    coupons:         curl -H 'authorization: Bearer $ADMIN_TOKEN' $BASE/api/admin/coupons
     consent notice:  $BASE/privacy
     poster (SVG):    curl -H 'authorization: Bearer $ADMIN_TOKEN' $BASE/api/admin/stores/shibuya/poster.svg -o poster.svg
     poster (PNG):    curl -H 'authorization: Bearer $ADMIN_TOKEN' $BASE/api/admin/stores/shibuya/poster.png -o poster.png

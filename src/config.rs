@@ -16,6 +16,9 @@ pub const DEFAULT_LINE_API_BASE: &str = "https://api.line.me";
 pub const DEFAULT_GRAPH_API_BASE: &str = "https://graph.facebook.com";
 /// The shortest signing key accepted, in bytes (HMAC-SHA256 wants at least its output size).
 pub const MIN_SIGNING_KEY_BYTES: usize = 32;
+/// The longest key id: it travels in every signed code, and a barcode with the longest key id and
+/// coupon id must still fit a version-4 QR code at level M.
+pub const MAX_KID_LEN: usize = 16;
 
 /// A secret string. Its `Debug` and `Display` never print the value.
 #[derive(Clone, PartialEq, Eq)]
@@ -95,6 +98,9 @@ impl SigningKeys {
                 .ok_or("an entry is not of the form kid:base64key")?;
             if kid.is_empty() || !kid.chars().all(|c| c.is_ascii_alphanumeric()) {
                 return Err("a key id is not letters and digits");
+            }
+            if kid.len() > MAX_KID_LEN {
+                return Err("a key id is longer than 16 characters");
             }
             if keys.iter().any(|k| k.kid == kid) {
                 return Err("a key id appears twice");

@@ -47,6 +47,8 @@ impl Channel {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Subject {
     pub channel: Channel,
+    /// Empty in ledger entries of an erased member (the pseudonym in the key still links them).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub user_id: String,
 }
 
@@ -131,10 +133,13 @@ pub struct ConsentEvent {
     /// When this service recorded it, Unix milliseconds.
     pub recorded_at_ms: u64,
     pub platform_event_id: String,
+    /// Set when the member was erased and this entry lost its channel user id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erased_at_ms: Option<u64>,
 }
 
 /// The current consent of a subject, derived from its events.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConsentState {
     /// No event yet.
@@ -338,6 +343,7 @@ mod tests {
             occurred_at_ms: 1,
             recorded_at_ms: 2,
             platform_event_id: "01H".into(),
+            erased_at_ms: None,
         };
         let v = serde_json::to_value(&event).unwrap();
         for field in [

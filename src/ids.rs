@@ -47,6 +47,28 @@ impl CampaignId {
     }
 }
 
+/// A coupon id: 1–16 of `a-z`, `0-9`, `-`, starting with a letter or digit. Short, because it
+/// travels inside a coupon's barcode, which must fit a version-4 QR code at level M.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct CouponId(String);
+
+impl CouponId {
+    /// # Errors
+    /// A sentence saying what a coupon id must be.
+    pub fn parse(raw: &str) -> Result<CouponId, &'static str> {
+        if is_slug(raw, 16) {
+            Ok(CouponId(raw.to_owned()))
+        } else {
+            Err("a coupon id is 1 to 16 of a-z, 0-9 and '-', starting with a letter or digit")
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 fn is_slug(raw: &str, max: usize) -> bool {
     !raw.is_empty()
         && raw.len() <= max
@@ -76,7 +98,7 @@ macro_rules! string_newtype_conversions {
         }
     )*};
 }
-string_newtype_conversions!(StoreId, CampaignId);
+string_newtype_conversions!(StoreId, CampaignId, CouponId);
 
 /// A member number people can read out: 12 digits, the last a Luhn check digit (catches any one
 /// wrong digit and most swapped pairs when a cashier types it).
@@ -186,6 +208,16 @@ mod tests {
             "<script>",
         ] {
             assert!(StoreId::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn coupon_ids_are_short_slugs() {
+        for ok in ["a", "spring-10", &"x".repeat(16)] {
+            assert!(CouponId::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "-a", "A", "a_b", &"x".repeat(17)] {
+            assert!(CouponId::parse(bad).is_err(), "{bad}");
         }
     }
 

@@ -1,24 +1,21 @@
-//! The consent ledger and member records in Workers KV: the key scheme (no personal identifier in
-//! clear: subjects appear as keyed pseudonyms), the deterministic ids that make writing an event
-//! twice the same as once, member numbers, and the pure decision of what a change records and
-//! which reply it earns.
+//! The consent ledger in Workers KV: the key scheme (no personal identifier in clear: subjects
+//! appear as keyed pseudonyms), the deterministic ids that make writing an event twice the same
+//! as once, the chain of member numbers a subject may get, and the ledger entry of a change.
+//! What is exact about members (state, replies, links) is the `Member` Durable Object's:
+//! see [`crate::members`].
 //!
 //! Keys (`:`-separated; never `/`):
 //! - `consent:{subject}:{occurred_at_ms:013}:{event}`: one immutable event; KV metadata holds its
 //!   action, time and member, so one prefix listing yields the state, the member, and whether
 //!   an event is already recorded.
-//! - `member:{number}`: the member record (subjects, favourite store). A subject's member number
-//!   is derived from the subject ([`member_number_for`]), so no separate index is needed.
+//! - `erasure:{number}:{erased_at_ms}`: one record per erased member (pseudonyms only).
 //! - `once:{what}:{id}`: a one-time action already done (an Instagram comment's private reply,
 //!   a Messenger opt-in request for one referral).
 
 use serde::{Deserialize, Serialize};
 
-use crate::consent::{
-    derive_state, Action, ConsentChange, ConsentEvent, ConsentState, Source, Subject,
-    PURPOSE_MARKETING,
-};
-use crate::ids::{MemberNumber, StoreId};
+use crate::consent::{Action, ConsentChange, ConsentEvent, Subject, PURPOSE_MARKETING};
+use crate::ids::MemberNumber;
 use crate::signing;
 
 /// The KV key of the active consent-notice version (written by the notices admin).
@@ -50,8 +47,8 @@ pub fn event_prefix(subject: &str) -> String {
     format!("consent:{subject}:")
 }
 
-pub fn member_key(number: MemberNumber) -> String {
-    format!("member:{number}")
+pub fn erasure_key(number: MemberNumber, erased_at_ms: u64) -> String {
+    format!("erasure:{number}:{erased_at_ms:013}")
 }
 
 /// The marker of a one-time action `what` (e.g. `comment`) on `id`.
@@ -69,19 +66,9 @@ pub struct EventMeta {
     pub member: Option<MemberNumber>,
 }
 
-/// `member:{number}`: a member and the channel subjects linked to it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Member {
-    pub number: MemberNumber,
-    pub subjects: Vec<Subject>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub favourite_store: Option<StoreId>,
-    pub created_at_ms: u64,
-}
-
-/// The member number a subject gets, derived from its pseudonym: the same subject always gets
-/// the same number (two first grants racing at two edge locations agree). `attempt` > 0 picks
-/// another number when the first is taken by another subject.
+/// The `attempt`-th number of a subject's chain (see [`crate::members`]), derived from the
+/// subject: the same subject always walks the same chain, so two first grants racing at two
+/// edge locations meet in the same Durable Object.
 pub fn member_number_for(key: &[u8], subject: &Subject, attempt: u32) -> MemberNumber {
     let tag = signing::hmac_sha256(
         key,
@@ -96,57 +83,15 @@ pub fn member_number_for(key: &[u8], subject: &Subject, attempt: u32) -> MemberN
     MemberNumber::from_body(u64::from_be_bytes(wide))
 }
 
-/// The reply a recorded change earns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReplyKind {
-    /// One welcome message with the card link.
-    Welcome,
-    /// One confirmation of the withdrawal, with no marketing in it.
-    WithdrawalConfirmation,
-}
-
-/// What recording a change amounts to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Recording {
-    pub event: ConsentEvent,
-    pub before: ConsentState,
-    pub after: ConsentState,
-    pub reply: Option<ReplyKind>,
-}
-
-/// Decides what a new (not yet recorded) change records and which reply it earns, given the
-/// subject's earlier events (`(occurred_at_ms, action)`, any order).
-///
-/// Replies follow the state in platform time: a grant that arrives after a later withdrawal
-/// earns no welcome. A `JOIN` code always earns the welcome (the shopper asked for the card);
-/// a LINE unfollow earns nothing (the shopper blocked the account, nothing can reach them).
-pub fn record(
+/// The ledger entry of a change: the evidence, as immutable as the platform event it records.
+pub fn event(
     change: &ConsentChange,
-    earlier: &[(u64, Action)],
     event_id: String,
     member_number: Option<MemberNumber>,
     notice_version: Option<String>,
     now_ms: u64,
-) -> Recording {
-    let before = derive_state(earlier.iter().copied());
-    let after = derive_state(
-        earlier
-            .iter()
-            .copied()
-            .chain([(change.occurred_at_ms, change.action)]),
-    );
-    let reply = match (change.action, after) {
-        (Action::Granted, ConsentState::Granted)
-            if before != ConsentState::Granted || change.source == Source::JoinCode =>
-        {
-            Some(ReplyKind::Welcome)
-        }
-        (Action::Withdrawn, ConsentState::Withdrawn) if change.source != Source::Unfollow => {
-            Some(ReplyKind::WithdrawalConfirmation)
-        }
-        _ => None,
-    };
-    let event = ConsentEvent {
+) -> ConsentEvent {
+    ConsentEvent {
         event_id,
         subject: change.subject.clone(),
         member_number,
@@ -160,19 +105,15 @@ pub fn record(
         occurred_at_ms: change.occurred_at_ms,
         recorded_at_ms: now_ms,
         platform_event_id: change.platform_event_id.clone(),
-    };
-    Recording {
-        event,
-        before,
-        after,
-        reply,
+        erased_at_ms: None,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::consent::Channel;
+    use crate::consent::{Channel, Source};
+    use crate::ids::StoreId;
 
     const KEY: &[u8] = b"pseudonym-key-for-tests-0123456789";
 
@@ -230,98 +171,17 @@ mod tests {
     }
 
     #[test]
-    fn first_grant_welcomes_and_a_repeat_follow_does_not() {
-        let r = record(
-            &change(Action::Granted, Source::Follow, 10),
-            &[],
-            "e".into(),
-            None,
-            None,
-            11,
-        );
-        assert_eq!(
-            (r.before, r.after, r.reply),
-            (
-                ConsentState::Unknown,
-                ConsentState::Granted,
-                Some(ReplyKind::Welcome)
-            )
-        );
-        let r = record(
-            &change(Action::Granted, Source::Follow, 20),
-            &[(10, Action::Granted)],
-            "e".into(),
-            None,
-            None,
-            21,
-        );
-        assert_eq!(r.reply, None);
-    }
-
-    #[test]
-    fn a_join_code_always_earns_the_card_link() {
-        let r = record(
-            &change(Action::Granted, Source::JoinCode, 20),
-            &[(10, Action::Granted)],
-            "e".into(),
-            None,
-            None,
-            21,
-        );
-        assert_eq!(r.reply, Some(ReplyKind::Welcome));
-    }
-
-    #[test]
-    fn late_arrivals_follow_platform_time() {
-        // The withdrawal (t=20) arrived first; the grant (t=10) arrives late: still withdrawn.
-        let r = record(
-            &change(Action::Granted, Source::JoinCode, 10),
-            &[(20, Action::Withdrawn)],
-            "e".into(),
-            None,
-            None,
-            30,
-        );
-        assert_eq!((r.after, r.reply), (ConsentState::Withdrawn, None));
-    }
-
-    #[test]
-    fn withdrawals_confirm_except_after_a_block() {
-        let r = record(
-            &change(Action::Withdrawn, Source::Keyword, 20),
-            &[(10, Action::Granted)],
-            "e".into(),
-            None,
-            None,
-            21,
-        );
-        assert_eq!(r.reply, Some(ReplyKind::WithdrawalConfirmation));
-        let r = record(
-            &change(Action::Withdrawn, Source::Unfollow, 20),
-            &[(10, Action::Granted)],
-            "e".into(),
-            None,
-            None,
-            21,
-        );
-        assert_eq!((r.after, r.reply), (ConsentState::Withdrawn, None));
-    }
-
-    #[test]
     fn the_event_carries_every_field_it_was_given() {
         let mut c = change(Action::Granted, Source::JoinCode, 10);
         c.store = Some(StoreId::parse("shibuya").unwrap());
         c.lang = Some(crate::lang::Lang::Fr);
         let n = MemberNumber::from_body(42);
-        let r = record(&c, &[], "evt".into(), Some(n), Some("2026-11".into()), 99);
-        assert_eq!(r.event.member_number, Some(n));
-        assert_eq!(
-            r.event.store_id.as_ref().map(StoreId::as_str),
-            Some("shibuya")
-        );
-        assert_eq!(r.event.lang.as_deref(), Some("fr"));
-        assert_eq!(r.event.notice_version.as_deref(), Some("2026-11"));
-        assert_eq!((r.event.occurred_at_ms, r.event.recorded_at_ms), (10, 99));
-        assert_eq!(r.event.purpose, "marketing");
+        let e = event(&c, "evt".into(), Some(n), Some("2026-11".into()), 99);
+        assert_eq!(e.member_number, Some(n));
+        assert_eq!(e.store_id.as_ref().map(StoreId::as_str), Some("shibuya"));
+        assert_eq!(e.lang.as_deref(), Some("fr"));
+        assert_eq!(e.notice_version.as_deref(), Some("2026-11"));
+        assert_eq!((e.occurred_at_ms, e.recorded_at_ms), (10, 99));
+        assert_eq!(e.purpose, "marketing");
     }
 }

@@ -43,14 +43,33 @@ pub enum Route {
     AdminNoticeActivate(String),
     /// `GET /api/admin/stats?from=&to=`
     AdminStats,
+    /// `GET /card/{card}`: the member's card.
+    Card(String),
+    /// `GET /card/{card}/barcode.svg` (`.png`), `?coupon=` for a coupon's.
+    CardBarcode(String, ImageFormat),
+    /// `POST /card/{card}/stop`: the one-tap stop.
+    CardStop(String),
+    /// `POST /card/{card}/favourite`: the favourite-store form.
+    CardFavourite(String),
+    /// `GET /api/admin/coupons`
+    AdminCoupons,
+    /// `PUT /api/admin/coupons/{coupon_id}`
+    AdminCouponPut(String),
+    /// `GET /api/admin/members/{member_number}`: the access export.
+    AdminMember(String),
+    /// `DELETE /api/admin/members/{member_number}`: erasure.
+    AdminMemberErase(String),
 }
 
-/// The two poster formats.
+/// The two image formats of posters and barcodes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PosterFormat {
+pub enum ImageFormat {
     Svg,
     Png,
 }
+
+/// Posters come in both image formats.
+pub type PosterFormat = ImageFormat;
 
 impl Route {
     /// Resolves a request line.
@@ -88,6 +107,26 @@ impl Route {
             ["api", "admin", "notices", v, "activate"] => {
                 one("POST", Route::AdminNoticeActivate((*v).to_owned()))
             }
+            ["card", card] if !card.is_empty() => one("GET", Route::Card((*card).to_owned())),
+            ["card", card, "barcode.svg"] => one(
+                "GET",
+                Route::CardBarcode((*card).to_owned(), ImageFormat::Svg),
+            ),
+            ["card", card, "barcode.png"] => one(
+                "GET",
+                Route::CardBarcode((*card).to_owned(), ImageFormat::Png),
+            ),
+            ["card", card, "stop"] => one("POST", Route::CardStop((*card).to_owned())),
+            ["card", card, "favourite"] => one("POST", Route::CardFavourite((*card).to_owned())),
+            ["api", "admin", "coupons"] => one("GET", Route::AdminCoupons),
+            ["api", "admin", "coupons", id] => one("PUT", Route::AdminCouponPut((*id).to_owned())),
+            ["api", "admin", "members", n] => (
+                vec![
+                    ("GET", Route::AdminMember((*n).to_owned())),
+                    ("DELETE", Route::AdminMemberErase((*n).to_owned())),
+                ],
+                "GET, DELETE",
+            ),
             ["webhooks", "line"] => one("POST", Route::LineWebhook),
             ["webhooks", "meta"] => (
                 vec![("GET", Route::MetaHandshake), ("POST", Route::MetaWebhook)],
@@ -124,6 +163,15 @@ impl Route {
             Route::AdminNoticePut(_) => "admin_notice_put",
             Route::AdminNoticeActivate(_) => "admin_notice_activate",
             Route::AdminStats => "admin_stats",
+            Route::Card(_) => "card",
+            Route::CardBarcode(_, ImageFormat::Svg) => "card_barcode_svg",
+            Route::CardBarcode(_, ImageFormat::Png) => "card_barcode_png",
+            Route::CardStop(_) => "card_stop",
+            Route::CardFavourite(_) => "card_favourite",
+            Route::AdminCoupons => "admin_coupons",
+            Route::AdminCouponPut(_) => "admin_coupon_put",
+            Route::AdminMember(_) => "admin_member",
+            Route::AdminMemberErase(_) => "admin_member_erase",
         }
     }
 }
@@ -221,6 +269,41 @@ mod tests {
             Err(Error::MethodNotAllowed { allow: "PUT" })
         );
         assert_eq!(Route::resolve("GET", "/s/"), Err(Error::NotFound));
+    }
+
+    #[test]
+    fn card_coupon_and_member_routes_resolve() {
+        assert_eq!(
+            Route::resolve("GET", "/card/ABC"),
+            Ok(Route::Card("ABC".into()))
+        );
+        assert_eq!(
+            Route::resolve("GET", "/card/ABC/barcode.png"),
+            Ok(Route::CardBarcode("ABC".into(), ImageFormat::Png))
+        );
+        assert_eq!(
+            Route::resolve("POST", "/card/ABC/stop"),
+            Ok(Route::CardStop("ABC".into()))
+        );
+        assert_eq!(
+            Route::resolve("GET", "/card/ABC/stop"),
+            Err(Error::MethodNotAllowed { allow: "POST" })
+        );
+        assert_eq!(
+            Route::resolve("DELETE", "/api/admin/members/123"),
+            Ok(Route::AdminMemberErase("123".into()))
+        );
+        assert_eq!(
+            Route::resolve("PUT", "/api/admin/members/123"),
+            Err(Error::MethodNotAllowed {
+                allow: "GET, DELETE"
+            })
+        );
+        assert_eq!(
+            Route::resolve("PUT", "/api/admin/coupons/c1"),
+            Ok(Route::AdminCouponPut("c1".into()))
+        );
+        assert_eq!(Route::resolve("GET", "/card/"), Err(Error::NotFound));
     }
 
     #[test]

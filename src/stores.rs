@@ -95,7 +95,7 @@ impl StoreInput {
 ///
 /// # Errors
 /// 422 `empty_code` when empty, `unsupported_language`, or what `check` says.
-fn localized<T, U>(
+pub(crate) fn localized<T, U>(
     field: &'static str,
     empty_code: &'static str,
     map: BTreeMap<String, T>,
@@ -121,7 +121,7 @@ fn localized<T, U>(
 }
 
 /// Trimmed, 1 to `max` characters, no control characters (line breaks included).
-fn clean_text(field: &'static str, raw: &str, max: usize) -> Result<String, Error> {
+pub(crate) fn clean_text(field: &'static str, raw: &str, max: usize) -> Result<String, Error> {
     let text = raw.trim();
     if text.is_empty() || text.chars().count() > max || text.chars().any(char::is_control) {
         return Err(Error::unprocessable(

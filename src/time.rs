@@ -7,6 +7,113 @@ pub fn utc_day(unix_ms: u64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// Parses an RFC 3339 `date-time` (`2026-11-23T04:41:21Z`, `…T13:41:21.5+09:00`) into Unix
+/// milliseconds; `None` for anything else or before 1970. Written here rather than taken from a
+/// date crate: it is the only date parsing the Worker does, and the wasm's size is budgeted.
+pub fn parse_rfc3339(s: &str) -> Option<u64> {
+    let b = s.as_bytes();
+    if b.len() < 20 || !matches!(b[10], b'T' | b't') {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let part = b.get(r)?;
+        if part.iter().all(u8::is_ascii_digit) {
+            std::str::from_utf8(part).ok()?.parse().ok()
+        } else {
+            None
+        }
+    };
+    if b[4] != b'-' || b[7] != b'-' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
+        return None;
+    }
+    if hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    let mut i = 19;
+    let mut millis = 0i64;
+    if b[i] == b'.' {
+        let start = i + 1;
+        i = start;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        let digits = i - start;
+        if digits == 0 || digits > 9 {
+            return None;
+        }
+        let first3: String = s[start..start + digits.min(3)].to_owned();
+        millis = first3.parse::<i64>().ok()? * 10i64.pow(3 - digits.min(3) as u32);
+    }
+    let offset_min = match b.get(i)? {
+        b'Z' | b'z' if i + 1 == b.len() => 0,
+        sign @ (b'+' | b'-') if i + 6 == b.len() && b[i + 3] == b':' => {
+            let (h, m) = (num(i + 1..i + 3)?, num(i + 4..i + 6)?);
+            if h > 23 || m > 59 {
+                return None;
+            }
+            let total = h * 60 + m;
+            if *sign == b'+' {
+                total
+            } else {
+                -total
+            }
+        }
+        _ => return None,
+    };
+    // A leap second (60) counts as the last second of its minute.
+    let secs =
+        days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second.min(59)
+            - offset_min * 60;
+    let ms = secs.checked_mul(1000)?.checked_add(millis)?;
+    u64::try_from(ms).ok()
+}
+
+/// Unix milliseconds as RFC 3339 in UTC: `2026-11-23T04:41:21Z` (`.mmm` when not whole).
+pub fn format_rfc3339(ms: u64) -> String {
+    let secs = ms / 1000;
+    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
+    let rem = secs % 86_400;
+    let base = format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    );
+    match ms % 1000 {
+        0 => format!("{base}Z"),
+        frac => format!("{base}.{frac:03}Z"),
+    }
+}
+
+fn is_leap(y: i64) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if is_leap(y) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Howard Hinnant's `days_from_civil`: (year, month, day) to days since 1970-01-01.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Howard Hinnant's `civil_from_days`: days since 1970-01-01 to (year, month, day).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -31,5 +138,64 @@ mod tests {
         assert_eq!(utc_day(951_782_400_000), "2000-02-29");
         assert_eq!(utc_day(1_795_367_804_987), "2026-11-22");
         assert_eq!(utc_day(4_102_444_799_999), "2099-12-31");
+    }
+
+    #[test]
+    fn rfc_3339_instants_parse_with_offsets_and_fractions() {
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(
+            parse_rfc3339("2000-02-29T12:00:00+09:00"),
+            Some(951_793_200_000)
+        );
+        assert_eq!(parse_rfc3339("2000-02-29t03:00:00z"), Some(951_793_200_000));
+        assert_eq!(
+            parse_rfc3339("2000-02-28T22:30:00-04:30"),
+            Some(951_793_200_000)
+        );
+        assert_eq!(
+            parse_rfc3339("2026-11-22T17:16:44.987Z"),
+            Some(1_795_367_804_987)
+        );
+        assert_eq!(
+            parse_rfc3339("2026-11-22T17:16:44.9876543Z"),
+            Some(1_795_367_804_987)
+        );
+        assert_eq!(
+            parse_rfc3339("2026-11-22T17:16:44.5Z"),
+            Some(1_795_367_804_500)
+        );
+    }
+
+    #[test]
+    fn rfc_3339_formats_round_trip() {
+        for ms in [0, 951_793_200_000, 1_795_367_804_987, 4_102_444_799_999] {
+            assert_eq!(parse_rfc3339(&format_rfc3339(ms)), Some(ms), "{ms}");
+        }
+        assert_eq!(format_rfc3339(1_795_367_804_000), "2026-11-22T17:16:44Z");
+        assert_eq!(
+            format_rfc3339(1_795_367_804_987),
+            "2026-11-22T17:16:44.987Z"
+        );
+    }
+
+    #[test]
+    fn malformed_rfc_3339_is_refused() {
+        for bad in [
+            "",
+            "2026-02-29T00:00:00Z",
+            "2025-13-01T00:00:00Z",
+            "2026-11-23T24:00:00Z",
+            "2026-11-23T04:41:21",
+            "2026-11-23 04:41:21Z",
+            "2026-1-01T00:00:00Z",
+            "2026-11-23T04:41:21Zjunk",
+            "2026-11-23T04:41:21+0900",
+            "2026-11-23T04:41:21.Z",
+            "1969-12-31T23:59:59Z",
+            "2026-11-23T04:41:21+24:00",
+            "２026-11-23T04:41:21Z",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
     }
 }

@@ -4,7 +4,7 @@
 pub mod line;
 pub mod meta;
 
-use crate::codes::JoinCode;
+use crate::codes::{CodeError, JoinCode, LinkCode};
 use crate::config::SigningKeys;
 use crate::consent::{classify_text, Action, ConsentChange, Source, Subject, TextIntent};
 
@@ -66,8 +66,11 @@ pub enum ReplyTarget {
 /// What this project does about an inbound event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
-    /// Record a consent change (and reply as the ledger decides).
+    /// Record a consent change (and reply as the member's object decides).
     Consent(ConsentChange),
+    /// A grant carrying a valid link code (from a member's card): a new account joins that
+    /// member instead of getting a card of its own.
+    Link(ConsentChange, LinkCode),
     /// Messenger / Instagram referral: ask for the marketing opt-in, carrying the code.
     AskOptin { code: String, store_known: bool },
     /// Instagram comment: invite the shopper to opt in with one private reply.
@@ -76,13 +79,21 @@ pub enum Decision {
     Ignore,
 }
 
-/// Turns an inbound event into a decision. Join codes are verified here with `keys` at `now`
-/// (Unix seconds): a valid code attributes its store, campaign and language; an expired or forged
-/// one attributes nothing (the shopper's own `JOIN` message is still their consent).
+/// Turns an inbound event into a decision. Codes are verified here with `keys` at `now`
+/// (Unix seconds): a valid join code attributes its store, campaign and language; a valid link
+/// code names the member to join; an expired or forged code attributes nothing (the shopper's own
+/// `JOIN` message is still their consent).
 pub fn interpret(inbound: &Inbound, keys: Option<&SigningKeys>, now: u64) -> Decision {
     let change = |action, source, code: Option<&str>| {
-        let verified = code.and_then(|c| keys.and_then(|k| JoinCode::verify(k, c, now).ok()));
-        Decision::Consent(ConsentChange {
+        let join = code.and_then(|c| keys.map(|k| JoinCode::verify(k, c, now)));
+        let link = match (&join, code, keys) {
+            (Some(Err(CodeError::WrongKind)), Some(c), Some(k)) => LinkCode::verify(k, c, now)
+                .ok()
+                .filter(|l| l.channel == inbound.subject.channel),
+            _ => None,
+        };
+        let verified = join.and_then(Result::ok);
+        let change = ConsentChange {
             subject: inbound.subject.clone(),
             action,
             source,
@@ -91,7 +102,11 @@ pub fn interpret(inbound: &Inbound, keys: Option<&SigningKeys>, now: u64) -> Dec
             lang: verified.as_ref().and_then(|j| j.lang),
             occurred_at_ms: inbound.occurred_at_ms,
             platform_event_id: inbound.platform_event_id.clone(),
-        })
+        };
+        match link {
+            Some(link) => Decision::Link(change, link),
+            None => Decision::Consent(change),
+        }
     };
     match &inbound.kind {
         InboundKind::Follow => change(Action::Granted, Source::Follow, None),
@@ -103,7 +118,9 @@ pub fn interpret(inbound: &Inbound, keys: Option<&SigningKeys>, now: u64) -> Dec
         },
         InboundKind::Referral(code) => Decision::AskOptin {
             code: code.clone(),
-            store_known: keys.is_some_and(|k| JoinCode::verify(k, code, now).is_ok()),
+            store_known: keys.is_some_and(|k| {
+                JoinCode::verify(k, code, now).is_ok() || LinkCode::verify(k, code, now).is_ok()
+            }),
         },
         InboundKind::MarketingOptin { payload } => {
             change(Action::Granted, Source::Optin, payload.as_deref())
@@ -214,6 +231,38 @@ mod tests {
             interpret(&inbound(InboundKind::Text("hello".into())), None, 0),
             Decision::Ignore
         );
+    }
+
+    #[test]
+    fn a_link_code_of_the_subjects_channel_links_and_another_channels_does_not() {
+        let now = 1_795_000_000;
+        let member = crate::ids::MemberNumber::from_body(5);
+        let code = |channel| {
+            LinkCode {
+                member,
+                channel,
+                issued_at: now,
+            }
+            .issue(&keys())
+        };
+        let d = interpret(
+            &inbound(InboundKind::Text(format!("JOIN {}", code(Channel::Line)))),
+            Some(&keys()),
+            now,
+        );
+        assert!(
+            matches!(&d, Decision::Link(c, l) if l.member == member && c.store.is_none()),
+            "{d:?}"
+        );
+        let d = interpret(
+            &inbound(InboundKind::Text(format!(
+                "JOIN {}",
+                code(Channel::Whatsapp)
+            ))),
+            Some(&keys()),
+            now,
+        );
+        assert!(matches!(d, Decision::Consent(_)), "{d:?}");
     }
 
     #[test]

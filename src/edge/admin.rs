@@ -59,8 +59,12 @@ pub async fn consent(call: &Call<'_>) -> Result<Response, Error> {
     let subject = Subject::new(channel, user_id);
     let pseudonym_key = config.pseudonym_key.require("PSEUDONYM_KEY")?;
     let kv = call.kv()?;
-    let (member, events) =
-        super::ledger_store::history(&kv, pseudonym_key.expose().as_bytes(), &subject).await?;
+    let key = pseudonym_key.expose().as_bytes();
+    let (member, events) = futures_util::join!(
+        super::members::apply(call.env, key, &subject, None, None, call.request_id),
+        super::ledger_store::history(&kv, key, &subject),
+    );
+    let (member, events) = (member?.map(|a| a.member), events?);
     let state = derive_state(events.iter().map(|e| (e.occurred_at_ms, e.action)));
     Ok(respond::json(
         200,
@@ -78,7 +82,9 @@ fn store_id(raw: &str) -> Result<StoreId, Error> {
     StoreId::parse(raw).map_err(|why| Error::bad_request("invalid_store_id", why))
 }
 
-async fn json_body<T: serde::de::DeserializeOwned>(call: &mut Call<'_>) -> Result<T, Error> {
+pub(super) async fn json_body<T: serde::de::DeserializeOwned>(
+    call: &mut Call<'_>,
+) -> Result<T, Error> {
     let raw = body::read_limited(&mut call.req).await?;
     Ok(serde_json::from_slice(&raw)?)
 }

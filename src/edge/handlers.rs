@@ -3,7 +3,7 @@
 use serde_json::json;
 use worker::Response;
 
-use super::{admin, respond, shopper, webhooks, Call};
+use super::{admin, admin_coupons, admin_members, card, respond, shopper, webhooks, Call};
 use crate::error::Error;
 use crate::routes::Route;
 
@@ -26,6 +26,14 @@ pub async fn handle(route: Route, call: Call<'_>) -> Result<Response, Error> {
         Route::AdminNoticePut(v) => admin::put_notice(call, &v).await,
         Route::AdminNoticeActivate(v) => admin::activate_notice(&call, &v).await,
         Route::AdminStats => admin::stats(&call).await,
+        Route::Card(c) => card::page(&call, &c).await,
+        Route::CardBarcode(c, format) => card::barcode(&call, &c, format).await,
+        Route::CardStop(c) => card::stop(&call, &c).await,
+        Route::CardFavourite(c) => card::favourite(call, &c).await,
+        Route::AdminCoupons => admin_coupons::list(&call).await,
+        Route::AdminCouponPut(id) => admin_coupons::put(call, &id).await,
+        Route::AdminMember(n) => admin_members::access(&call, &n).await,
+        Route::AdminMemberErase(n) => admin_members::erase(&call, &n).await,
     }
 }
 

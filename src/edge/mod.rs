@@ -2,15 +2,19 @@
 //! talks to KV / Durable Objects / platforms, and turns results into responses.
 
 mod admin;
+mod admin_coupons;
+mod admin_members;
 mod body;
 mod cache;
+mod card;
 mod env;
 mod funnel;
 mod handlers;
 mod kv;
 mod ledger_store;
+mod member_object;
+mod members;
 mod outbox;
-mod redemptions;
 mod respond;
 mod shopper;
 mod webhooks;

@@ -29,6 +29,13 @@ pub fn text(status: u16, content_type: &str, body: String) -> Response {
     }
 }
 
+/// `303 See Other` to a path of this origin (after a form post).
+pub fn redirect(location: &str) -> Response {
+    let mut response = text(303, "text/plain; charset=utf-8", String::new());
+    let _ = response.headers_mut().set("location", location);
+    response
+}
+
 /// The error as the audience expects it: JSON for APIs, an HTML page for shoppers.
 pub fn error(error: &Error, audience: Audience, lang: Lang) -> Response {
     let mut response = match audience {

@@ -22,13 +22,13 @@ const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' dat
 
 /// The query parameters a shopper page reads, parsed once.
 #[derive(Default)]
-struct Query {
+pub(super) struct Query {
     lang: Option<String>,
     fav: Option<String>,
     campaign: Option<String>,
 }
 
-fn query(call: &Call<'_>) -> Query {
+pub(super) fn query(call: &Call<'_>) -> Query {
     let mut q = Query::default();
     if let Ok(url) = call.req.url() {
         for (k, v) in url.query_pairs() {
@@ -43,17 +43,22 @@ fn query(call: &Call<'_>) -> Query {
     q
 }
 
-fn lang(call: &Call<'_>, q: &Query, fallback: Lang) -> Lang {
+pub(super) fn lang(call: &Call<'_>, q: &Query, fallback: Lang) -> Lang {
     let accept = call.header("accept-language");
     Lang::negotiate(q.lang.as_deref(), accept.as_deref(), fallback)
 }
 
 fn page(body: String, cache: &str) -> Response {
+    page_with_csp(body, cache, PAGE_CSP)
+}
+
+/// A shopper page with its caching rule and content security policy.
+pub(super) fn page_with_csp(body: String, cache: &str, csp: &str) -> Response {
     let mut response = respond::html(200, body);
     let headers = response.headers_mut();
     let _ = headers.set("cache-control", cache);
     let _ = headers.set("vary", "Accept-Language");
-    let _ = headers.set("content-security-policy", PAGE_CSP);
+    let _ = headers.set("content-security-policy", csp);
     let _ = headers.set("referrer-policy", "same-origin");
     response
 }

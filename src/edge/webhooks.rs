@@ -8,14 +8,16 @@ use serde_json::json;
 use worker::{kv::KvStore, Date, Response};
 
 use super::outbox::{self, Tokens};
-use super::{body, env, ledger_store, respond, Call};
+use super::{body, env, ledger_store, members, respond, Call};
 use crate::channels::{self, line, meta, Decision, Inbound, ReplyTarget};
-use crate::codes::CardRef;
+use crate::codes::{CardRef, LinkCode};
 use crate::config::Config;
+use crate::consent::ConsentChange;
 use crate::error::Error;
 use crate::lang::Lang;
-use crate::ledger::{self, EventMeta, ReplyKind};
+use crate::ledger;
 use crate::log::{EventLog, Level};
+use crate::members::{self as member_rules, ReplyKind};
 use crate::replies::{self, ApiBases, Message, Outbound};
 
 /// `POST /webhooks/line`
@@ -76,6 +78,7 @@ async fn process(
         // consent it leads to name the same notice version; spares a KV read per webhook.
         let snapshot = super::cache::snapshot(&kv, now_ms).await?;
         let ctx = Context {
+            env: call.env,
             request_id: call.request_id,
             kv: &kv,
             config,
@@ -125,7 +128,7 @@ async fn process(
 const SUBJECTS_AT_ONCE: usize = 8;
 
 /// Sends the replies after the response.
-fn send_later(call: &Call<'_>, config: &Config, outbox: Vec<Outbound>) {
+pub(super) fn send_later(call: &Call<'_>, config: &Config, outbox: Vec<Outbound>) {
     if outbox.is_empty() {
         return;
     }
@@ -145,6 +148,7 @@ struct Handled {
 }
 
 struct Context<'a> {
+    env: &'a worker::Env,
     request_id: &'a str,
     kv: &'a KvStore,
     config: &'a Config,
@@ -161,12 +165,8 @@ impl Context<'_> {
             tally: Tally::default(),
             failure: None,
         };
-        let mut recorded_here = Vec::new();
         for inbound in group {
-            if let Err(e) = self
-                .handle(&inbound, &mut recorded_here, &mut handled)
-                .await
-            {
+            if let Err(e) = self.handle(&inbound, &mut handled).await {
                 handled.failure = Some(e);
                 break;
             }
@@ -174,12 +174,7 @@ impl Context<'_> {
         handled
     }
 
-    async fn handle(
-        &self,
-        inbound: &Inbound,
-        recorded_here: &mut Vec<EventMeta>,
-        handled: &mut Handled,
-    ) -> Result<(), Error> {
+    async fn handle(&self, inbound: &Inbound, handled: &mut Handled) -> Result<(), Error> {
         let (outbox, tally) = (&mut handled.outbox, &mut handled.tally);
         let seed = format!(
             "{}:{}",
@@ -188,34 +183,12 @@ impl Context<'_> {
         );
         match channels::interpret(inbound, Some(self.keys), self.now_ms / 1000) {
             Decision::Consent(change) => {
-                // The notice is evidence only when a valid join code shows the shopper came
-                // through the landing page that displayed it.
-                let notice = change.store.as_ref().and(self.notice).map(str::to_owned);
-                let recorded = ledger_store::record(
-                    self.kv,
-                    self.pseudonym_key,
-                    &change,
-                    recorded_here,
-                    notice,
-                    self.now_ms,
-                )
-                .await?;
-                let Some((recording, meta)) = recorded else {
-                    tally.duplicates += 1;
-                    return Ok(());
-                };
-                recorded_here.push(meta);
-                tally.recorded += 1;
-                let lang = change.lang.unwrap_or(self.config.default_lang);
-                let message = match (recording.reply, recording.event.member_number) {
-                    (Some(ReplyKind::Welcome), Some(member)) => match self.card_url(member) {
-                        Some(card_url) => Message::Welcome { card_url },
-                        None => return Ok(()),
-                    },
-                    (Some(ReplyKind::WithdrawalConfirmation), _) => Message::WithdrawalConfirmation,
-                    _ => return Ok(()),
-                };
-                outbox.extend(self.reply(&inbound.reply_to, &message, lang, &seed));
+                self.consent(inbound, &change, None, &seed, outbox, tally)
+                    .await?;
+            }
+            Decision::Link(change, code) => {
+                self.consent(inbound, &change, Some(&code), &seed, outbox, tally)
+                    .await?;
             }
             Decision::AskOptin { code, .. } => {
                 let once = ledger::once_key(self.pseudonym_key, "optin-request", &seed);
@@ -242,6 +215,65 @@ impl Context<'_> {
             }
             Decision::Ignore => {}
         }
+        Ok(())
+    }
+
+    /// A consent change: applied to the member's object (which answers whether the state
+    /// changed and which reply that earns), then written to the ledger with the member's number.
+    /// A failure at either step answers 500: the platform redelivers, the object recognises the
+    /// event and the ledger entry is written if it is missing.
+    async fn consent(
+        &self,
+        inbound: &Inbound,
+        change: &ConsentChange,
+        link: Option<&LinkCode>,
+        seed: &str,
+        outbox: &mut Vec<Outbound>,
+        tally: &mut Tally,
+    ) -> Result<(), Error> {
+        let event_id = ledger::event_id(self.pseudonym_key, change);
+        let member_change = member_rules::Change {
+            event_id: event_id.clone(),
+            occurred_at_ms: change.occurred_at_ms,
+            action: change.action,
+            source: change.source,
+            store: change.store.clone(),
+            lang: change.lang.map(|l| l.code().to_owned()),
+        };
+        let applied = members::apply(
+            self.env,
+            self.pseudonym_key,
+            &change.subject,
+            Some(member_change),
+            link,
+            self.request_id,
+        )
+        .await?
+        .ok_or_else(|| Error::internal("a change found no member"))?;
+        // The notice is evidence only when a valid join code shows the shopper came through
+        // the landing page that displayed it.
+        let notice = change.store.as_ref().and(self.notice).map(str::to_owned);
+        let event = ledger::event(change, event_id, Some(applied.member), notice, self.now_ms);
+        ledger_store::write(self.kv, self.pseudonym_key, &event, applied.duplicate).await?;
+        if applied.duplicate {
+            tally.duplicates += 1;
+            return Ok(());
+        }
+        tally.recorded += 1;
+        let lang = applied
+            .lang
+            .as_deref()
+            .and_then(Lang::parse)
+            .unwrap_or(self.config.default_lang);
+        let message = match applied.reply {
+            Some(ReplyKind::Welcome) => match self.card_url(applied.member) {
+                Some(card_url) => Message::Welcome { card_url },
+                None => return Ok(()),
+            },
+            Some(ReplyKind::WithdrawalConfirmation) => Message::WithdrawalConfirmation,
+            None => return Ok(()),
+        };
+        outbox.extend(self.reply(&inbound.reply_to, &message, lang, seed));
         Ok(())
     }
 
@@ -277,15 +309,22 @@ impl Context<'_> {
         lang: Lang,
         seed: &str,
     ) -> Option<Outbound> {
-        let bases = ApiBases {
-            line: &self.config.line_api_base,
-            graph: &self.config.graph_api_base,
-            whatsapp_phone_number_id: self
-                .config
-                .whatsapp_phone_number_id
-                .get()
-                .map(String::as_str),
-        };
-        replies::build(target, message, lang, &bases, seed)
+        build_reply(self.config, target, message, lang, seed)
     }
+}
+
+/// The send request of a message to a shopper, with the configured API bases.
+pub(super) fn build_reply(
+    config: &Config,
+    target: &ReplyTarget,
+    message: &Message,
+    lang: Lang,
+    seed: &str,
+) -> Option<Outbound> {
+    let bases = ApiBases {
+        line: &config.line_api_base,
+        graph: &config.graph_api_base,
+        whatsapp_phone_number_id: config.whatsapp_phone_number_id.get().map(String::as_str),
+    };
+    replies::build(target, message, lang, &bases, seed)
 }

@@ -9,6 +9,12 @@ pub const STYLESHEET: &str = "/assets/site.css";
 
 /// Wraps a page body in the HTML document.
 pub fn document(lang: Lang, title: &str, body: Markup) -> Markup {
+    document_with_script(lang, title, body, "")
+}
+
+/// The document with one deferred script of this origin (`""`: none). Scripts only enhance:
+/// every page works without them.
+pub fn document_with_script(lang: Lang, title: &str, body: Markup, script: &str) -> Markup {
     html! {
         (DOCTYPE)
         html lang=(lang.code()) {
@@ -19,6 +25,9 @@ pub fn document(lang: Lang, title: &str, body: Markup) -> Markup {
                 title { (title) }
                 link rel="icon" href="/favicon.svg" type="image/svg+xml";
                 link rel="stylesheet" href=(STYLESHEET);
+                @if !script.is_empty() {
+                    script src=(script) defer {}
+                }
             }
             body {
                 main { (body) }

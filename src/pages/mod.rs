@@ -1,12 +1,14 @@
 //! Server-rendered HTML for shoppers and cashiers. Every page is a `maud` template, so every
 //! interpolated value is escaped by construction; pages take plain data and a language.
 
+mod card;
 mod error_page;
 mod landing;
 mod layout;
 mod privacy;
 mod texts;
 
+pub use card::{card_page, stopped_page, CardCoupon, CardView};
 pub use error_page::error_page;
 pub use landing::{landing_page, Landing};
 pub use privacy::privacy_page;

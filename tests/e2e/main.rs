@@ -12,6 +12,7 @@ macro_rules! tests {
     };
 }
 
+mod cards;
 mod foundation;
 mod harness;
 mod recorder;
@@ -42,7 +43,13 @@ pub type Test = (&'static str, fn(&Fixture));
 
 fn main() {
     let args = Arguments::from_args();
-    let tests: Vec<Test> = [foundation::tests(), webhooks::tests(), stores::tests()].concat();
+    let tests: Vec<Test> = [
+        foundation::tests(),
+        webhooks::tests(),
+        stores::tests(),
+        cards::tests(),
+    ]
+    .concat();
     let wanted = tests
         .iter()
         .any(|(name, _)| args.filter.as_deref().is_none_or(|f| name.contains(f)));

@@ -57,3 +57,37 @@ pub fn join_code(
     body.extend_from_slice(&tag[..10]);
     data_encoding::BASE32_NOPAD.encode(&body)
 }
+
+/// What a barcode payload says, read by the documented layout (`src/codes/barcode.rs`):
+/// base32(`B` | kid length | kid | member u40 BE | expires_at u32 BE | coupon length | coupon |
+/// first 10 bytes of the HMAC), the tag checked with `openssl`.
+pub struct BarcodeText {
+    pub member: String,
+    pub coupon: String,
+    pub expires_at: u32,
+}
+
+/// Reads and checks a barcode payload; `None` when its tag or layout is wrong.
+pub fn read_barcode(kid: &str, key: &str, text: &str) -> Option<BarcodeText> {
+    let raw = data_encoding::BASE32_NOPAD.decode(text.as_bytes()).ok()?;
+    let (body, tag) = raw.split_at(raw.len().checked_sub(10)?);
+    if body.first() != Some(&b'B') || body.get(2..2 + kid.len())? != kid.as_bytes() {
+        return None;
+    }
+    if openssl_hmac(key, body)[..10] != *tag {
+        return None;
+    }
+    let rest = &body[2 + kid.len()..];
+    let mut member = [0u8; 8];
+    member[3..].copy_from_slice(rest.get(..5)?);
+    let expires_at = u32::from_be_bytes(rest.get(5..9)?.try_into().ok()?);
+    let len = usize::from(*rest.get(9)?);
+    let coupon = std::str::from_utf8(rest.get(10..10 + len)?)
+        .ok()?
+        .to_owned();
+    Some(BarcodeText {
+        member: format!("{:012}", u64::from_be_bytes(member)),
+        coupon,
+        expires_at,
+    })
+}

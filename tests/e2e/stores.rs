@@ -505,6 +505,12 @@ fn decode_png(bytes: &[u8]) -> (usize, usize, Vec<u8>) {
     (w, h, grey)
 }
 
+/// The one QR code of a PNG (any colour type), read by `rqrr`.
+pub(crate) fn decode_png_qr(bytes: &[u8]) -> String {
+    let (w, h, grey) = decode_png(bytes);
+    decode_qr(w, h, &grey)
+}
+
 fn decode_qr(w: usize, h: usize, grey: &[u8]) -> String {
     let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| grey[y * w + x]);
     let grids = img.detect_grids();

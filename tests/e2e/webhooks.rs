@@ -49,7 +49,7 @@ pub fn tests() -> Vec<Test> {
 // ---- helpers -------------------------------------------------------------------------------
 
 /// A value no other test (or run) uses.
-fn unique(prefix: &str) -> String {
+pub(crate) fn unique(prefix: &str) -> String {
     static N: AtomicU64 = AtomicU64::new(0);
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -63,14 +63,14 @@ fn unique(prefix: &str) -> String {
     )
 }
 
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_millis() as u64
 }
 
-fn line_event(user: &str, kind: &str, at: u64, extra: Value) -> Value {
+pub(crate) fn line_event(user: &str, kind: &str, at: u64, extra: Value) -> Value {
     let mut event = json!({
         "type": kind,
         "mode": "active",
@@ -85,7 +85,7 @@ fn line_event(user: &str, kind: &str, at: u64, extra: Value) -> Value {
     event
 }
 
-fn line_text(user: &str, text: &str, at: u64) -> Value {
+pub(crate) fn line_text(user: &str, text: &str, at: u64) -> Value {
     line_event(
         user,
         "message",
@@ -97,11 +97,11 @@ fn line_text(user: &str, text: &str, at: u64) -> Value {
     )
 }
 
-fn line_body(events: &[Value]) -> Vec<u8> {
+pub(crate) fn line_body(events: &[Value]) -> Vec<u8> {
     serde_json::to_vec(&json!({ "destination": "U0000", "events": events })).unwrap()
 }
 
-fn post_line(worker: &Worker, body: &[u8]) -> Reply {
+pub(crate) fn post_line(worker: &Worker, body: &[u8]) -> Reply {
     let signature = line_signature(LINE_CHANNEL_SECRET, body);
     worker.send(
         "POST",
@@ -114,7 +114,7 @@ fn post_line(worker: &Worker, body: &[u8]) -> Reply {
     )
 }
 
-fn post_meta(worker: &Worker, body: &[u8]) -> Reply {
+pub(crate) fn post_meta(worker: &Worker, body: &[u8]) -> Reply {
     let signature = meta_signature(META_APP_SECRET, body);
     worker.send(
         "POST",
@@ -127,7 +127,7 @@ fn post_meta(worker: &Worker, body: &[u8]) -> Reply {
     )
 }
 
-fn consent(worker: &Worker, channel: &str, subject: &str) -> Value {
+pub(crate) fn consent(worker: &Worker, channel: &str, subject: &str) -> Value {
     let path = format!("/api/admin/consent?channel={channel}&subject={subject}");
     let reply = worker.get_with(
         &path,
@@ -141,7 +141,7 @@ fn events_of(history: &Value) -> &Vec<Value> {
     history["events"].as_array().unwrap()
 }
 
-fn code_for(store: &str, campaign: &str, lang: u8) -> String {
+pub(crate) fn code_for(store: &str, campaign: &str, lang: u8) -> String {
     join_code(
         SIGNING_KID,
         SIGNING_KEY_TEXT,
@@ -152,7 +152,7 @@ fn code_for(store: &str, campaign: &str, lang: u8) -> String {
     )
 }
 
-fn whatsapp_text(wa_id: &str, text: &str, at_secs: u64) -> Value {
+pub(crate) fn whatsapp_text(wa_id: &str, text: &str, at_secs: u64) -> Value {
     json!({"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"field":"messages","value":{
         "messaging_product":"whatsapp",
         "metadata":{"display_phone_number":"15550783881","phone_number_id":"106540352242922"},

@@ -1,0 +1,394 @@
+//! Coupons as the admin API takes them, the records kept in KV, and which coupons a member sees
+//! and may use at a given time and store.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::ids::{CouponId, StoreId};
+use crate::lang::Lang;
+use crate::stores::{clean_text, localized};
+use crate::time::{format_rfc3339, parse_rfc3339};
+
+/// KV key of the index every card page reads.
+pub const COUPONS_INDEX_KEY: &str = "coupons-index";
+pub const COUPON_PREFIX: &str = "coupon:";
+
+pub fn coupon_key(id: &CouponId) -> String {
+    format!("{COUPON_PREFIX}{id}")
+}
+
+const MAX_TITLE: usize = 80;
+const MAX_DESCRIPTION: usize = 500;
+const MAX_STORES: usize = 100;
+
+/// A coupon as kept in KV and returned by the admin API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Coupon {
+    pub id: CouponId,
+    /// Title per language code; at least one.
+    pub title: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<BTreeMap<String, String>>,
+    /// Start of validity (inclusive), Unix ms; RFC 3339 in JSON.
+    #[serde(rename = "valid_from", with = "rfc3339")]
+    pub valid_from_ms: u64,
+    /// End of validity (exclusive), Unix ms; RFC 3339 in JSON.
+    #[serde(rename = "valid_until", with = "rfc3339")]
+    pub valid_until_ms: u64,
+    /// The stores where it is valid; `None`: every store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stores: Option<Vec<StoreId>>,
+    /// Only members whose marketing consent is granted see and redeem it.
+    pub requires_consent: bool,
+    pub updated_at_ms: u64,
+}
+
+/// A coupon's status for a member at a till.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CouponStatus {
+    Available,
+    Redeemed,
+    Expired,
+    NotYetValid,
+    NotValidHere,
+}
+
+impl CouponStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CouponStatus::Available => "available",
+            CouponStatus::Redeemed => "redeemed",
+            CouponStatus::Expired => "expired",
+            CouponStatus::NotYetValid => "not_yet_valid",
+            CouponStatus::NotValidHere => "not_valid_here",
+        }
+    }
+}
+
+fn pick(map: &BTreeMap<String, String>, lang: Lang) -> Option<&str> {
+    map.get(lang.code())
+        .or_else(|| Lang::ALL.into_iter().find_map(|l| map.get(l.code())))
+        .map(String::as_str)
+}
+
+impl Coupon {
+    /// The title in `lang`, else in the first language it has.
+    pub fn title(&self, lang: Lang) -> &str {
+        pick(&self.title, lang).unwrap_or(self.id.as_str())
+    }
+
+    /// The description in `lang`, else in the first language it has.
+    pub fn description(&self, lang: Lang) -> Option<&str> {
+        self.description.as_ref().and_then(|d| pick(d, lang))
+    }
+
+    pub fn valid_at_store(&self, store: &StoreId) -> bool {
+        self.stores.as_ref().is_none_or(|s| s.contains(store))
+    }
+
+    /// The status at `now_ms` at `store` (before any redemption): the window first, then the store.
+    pub fn status(&self, now_ms: u64, store: Option<&StoreId>) -> CouponStatus {
+        if now_ms < self.valid_from_ms {
+            CouponStatus::NotYetValid
+        } else if now_ms >= self.valid_until_ms {
+            CouponStatus::Expired
+        } else if store.is_some_and(|s| !self.valid_at_store(s)) {
+            CouponStatus::NotValidHere
+        } else {
+            CouponStatus::Available
+        }
+    }
+
+    /// Whether a member's card shows it: in its window, valid at the favourite store (any store
+    /// when none is chosen), and, when it requires consent, only while consent is granted.
+    pub fn shown_on_card(
+        &self,
+        now_ms: u64,
+        favourite: Option<&StoreId>,
+        consent_granted: bool,
+    ) -> bool {
+        self.status(now_ms, favourite) == CouponStatus::Available
+            && (consent_granted || !self.requires_consent)
+    }
+}
+
+/// The body of `PUT /api/admin/coupons/{id}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CouponInput {
+    pub title: BTreeMap<String, String>,
+    #[serde(default)]
+    pub description: Option<BTreeMap<String, String>>,
+    pub valid_from: String,
+    pub valid_until: String,
+    #[serde(default)]
+    pub stores: Option<Vec<String>>,
+    #[serde(default)]
+    pub requires_consent: Option<bool>,
+}
+
+impl CouponInput {
+    /// Validates and builds the record; `known_store` says whether a store exists.
+    ///
+    /// # Errors
+    /// 422 with a code naming what is wrong.
+    pub fn into_coupon(
+        self,
+        id: CouponId,
+        known_store: impl Fn(&StoreId) -> bool,
+        now_ms: u64,
+    ) -> Result<Coupon, Error> {
+        let title = localized("title", "invalid_title", self.title, |t| {
+            clean_text("title", &t, MAX_TITLE)
+        })?;
+        let description = match self.description {
+            None => None,
+            Some(d) => Some(localized("description", "invalid_description", d, |t| {
+                description_text(&t)
+            })?),
+        };
+        let valid_from = parse_rfc3339(&self.valid_from).ok_or_else(|| {
+            Error::unprocessable(
+                "invalid_valid_from",
+                "`valid_from` is an RFC 3339 date-time, e.g. 2026-12-01T00:00:00+09:00.",
+            )
+        })?;
+        let valid_until = parse_rfc3339(&self.valid_until).ok_or_else(|| {
+            Error::unprocessable(
+                "invalid_valid_until",
+                "`valid_until` is an RFC 3339 date-time, e.g. 2026-12-31T23:59:59+09:00.",
+            )
+        })?;
+        if valid_until <= valid_from {
+            return Err(Error::unprocessable(
+                "invalid_window",
+                "`valid_until` must be after `valid_from`.",
+            ));
+        }
+        let stores = match self.stores {
+            None => None,
+            Some(raw) => Some(check_stores(raw, &known_store)?),
+        };
+        Ok(Coupon {
+            id,
+            title,
+            description,
+            valid_from_ms: valid_from,
+            valid_until_ms: valid_until,
+            stores,
+            requires_consent: self.requires_consent.unwrap_or(true),
+            updated_at_ms: now_ms,
+        })
+    }
+}
+
+fn check_stores(
+    raw: Vec<String>,
+    known_store: &impl Fn(&StoreId) -> bool,
+) -> Result<Vec<StoreId>, Error> {
+    if raw.is_empty() || raw.len() > MAX_STORES {
+        return Err(Error::unprocessable(
+            "invalid_stores",
+            format!("`stores` lists 1 to {MAX_STORES} store ids, or is left out for every store."),
+        ));
+    }
+    let mut stores: Vec<StoreId> = Vec::with_capacity(raw.len());
+    for s in raw {
+        let id = StoreId::parse(&s).map_err(|why| Error::unprocessable("invalid_store_id", why))?;
+        if stores.contains(&id) {
+            return Err(Error::unprocessable(
+                "invalid_stores",
+                format!("`stores` lists `{id}` twice."),
+            ));
+        }
+        if !known_store(&id) {
+            return Err(Error::unprocessable(
+                "unknown_store",
+                format!("There is no store `{id}`."),
+            ));
+        }
+        stores.push(id);
+    }
+    Ok(stores)
+}
+
+/// Trimmed, 1 to 500 characters; line breaks allowed, other control characters not.
+fn description_text(raw: &str) -> Result<String, Error> {
+    let text = raw.trim();
+    if text.is_empty()
+        || text.chars().count() > MAX_DESCRIPTION
+        || text.chars().any(|c| c.is_control() && c != '\n')
+    {
+        return Err(Error::unprocessable(
+            "invalid_description",
+            format!("`description` is 1 to {MAX_DESCRIPTION} characters per language."),
+        ));
+    }
+    Ok(text.to_owned())
+}
+
+/// The index of all coupons, read by every card page.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CouponsIndex {
+    pub coupons: Vec<Coupon>,
+}
+
+impl CouponsIndex {
+    pub fn get(&self, id: &CouponId) -> Option<&Coupon> {
+        self.coupons.iter().find(|c| &c.id == id)
+    }
+}
+
+/// Unix ms as RFC 3339 strings in JSON.
+mod rfc3339 {
+    use serde::{de::Error as _, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(ms: &u64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::format_rfc3339(*ms))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        let text = String::deserialize(d)?;
+        super::parse_rfc3339(&text).ok_or_else(|| D::Error::custom("not an RFC 3339 date-time"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const T0: u64 = 1_795_000_000_000;
+    const DAY: u64 = 86_400_000;
+
+    fn store(id: &str) -> StoreId {
+        StoreId::parse(id).unwrap()
+    }
+
+    fn input(body: serde_json::Value) -> Result<Coupon, Error> {
+        let input: CouponInput = serde_json::from_value(body).map_err(Error::from)?;
+        input.into_coupon(
+            CouponId::parse("c1").unwrap(),
+            |s| s.as_str() != "ghost",
+            T0,
+        )
+    }
+
+    fn good() -> serde_json::Value {
+        json!({
+            "title": {"en": "10% off", "ja": "10%オフ"},
+            "description": {"en": "Once.\nAny store."},
+            "valid_from": "2026-12-01T00:00:00+09:00",
+            "valid_until": "2026-12-31T15:00:00Z",
+            "stores": ["shibuya", "umeda"],
+        })
+    }
+
+    #[test]
+    fn a_coupon_keeps_the_contract_fields_and_rfc_3339_dates() {
+        let c = input(good()).unwrap();
+        assert!(
+            c.requires_consent,
+            "consent is required unless said otherwise"
+        );
+        let v = serde_json::to_value(&c).unwrap();
+        assert_eq!(v["valid_from"], "2026-11-30T15:00:00Z");
+        assert_eq!(v["valid_until"], "2026-12-31T15:00:00Z");
+        assert_eq!(v["stores"], json!(["shibuya", "umeda"]));
+        assert_eq!(v["title"]["ja"], "10%オフ");
+        assert_eq!(v["requires_consent"], true);
+        let back: Coupon = serde_json::from_value(v).unwrap();
+        assert_eq!(back, c);
+        let mut everywhere = good();
+        everywhere.as_object_mut().unwrap().remove("stores");
+        everywhere.as_object_mut().unwrap().remove("description");
+        everywhere["requires_consent"] = json!(false);
+        let v = serde_json::to_value(input(everywhere).unwrap()).unwrap();
+        assert!(v.get("stores").is_none() && v.get("description").is_none());
+        assert_eq!(v["requires_consent"], false);
+    }
+
+    #[test]
+    fn invalid_coupons_are_refused_with_a_code() {
+        let with = |k: &str, v: serde_json::Value| {
+            let mut b = good();
+            b[k] = v;
+            b
+        };
+        for (body, code) in [
+            (with("title", json!({})), "invalid_title"),
+            (with("title", json!({"de": "x"})), "unsupported_language"),
+            (with("title", json!({"en": " "})), "invalid_field"),
+            (
+                with("description", json!({"en": "a\u{7}b"})),
+                "invalid_description",
+            ),
+            (
+                with("valid_from", json!("2026-12-01")),
+                "invalid_valid_from",
+            ),
+            (with("valid_until", json!("soon")), "invalid_valid_until"),
+            (
+                with("valid_until", json!("2026-11-30T15:00:00Z")),
+                "invalid_window",
+            ),
+            (with("stores", json!([])), "invalid_stores"),
+            (with("stores", json!(["a", "a"])), "invalid_stores"),
+            (with("stores", json!(["Bad Id"])), "invalid_store_id"),
+            (with("stores", json!(["ghost"])), "unknown_store"),
+            (with("discount", json!(5)), "invalid_body"),
+        ] {
+            let err = input(body).unwrap_err();
+            assert_eq!(err.code(), code, "{err:?}");
+        }
+    }
+
+    #[test]
+    fn status_has_an_inclusive_start_an_exclusive_end_and_the_window_wins() {
+        let mut c = input(good()).unwrap();
+        c.valid_from_ms = T0;
+        c.valid_until_ms = T0 + DAY;
+        let (here, elsewhere) = (store("shibuya"), store("namba"));
+        assert_eq!(c.status(T0 - 1, Some(&here)), CouponStatus::NotYetValid);
+        assert_eq!(c.status(T0, Some(&here)), CouponStatus::Available);
+        assert_eq!(c.status(T0 + DAY - 1, None), CouponStatus::Available);
+        assert_eq!(c.status(T0 + DAY, Some(&here)), CouponStatus::Expired);
+        assert_eq!(c.status(T0, Some(&elsewhere)), CouponStatus::NotValidHere);
+        assert_eq!(c.status(T0 + DAY, Some(&elsewhere)), CouponStatus::Expired);
+        assert_eq!(CouponStatus::NotValidHere.as_str(), "not_valid_here");
+        assert_eq!(
+            serde_json::to_value(CouponStatus::NotYetValid).unwrap(),
+            "not_yet_valid"
+        );
+    }
+
+    #[test]
+    fn the_card_shows_coupons_by_window_favourite_store_and_consent() {
+        let mut c = input(good()).unwrap();
+        c.valid_from_ms = T0;
+        c.valid_until_ms = T0 + DAY;
+        let fav = store("umeda");
+        assert!(c.shown_on_card(T0, Some(&fav), true));
+        assert!(!c.shown_on_card(T0, Some(&fav), false), "consent-gated");
+        assert!(
+            !c.shown_on_card(T0, Some(&store("namba")), true),
+            "not at the favourite store"
+        );
+        assert!(c.shown_on_card(T0, None, true), "no favourite: any store");
+        assert!(!c.shown_on_card(T0 + DAY, Some(&fav), true), "expired");
+        c.requires_consent = false;
+        assert!(c.shown_on_card(T0, Some(&fav), false));
+    }
+
+    #[test]
+    fn titles_fall_back_to_the_first_language_and_keep_hostile_text_verbatim() {
+        let mut b = good();
+        b["title"] = json!({"fr": "<script>alert(1)</script>"});
+        let c = input(b).unwrap();
+        assert_eq!(c.title(Lang::Ja), "<script>alert(1)</script>");
+        assert_eq!(c.description(Lang::Fr), Some("Once.\nAny store."));
+    }
+}

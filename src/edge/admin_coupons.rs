@@ -1,0 +1,55 @@
+//! The admin API for coupons (bearer `ADMIN_TOKEN`): create or replace, list.
+
+use serde_json::json;
+use worker::{Date, Response};
+
+use super::admin::{json_body, require_admin};
+use super::kv::{get_all, get_json, put_json};
+use super::{cache, env, respond, Call};
+use crate::coupons::{
+    coupon_key, Coupon, CouponInput, CouponsIndex, COUPONS_INDEX_KEY, COUPON_PREFIX,
+};
+use crate::error::Error;
+use crate::ids::CouponId;
+use crate::stores::{StoresIndex, STORES_INDEX_KEY};
+
+/// `PUT /api/admin/coupons/{id}`: 201 when created, 200 when replaced.
+pub async fn put(mut call: Call<'_>, id: &str) -> Result<Response, Error> {
+    let config = env::config(call.env);
+    require_admin(&call, &config)?;
+    let id = CouponId::parse(id).map_err(|why| Error::bad_request("invalid_coupon_id", why))?;
+    let input: CouponInput = json_body(&mut call).await?;
+    let kv = call.kv()?;
+    let stores = get_json::<StoresIndex>(&kv, STORES_INDEX_KEY)
+        .await?
+        .unwrap_or_default();
+    let coupon = input.into_coupon(
+        id.clone(),
+        |s| stores.get(s).is_some(),
+        Date::now().as_millis(),
+    )?;
+    let key = coupon_key(&id);
+    let existed = get_json::<Coupon>(&kv, &key).await?.is_some();
+    put_json(&kv, &key, &coupon).await?;
+    // The index is rebuilt from the records (KV listings lag: make sure this one is in).
+    let mut all: Vec<Coupon> = get_all(&kv, COUPON_PREFIX).await?;
+    all.retain(|c| c.id != id);
+    all.push(coupon.clone());
+    all.sort_by(|a, b| a.id.cmp(&b.id));
+    put_json(&kv, COUPONS_INDEX_KEY, &CouponsIndex { coupons: all }).await?;
+    cache::invalidate();
+    Ok(respond::json(
+        if existed { 200 } else { 201 },
+        &json!({ "coupon": coupon }),
+    ))
+}
+
+/// `GET /api/admin/coupons`
+pub async fn list(call: &Call<'_>) -> Result<Response, Error> {
+    let config = env::config(call.env);
+    require_admin(call, &config)?;
+    let index = get_json::<CouponsIndex>(&call.kv()?, COUPONS_INDEX_KEY)
+        .await?
+        .unwrap_or_default();
+    Ok(respond::json(200, &json!({ "coupons": index.coupons })))
+}

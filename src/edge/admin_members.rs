@@ -1,0 +1,103 @@
+//! The admin API for members (bearer `ADMIN_TOKEN`): the data-subject access export and erasure.
+
+use serde_json::json;
+use worker::{Date, Response};
+
+use super::admin::require_admin;
+use super::kv::put_json;
+use super::{env, ledger_store, members, respond, Call};
+use crate::codes::CardRef;
+use crate::error::Error;
+use crate::ids::MemberNumber;
+use crate::ledger;
+use crate::members::{Answer, Request as Ask};
+
+fn number(raw: &str) -> Result<MemberNumber, Error> {
+    MemberNumber::parse(raw).map_err(|why| Error::bad_request("invalid_member_number", why))
+}
+
+/// `GET /api/admin/members/{number}`: everything held about the member — linked channel
+/// accounts with the full consent history of each, favourite store, card link, redemptions.
+pub async fn access(call: &Call<'_>, raw: &str) -> Result<Response, Error> {
+    let config = env::config(call.env);
+    require_admin(call, &config)?;
+    let number = number(raw)?;
+    let member = match members::ask(call.env, number, &Ask::Get).await? {
+        Answer::Member { member } => member,
+        _ => return Err(Error::NotFound),
+    };
+    let kv = call.kv()?;
+    let histories = futures_util::future::join_all(
+        member
+            .subjects
+            .iter()
+            .map(|s| ledger_store::history_of(&kv, &s.pseudonym)),
+    )
+    .await;
+    let mut subjects = Vec::new();
+    for (s, history) in member.subjects.iter().zip(histories) {
+        subjects.push(json!({
+            "channel": s.channel,
+            "user_id": s.user_id,
+            "linked_at_ms": s.linked_at_ms,
+            "state": s.state(),
+            "events": history?,
+        }));
+    }
+    let card_url = match (config.public_base_url.get(), config.signing_keys.get()) {
+        (Some(base), Some(keys)) => Some(format!(
+            "{base}/card/{}",
+            CardRef { member: number }.issue(keys)
+        )),
+        _ => None,
+    };
+    Ok(respond::json(
+        200,
+        &json!({ "member": {
+            "number": member.number,
+            "created_at_ms": member.created_at_ms,
+            "card_issued_at_ms": member.card_issued_at_ms,
+            "favourite_store": member.favourite_store,
+            "lang": member.lang,
+            "consent_granted": member.consent_granted(),
+            "card_url": card_url,
+            "subjects": subjects,
+            "redemptions": [],
+        }}),
+    ))
+}
+
+/// `DELETE /api/admin/members/{number}`: erasure. The member's object forgets the channel user
+/// ids and the favourite store and keeps a tombstone (the card and its barcodes die, the number
+/// is never reused); each ledger entry is rewritten without the user id; pointers of linked
+/// accounts are removed; one erasure record is kept. Repeating it finishes an interrupted one.
+pub async fn erase(call: &Call<'_>, raw: &str) -> Result<Response, Error> {
+    let config = env::config(call.env);
+    require_admin(call, &config)?;
+    let number = number(raw)?;
+    let subjects = match members::ask(call.env, number, &Ask::Erase).await? {
+        Answer::Erased { subjects } => subjects,
+        _ => return Err(Error::NotFound),
+    };
+    let kv = call.kv()?;
+    let now_ms = Date::now().as_millis();
+    let mut redacted = 0;
+    for s in &subjects {
+        redacted += ledger_store::redact(&kv, &s.pseudonym, now_ms).await?;
+        if s.home != number {
+            let remove = Ask::RemovePointer {
+                pseudonym: s.pseudonym.clone(),
+                member: number,
+            };
+            members::ask(call.env, s.home, &remove).await?;
+        }
+    }
+    let record = json!({
+        "member_number": number,
+        "erased_at_ms": now_ms,
+        "subjects": subjects.iter().map(|s| json!({ "channel": s.channel, "pseudonym": s.pseudonym })).collect::<Vec<_>>(),
+        "events_redacted": redacted,
+    });
+    put_json(&kv, &ledger::erasure_key(number, now_ms), &record).await?;
+    Ok(respond::json(200, &json!({ "erased": record })))
+}

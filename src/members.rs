@@ -1,0 +1,885 @@
+//! Members, exactly: what the `Member` Durable Object named by a member number holds, and every
+//! decision it takes — pure, so the object only loads, asks, and saves.
+//!
+//! **Slots and chains.** Each member number names one object, a *slot*. A channel subject's
+//! candidate numbers form a chain derived from its pseudonym ([`crate::ledger::member_number_for`]
+//! with attempt 0, 1, 2…). A subject's row lives in the first slot of its chain that either holds
+//! its row or is free (no member, never erased). So every decision about "who is this subject"
+//! is taken in one object, atomically: two first grants racing at two edge locations meet in
+//! the same slot, and the second finds the member the first founded. A member's own slot holds
+//! its founder; a subject linked to another member (a second channel) holds a *pointer* row in
+//! its own slot. Erasure leaves a tombstone, so the number is never given to anyone else and a
+//! later opt-in of the same person walks on to a new member.
+//!
+//! **Consent.** Each subject's state is the last event in platform time (a withdrawal wins a
+//! tie); an event id is applied once. Applying an event answers whether the state changed and
+//! which reply that earns, so each change earns exactly one reply.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::codes::LinkCode;
+use crate::consent::{derive_state, Action, Channel, ConsentState, Source};
+use crate::ids::{MemberNumber, StoreId};
+
+/// How many numbers of a subject's chain are tried (each step follows a 1-in-10^11 collision).
+pub const CHAIN_LENGTH: u32 = 8;
+
+/// A channel subject as a slot sees it: its pseudonym names it; the user id is kept in the
+/// member's own slot only (to message the shopper and for access requests) until erasure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubjectRef {
+    pub pseudonym: String,
+    pub channel: Channel,
+    pub user_id: String,
+}
+
+/// A consent change to apply, as the ledger recorded it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    pub event_id: String,
+    pub occurred_at_ms: u64,
+    pub action: Action,
+    pub source: Source,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<StoreId>,
+    /// `ja`, `en` or `fr`, from the join code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+}
+
+/// The reply a change earns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplyKind {
+    /// One welcome message with the card link.
+    Welcome,
+    /// One confirmation of the withdrawal, with no marketing in it.
+    WithdrawalConfirmation,
+}
+
+/// A subject linked to a member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkedSubject {
+    pub pseudonym: String,
+    pub channel: Channel,
+    pub user_id: String,
+    /// The slot holding this subject's row: the member's own number for the founder, else the
+    /// slot with the pointer.
+    pub home: MemberNumber,
+    pub linked_at_ms: u64,
+    /// The last event in platform time: `(occurred_at_ms, action)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latest: Option<(u64, Action)>,
+}
+
+impl LinkedSubject {
+    pub fn state(&self) -> ConsentState {
+        derive_state(self.latest)
+    }
+}
+
+/// A member: founded in its own slot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberRecord {
+    pub number: MemberNumber,
+    pub created_at_ms: u64,
+    /// When the first grant made the card (the welcome carries its link).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card_issued_at_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub favourite_store: Option<StoreId>,
+    /// The language of the last join code (`ja`, `en`, `fr`): replies and the card speak it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+    pub subjects: Vec<LinkedSubject>,
+    /// Ledger event ids already applied (a redelivery changes nothing).
+    #[serde(default)]
+    pub applied: BTreeSet<String>,
+    /// Link codes already used: `(channel, issued_at)`.
+    #[serde(default)]
+    pub used_links: Vec<(Channel, u64)>,
+}
+
+impl MemberRecord {
+    /// Granted on at least one channel: consent-gated coupons are for these members.
+    pub fn consent_granted(&self) -> bool {
+        self.subjects
+            .iter()
+            .any(|s| s.state() == ConsentState::Granted)
+    }
+
+    fn subject_mut(&mut self, pseudonym: &str) -> Option<&mut LinkedSubject> {
+        self.subjects.iter_mut().find(|s| s.pseudonym == pseudonym)
+    }
+}
+
+/// Everything one slot holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Slot {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member: Option<MemberRecord>,
+    /// Set when the member of this slot was erased: the number is never reused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erased_at_ms: Option<u64>,
+    /// After erasure: the erased member's subjects without their user ids (pseudonym, channel,
+    /// home), so that a repeated erasure can finish redacting the ledger.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub erased_subjects: Vec<LinkedSubject>,
+    /// Subjects placed here that belong to another member: pseudonym → member number.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pointers: BTreeMap<String, MemberNumber>,
+}
+
+/// What the edge asks a slot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Request {
+    /// Finds the subject here; applies `change` to it (founding a member in a free slot when
+    /// `change` is given).
+    Resolve {
+        /// The number this slot answers to (the founder's member number).
+        slot: MemberNumber,
+        subject: SubjectRef,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        change: Option<Change>,
+    },
+    /// Applies a change to a subject already linked to this member (reached by a pointer).
+    ApplyLinked { subject: SubjectRef, change: Change },
+    /// Places a pointer for a new subject that a link code brings to `member`.
+    PlacePointer {
+        subject: SubjectRef,
+        member: MemberNumber,
+    },
+    /// Removes a pointer (after erasure, or a refused link).
+    RemovePointer {
+        pseudonym: String,
+        member: MemberNumber,
+    },
+    /// Links a subject to this member with a link code and applies its change.
+    Link {
+        subject: SubjectRef,
+        home: MemberNumber,
+        code: LinkCode,
+        change: Change,
+    },
+    /// The card's one-tap stop: withdraws every granted subject.
+    StopAll { at_ms: u64 },
+    /// Sets the favourite store (the card's choice).
+    SetFavourite { store: StoreId },
+    /// The member, for the card and access requests.
+    Get,
+    /// Erasure.
+    Erase,
+}
+
+/// What a slot answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Answer {
+    /// The change was applied (or was a duplicate) to the subject of `member`.
+    Applied(Applied),
+    /// The subject belongs to another member.
+    Elsewhere { member: MemberNumber },
+    /// The subject is not here, and this slot is taken: try the next number of the chain.
+    Next,
+    /// The subject is unknown (a look-up without a change reached a free slot).
+    Unknown,
+    /// The pointer is in place (or was already, for the same member).
+    Placed,
+    /// The subject already has its own row here: it cannot be linked.
+    AlreadyKnown,
+    /// The pointer is gone.
+    Removed,
+    /// The member has no such subject (a stale pointer), or no member lives here.
+    NotLinked,
+    /// A link was refused.
+    LinkRefused { reason: LinkRefusal },
+    /// The subjects the stop withdrew (they each earn a confirmation).
+    Stopped { withdrawn: Vec<Withdrawn> },
+    /// The member as it is now.
+    Member { member: Box<MemberRecord> },
+    /// The member is erased; these subjects' ledger entries are to be redacted (user ids are
+    /// already gone).
+    Erased { subjects: Vec<LinkedSubject> },
+    /// No member here (never founded, or erased).
+    NoMember,
+}
+
+/// What applying a change did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Applied {
+    pub member: MemberNumber,
+    pub new_member: bool,
+    pub duplicate: bool,
+    pub before: ConsentState,
+    pub after: ConsentState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply: Option<ReplyKind>,
+    /// The member's language, for the reply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+}
+
+/// A subject the card's stop withdrew.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Withdrawn {
+    pub pseudonym: String,
+    pub channel: Channel,
+    pub user_id: String,
+}
+
+/// Why a link code was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkRefusal {
+    /// The code names another member or another channel than the subject's.
+    Mismatch,
+    /// The member was erased or never existed.
+    NoMember,
+    /// This code was already used by another account.
+    AlreadyUsed,
+    /// The member already has an account on this channel.
+    ChannelTaken,
+}
+
+impl Slot {
+    /// Answers a request at `now_ms`; the caller saves the slot when it changed.
+    pub fn handle(&mut self, request: Request, now_ms: u64) -> Answer {
+        match request {
+            Request::Resolve {
+                slot,
+                subject,
+                change,
+            } => self.resolve(slot, subject, change, now_ms),
+            Request::ApplyLinked { subject, change } => match self.member.as_mut() {
+                Some(m) if m.subjects.iter().any(|s| s.pseudonym == subject.pseudonym) => {
+                    Answer::Applied(apply(m, &subject.pseudonym, &change, false))
+                }
+                _ => Answer::NotLinked,
+            },
+            Request::PlacePointer { subject, member } => self.place_pointer(&subject, member),
+            Request::RemovePointer { pseudonym, member } => {
+                if self.pointers.get(&pseudonym) == Some(&member) {
+                    self.pointers.remove(&pseudonym);
+                }
+                Answer::Removed
+            }
+            Request::Link {
+                subject,
+                home,
+                code,
+                change,
+            } => self.link(subject, home, &code, &change, now_ms),
+            Request::StopAll { at_ms } => self.stop_all(at_ms),
+            Request::SetFavourite { store } => match self.member.as_mut() {
+                Some(m) => {
+                    m.favourite_store = Some(store);
+                    Answer::Member {
+                        member: Box::new(m.clone()),
+                    }
+                }
+                None => Answer::NoMember,
+            },
+            Request::Get => match &self.member {
+                Some(m) => Answer::Member {
+                    member: Box::new(m.clone()),
+                },
+                None => Answer::NoMember,
+            },
+            Request::Erase => self.erase(now_ms),
+        }
+    }
+
+    fn is_free(&self) -> bool {
+        self.member.is_none() && self.erased_at_ms.is_none()
+    }
+
+    fn resolve(
+        &mut self,
+        slot: MemberNumber,
+        subject: SubjectRef,
+        change: Option<Change>,
+        now_ms: u64,
+    ) -> Answer {
+        if let Some(m) = self.member.as_mut() {
+            if m.subject_mut(&subject.pseudonym).is_some() {
+                return match change {
+                    Some(c) => Answer::Applied(apply(m, &subject.pseudonym, &c, false)),
+                    None => Answer::Applied(unchanged(m, &subject.pseudonym)),
+                };
+            }
+        }
+        if let Some(member) = self.pointers.get(&subject.pseudonym) {
+            return Answer::Elsewhere { member: *member };
+        }
+        if !self.is_free() {
+            return Answer::Next;
+        }
+        let Some(change) = change else {
+            return Answer::Unknown;
+        };
+        // A free slot and a subject seen for the first time: its member is founded here.
+        let pseudonym = subject.pseudonym.clone();
+        let m = self.member.insert(MemberRecord {
+            number: slot,
+            created_at_ms: now_ms,
+            card_issued_at_ms: None,
+            favourite_store: None,
+            lang: None,
+            subjects: vec![LinkedSubject {
+                pseudonym: subject.pseudonym,
+                channel: subject.channel,
+                user_id: subject.user_id,
+                home: slot,
+                linked_at_ms: now_ms,
+                latest: None,
+            }],
+            applied: BTreeSet::new(),
+            used_links: Vec::new(),
+        });
+        Answer::Applied(apply(m, &pseudonym, &change, true))
+    }
+
+    fn place_pointer(&mut self, subject: &SubjectRef, member: MemberNumber) -> Answer {
+        if let Some(m) = &self.member {
+            if m.subjects.iter().any(|s| s.pseudonym == subject.pseudonym) {
+                return Answer::AlreadyKnown;
+            }
+        }
+        match self.pointers.get(&subject.pseudonym) {
+            Some(existing) if *existing == member => Answer::Placed,
+            Some(_) => Answer::AlreadyKnown,
+            None if self.is_free() => {
+                self.pointers.insert(subject.pseudonym.clone(), member);
+                Answer::Placed
+            }
+            None => Answer::Next,
+        }
+    }
+
+    fn link(
+        &mut self,
+        subject: SubjectRef,
+        home: MemberNumber,
+        code: &LinkCode,
+        change: &Change,
+        now_ms: u64,
+    ) -> Answer {
+        let Some(m) = self.member.as_mut() else {
+            return Answer::LinkRefused {
+                reason: LinkRefusal::NoMember,
+            };
+        };
+        if code.member != m.number || code.channel != subject.channel {
+            return Answer::LinkRefused {
+                reason: LinkRefusal::Mismatch,
+            };
+        }
+        if m.subject_mut(&subject.pseudonym).is_some() {
+            // The same account again (a second JOIN with the code): nothing new to link.
+            return Answer::Applied(apply(m, &subject.pseudonym, change, false));
+        }
+        if m.used_links.contains(&(code.channel, code.issued_at)) {
+            return Answer::LinkRefused {
+                reason: LinkRefusal::AlreadyUsed,
+            };
+        }
+        if m.subjects.iter().any(|s| s.channel == subject.channel) {
+            return Answer::LinkRefused {
+                reason: LinkRefusal::ChannelTaken,
+            };
+        }
+        let horizon = (now_ms / 1000).saturating_sub(crate::codes::LINK_CODE_TTL_SECS * 2);
+        m.used_links.retain(|(_, at)| *at >= horizon);
+        m.used_links.push((code.channel, code.issued_at));
+        let pseudonym = subject.pseudonym.clone();
+        m.subjects.push(LinkedSubject {
+            pseudonym: subject.pseudonym,
+            channel: subject.channel,
+            user_id: subject.user_id,
+            home,
+            linked_at_ms: now_ms,
+            latest: None,
+        });
+        Answer::Applied(apply(m, &pseudonym, change, false))
+    }
+
+    fn stop_all(&mut self, at_ms: u64) -> Answer {
+        let Some(m) = self.member.as_mut() else {
+            return Answer::NoMember;
+        };
+        let mut withdrawn = Vec::new();
+        for s in &mut m.subjects {
+            if s.state() == ConsentState::Granted {
+                // At least the last event's time: the stop comes after what it stops.
+                let at = at_ms.max(s.latest.map_or(0, |(t, _)| t));
+                s.latest = Some((at, Action::Withdrawn));
+                withdrawn.push(Withdrawn {
+                    pseudonym: s.pseudonym.clone(),
+                    channel: s.channel,
+                    user_id: s.user_id.clone(),
+                });
+            }
+        }
+        Answer::Stopped { withdrawn }
+    }
+
+    fn erase(&mut self, now_ms: u64) -> Answer {
+        let Some(m) = self.member.take() else {
+            return match self.erased_at_ms {
+                // Erased before: the same answer, so an interrupted erasure can be finished.
+                Some(_) => Answer::Erased {
+                    subjects: self.erased_subjects.clone(),
+                },
+                None => Answer::NoMember,
+            };
+        };
+        self.erased_at_ms = Some(now_ms);
+        self.erased_subjects = m
+            .subjects
+            .into_iter()
+            .map(|s| LinkedSubject {
+                user_id: String::new(),
+                latest: None,
+                ..s
+            })
+            .collect();
+        Answer::Erased {
+            subjects: self.erased_subjects.clone(),
+        }
+    }
+}
+
+/// The answer for a look-up without a change.
+fn unchanged(m: &MemberRecord, pseudonym: &str) -> Applied {
+    let state = m
+        .subjects
+        .iter()
+        .find(|s| s.pseudonym == pseudonym)
+        .map_or(ConsentState::Unknown, LinkedSubject::state);
+    Applied {
+        member: m.number,
+        new_member: false,
+        duplicate: true,
+        before: state,
+        after: state,
+        reply: None,
+        lang: m.lang.clone(),
+    }
+}
+
+/// Applies a change to one of the member's subjects.
+fn apply(m: &mut MemberRecord, pseudonym: &str, change: &Change, new_member: bool) -> Applied {
+    let number = m.number;
+    let duplicate = !m.applied.insert(change.event_id.clone());
+    let subject = m
+        .subject_mut(pseudonym)
+        .expect("apply is called for a subject of this member");
+    let before = subject.state();
+    if duplicate {
+        return Applied {
+            member: number,
+            new_member,
+            duplicate,
+            before,
+            after: before,
+            reply: None,
+            lang: m.lang.clone(),
+        };
+    }
+    let incoming = (change.occurred_at_ms, change.action);
+    let latest = match subject.latest {
+        Some(current) if later(current, incoming) => current,
+        _ => incoming,
+    };
+    subject.latest = Some(latest);
+    let after = subject.state();
+    let reply = reply_for(change, before, after);
+    if let (Some(store), Source::JoinCode | Source::Optin) = (&change.store, change.source) {
+        m.favourite_store = Some(store.clone());
+    }
+    if change.lang.is_some() {
+        m.lang.clone_from(&change.lang);
+    }
+    if after == ConsentState::Granted && m.card_issued_at_ms.is_none() {
+        m.card_issued_at_ms = Some(change.occurred_at_ms);
+    }
+    Applied {
+        member: number,
+        new_member,
+        duplicate,
+        before,
+        after,
+        reply,
+        lang: m.lang.clone(),
+    }
+}
+
+/// Whether `a` stays the last event when `b` arrives: later in platform time, or the same
+/// millisecond and a withdrawal (when in doubt, do not message).
+fn later(a: (u64, Action), b: (u64, Action)) -> bool {
+    (a.0, a.1 == Action::Withdrawn) >= (b.0, b.1 == Action::Withdrawn)
+}
+
+/// The reply a new change earns. Replies follow the state in platform time: a grant that arrives
+/// after a later withdrawal earns no welcome. A `JOIN` code always earns the welcome (the
+/// shopper asked for the card); a LINE unfollow earns nothing (the shopper blocked the account).
+pub fn reply_for(change: &Change, before: ConsentState, after: ConsentState) -> Option<ReplyKind> {
+    match (change.action, after) {
+        (Action::Granted, ConsentState::Granted)
+            if before != ConsentState::Granted || change.source == Source::JoinCode =>
+        {
+            Some(ReplyKind::Welcome)
+        }
+        (Action::Withdrawn, ConsentState::Withdrawn) if change.source != Source::Unfollow => {
+            Some(ReplyKind::WithdrawalConfirmation)
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: u64 = 1_795_000_000_000;
+
+    fn n(body: u64) -> MemberNumber {
+        MemberNumber::from_body(body)
+    }
+
+    fn subject(p: &str, channel: Channel) -> SubjectRef {
+        SubjectRef {
+            pseudonym: p.into(),
+            channel,
+            user_id: format!("user-{p}"),
+        }
+    }
+
+    fn change(id: &str, at: u64, action: Action, source: Source) -> Change {
+        Change {
+            event_id: id.into(),
+            occurred_at_ms: at,
+            action,
+            source,
+            store: None,
+            lang: None,
+        }
+    }
+
+    fn grant(id: &str, at: u64) -> Change {
+        change(id, at, Action::Granted, Source::Follow)
+    }
+
+    fn resolve(slot: &mut Slot, number: MemberNumber, s: &SubjectRef, c: Option<Change>) -> Answer {
+        slot.handle(
+            Request::Resolve {
+                slot: number,
+                subject: s.clone(),
+                change: c,
+            },
+            NOW,
+        )
+    }
+
+    fn applied(answer: Answer) -> Applied {
+        match answer {
+            Answer::Applied(a) => a,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_first_grant_founds_the_member_and_earns_one_welcome() {
+        let mut slot = Slot::default();
+        let s = subject("p1", Channel::Line);
+        let a = applied(resolve(&mut slot, n(1), &s, Some(grant("e1", 10))));
+        assert_eq!(
+            (a.member, a.new_member, a.duplicate, a.reply),
+            (n(1), true, false, Some(ReplyKind::Welcome))
+        );
+        let again = applied(resolve(&mut slot, n(1), &s, Some(grant("e1", 10))));
+        assert_eq!(
+            (again.new_member, again.duplicate, again.reply),
+            (false, true, None)
+        );
+        let repeat = applied(resolve(&mut slot, n(1), &s, Some(grant("e2", 20))));
+        assert_eq!(repeat.reply, None, "a repeat follow is no state change");
+        let m = slot.member.as_ref().unwrap();
+        assert_eq!(m.card_issued_at_ms, Some(10));
+        assert!(m.consent_granted());
+    }
+
+    #[test]
+    fn another_subject_walks_past_a_taken_slot_and_a_look_up_stops_at_a_free_one() {
+        let mut slot = Slot::default();
+        resolve(
+            &mut slot,
+            n(1),
+            &subject("p1", Channel::Line),
+            Some(grant("e1", 1)),
+        );
+        let other = subject("p2", Channel::Line);
+        assert_eq!(
+            resolve(&mut slot, n(1), &other, Some(grant("e2", 2))),
+            Answer::Next
+        );
+        assert_eq!(
+            resolve(&mut Slot::default(), n(2), &other, None),
+            Answer::Unknown
+        );
+    }
+
+    #[test]
+    fn state_follows_platform_time_and_a_late_grant_earns_nothing() {
+        let mut slot = Slot::default();
+        let s = subject("p1", Channel::Whatsapp);
+        let w = applied(resolve(
+            &mut slot,
+            n(1),
+            &s,
+            Some(change("w", 20, Action::Withdrawn, Source::Keyword)),
+        ));
+        assert_eq!(
+            (w.after, w.reply),
+            (
+                ConsentState::Withdrawn,
+                Some(ReplyKind::WithdrawalConfirmation)
+            )
+        );
+        let g = applied(resolve(
+            &mut slot,
+            n(1),
+            &s,
+            Some(change("g", 10, Action::Granted, Source::JoinCode)),
+        ));
+        assert_eq!((g.after, g.reply), (ConsentState::Withdrawn, None));
+        let tie = applied(resolve(&mut slot, n(1), &s, Some(grant("t", 20))));
+        assert_eq!(
+            tie.after,
+            ConsentState::Withdrawn,
+            "a withdrawal wins a tie"
+        );
+        let unfollow = applied(resolve(
+            &mut slot,
+            n(1),
+            &s,
+            Some(change("u", 30, Action::Withdrawn, Source::Unfollow)),
+        ));
+        assert_eq!(
+            unfollow.reply, None,
+            "nothing reaches a shopper who blocked us"
+        );
+    }
+
+    #[test]
+    fn a_join_code_always_earns_the_card_link_and_sets_favourite_store_and_language() {
+        let mut slot = Slot::default();
+        let s = subject("p1", Channel::Line);
+        resolve(&mut slot, n(1), &s, Some(grant("f", 1)));
+        let mut join = change("j", 2, Action::Granted, Source::JoinCode);
+        join.store = Some(StoreId::parse("umeda").unwrap());
+        join.lang = Some("fr".into());
+        let a = applied(resolve(&mut slot, n(1), &s, Some(join)));
+        assert_eq!(
+            (a.reply, a.lang.as_deref()),
+            (Some(ReplyKind::Welcome), Some("fr"))
+        );
+        let m = slot.member.unwrap();
+        assert_eq!(m.favourite_store.unwrap().as_str(), "umeda");
+    }
+
+    fn code(member: MemberNumber, channel: Channel, at: u64) -> LinkCode {
+        LinkCode {
+            member,
+            channel,
+            issued_at: at,
+        }
+    }
+
+    fn founded() -> Slot {
+        let mut slot = Slot::default();
+        resolve(
+            &mut slot,
+            n(1),
+            &subject("p1", Channel::Line),
+            Some(grant("e1", 1)),
+        );
+        slot
+    }
+
+    #[test]
+    fn a_link_code_adds_one_account_of_its_channel_once() {
+        let mut member = founded();
+        let wa = subject("p2", Channel::Whatsapp);
+        let link = |slot: &mut Slot, s: &SubjectRef, c: LinkCode, id: &str| {
+            slot.handle(
+                Request::Link {
+                    subject: s.clone(),
+                    home: n(7),
+                    code: c,
+                    change: change(id, 5, Action::Granted, Source::JoinCode),
+                },
+                NOW,
+            )
+        };
+        let c = code(n(1), Channel::Whatsapp, NOW / 1000);
+        let a = applied(link(&mut member, &wa, c.clone(), "l1"));
+        assert_eq!((a.member, a.reply), (n(1), Some(ReplyKind::Welcome)));
+        let again = applied(link(&mut member, &wa, c.clone(), "l2"));
+        assert_eq!(
+            again.member,
+            n(1),
+            "the same account may send the code again"
+        );
+        let thief = subject("p3", Channel::Whatsapp);
+        assert_eq!(
+            link(&mut member, &thief, c, "l3"),
+            Answer::LinkRefused {
+                reason: LinkRefusal::AlreadyUsed
+            }
+        );
+        assert_eq!(
+            link(
+                &mut member,
+                &thief,
+                code(n(1), Channel::Whatsapp, NOW / 1000 + 1),
+                "l4"
+            ),
+            Answer::LinkRefused {
+                reason: LinkRefusal::ChannelTaken
+            }
+        );
+        assert_eq!(
+            link(
+                &mut member,
+                &subject("p4", Channel::Messenger),
+                code(n(1), Channel::Whatsapp, NOW / 1000 + 2),
+                "l5"
+            ),
+            Answer::LinkRefused {
+                reason: LinkRefusal::Mismatch
+            }
+        );
+        assert_eq!(
+            link(
+                &mut Slot::default(),
+                &thief,
+                code(n(1), Channel::Whatsapp, 1),
+                "l6"
+            ),
+            Answer::LinkRefused {
+                reason: LinkRefusal::NoMember
+            }
+        );
+        let m = member.member.unwrap();
+        assert_eq!(m.subjects.len(), 2);
+        assert_eq!(m.subjects[1].home, n(7));
+    }
+
+    #[test]
+    fn pointers_are_placed_in_free_slots_and_followed() {
+        let mut slot = Slot::default();
+        let s = subject("p2", Channel::Whatsapp);
+        let place = |slot: &mut Slot, member| {
+            slot.handle(
+                Request::PlacePointer {
+                    subject: s.clone(),
+                    member,
+                },
+                NOW,
+            )
+        };
+        assert_eq!(place(&mut slot, n(1)), Answer::Placed);
+        assert_eq!(place(&mut slot, n(1)), Answer::Placed);
+        assert_eq!(place(&mut slot, n(3)), Answer::AlreadyKnown);
+        assert_eq!(
+            resolve(&mut slot, n(9), &s, Some(grant("x", 1))),
+            Answer::Elsewhere { member: n(1) }
+        );
+        assert_eq!(place(&mut founded(), n(3)), Answer::Next);
+        slot.handle(
+            Request::RemovePointer {
+                pseudonym: "p2".into(),
+                member: n(1),
+            },
+            NOW,
+        );
+        assert_eq!(resolve(&mut slot, n(9), &s, None), Answer::Unknown);
+    }
+
+    #[test]
+    fn the_card_stop_withdraws_every_granted_account_once() {
+        let mut member = founded();
+        let Answer::Stopped { withdrawn } = member.handle(Request::StopAll { at_ms: 100 }, NOW)
+        else {
+            panic!()
+        };
+        assert_eq!(withdrawn.len(), 1);
+        assert!(!member.member.as_ref().unwrap().consent_granted());
+        assert_eq!(
+            member.handle(Request::StopAll { at_ms: 200 }, NOW),
+            Answer::Stopped { withdrawn: vec![] }
+        );
+    }
+
+    #[test]
+    fn erasure_leaves_a_tombstone_that_is_never_reused() {
+        let mut slot = founded();
+        let Answer::Erased { subjects } = slot.handle(Request::Erase, NOW) else {
+            panic!()
+        };
+        assert_eq!(subjects.len(), 1);
+        assert_eq!(slot.member, None);
+        let s = subject("p1", Channel::Line);
+        assert_eq!(
+            resolve(&mut slot, n(1), &s, Some(grant("e9", 9))),
+            Answer::Next
+        );
+        assert_eq!(slot.handle(Request::Get, NOW), Answer::NoMember);
+        assert_eq!(
+            slot.handle(Request::Erase, NOW + 1),
+            Answer::Erased {
+                subjects: subjects.clone()
+            },
+            "erasing again answers the same, to finish an interrupted erasure"
+        );
+        assert!(subjects.iter().all(|s| s.user_id.is_empty()));
+        assert_eq!(
+            slot.handle(
+                Request::PlacePointer {
+                    subject: s,
+                    member: n(2)
+                },
+                NOW
+            ),
+            Answer::Next
+        );
+        let text = serde_json::to_string(&slot).unwrap();
+        assert!(!text.contains("user-p1"), "{text}");
+    }
+
+    #[test]
+    fn requests_and_answers_survive_json() {
+        let r = Request::Resolve {
+            slot: n(1),
+            subject: subject("p", Channel::Instagram),
+            change: Some(grant("e", 1)),
+        };
+        let back: Request = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+        assert_eq!(back, r);
+        let mut slot = Slot::default();
+        let a = resolve(
+            &mut slot,
+            n(1),
+            &subject("p", Channel::Line),
+            Some(grant("e", 1)),
+        );
+        let back: Answer = serde_json::from_str(&serde_json::to_string(&a).unwrap()).unwrap();
+        assert_eq!(back, a);
+        let s: Slot = serde_json::from_str(&serde_json::to_string(&slot).unwrap()).unwrap();
+        assert_eq!(s, slot);
+    }
+}

@@ -1,0 +1,294 @@
+//! The member's card (`GET /card/{card}`): the member barcode to show at the till, the coupons
+//! usable now each with its own barcode, the favourite store (a plain form), the member's
+//! channels with buttons to add the others (link codes), and a one-tap stop. Works without
+//! JavaScript; `card.js` only adds the offline copy (a service worker) and an expiry notice.
+
+use maud::{html, Markup, PreEscaped};
+
+use crate::consent::{Channel, ConsentState};
+use crate::coupons::Coupon;
+use crate::lang::Lang;
+use crate::links::ChannelLink;
+use crate::members::MemberRecord;
+use crate::pages::layout::document_with_script;
+use crate::pages::texts::texts as page_texts;
+use crate::stores::Store;
+use crate::time::utc_day;
+
+/// A coupon as the card shows it.
+pub struct CardCoupon<'a> {
+    pub coupon: &'a Coupon,
+    /// Inline SVG of its barcode.
+    pub barcode_svg: String,
+}
+
+/// Everything the card page shows.
+pub struct CardView<'a> {
+    pub lang: Lang,
+    /// The card reference of the URL (form actions post back to it).
+    pub card_ref: &'a str,
+    pub member: &'a MemberRecord,
+    /// Inline SVG of the member barcode.
+    pub member_barcode_svg: String,
+    /// When the barcodes on this page expire (Unix seconds).
+    pub barcodes_expire_at: u64,
+    pub stores: &'a [Store],
+    pub coupons: Vec<CardCoupon<'a>>,
+    /// "Also get it on …" buttons (link codes), for configured channels the member lacks.
+    pub add_links: Vec<ChannelLink>,
+}
+
+struct CardTexts {
+    title: &'static str,
+    show_at_till: &'static str,
+    member_number: &'static str,
+    valid_until: &'static str,
+    offline_expired: &'static str,
+    coupons: &'static str,
+    no_coupons: &'static str,
+    coupon_until: &'static str,
+    favourite: &'static str,
+    favourite_none: &'static str,
+    favourite_save: &'static str,
+    channels: &'static str,
+    receiving: &'static str,
+    stopped: &'static str,
+    add_channel: &'static str,
+    stop_title: &'static str,
+    stop_hint: &'static str,
+    stop_button: &'static str,
+    stopped_already: &'static str,
+    stopped_title: &'static str,
+    stopped_body: &'static str,
+    back_to_card: &'static str,
+}
+
+fn card_texts(lang: Lang) -> &'static CardTexts {
+    match lang {
+        Lang::En => &CardTexts {
+            title: "Membership card",
+            show_at_till: "Show this code at the till.",
+            member_number: "Member number",
+            valid_until: "Barcodes valid until",
+            offline_expired: "These barcodes have expired. Open your card once with a connection to renew them.",
+            coupons: "Your coupons",
+            no_coupons: "No coupons right now. New ones arrive in your chat app.",
+            coupon_until: "Valid until",
+            favourite: "Favourite store",
+            favourite_none: "Not chosen yet",
+            favourite_save: "Save",
+            channels: "Your apps",
+            receiving: "receiving offers",
+            stopped: "messages stopped",
+            add_channel: "Also get it on",
+            stop_title: "Stop marketing messages",
+            stop_hint: "One tap stops our offers in every app linked to this card. Your card stays.",
+            stop_button: "Stop messages",
+            stopped_already: "You receive no marketing messages from us.",
+            stopped_title: "Messages stopped",
+            stopped_body: "You will not receive marketing messages from us any more, in any app. Your card still works at the till.",
+            back_to_card: "Back to my card",
+        },
+        Lang::Ja => &CardTexts {
+            title: "会員証",
+            show_at_till: "レジでこのコードをお見せください。",
+            member_number: "会員番号",
+            valid_until: "バーコードの有効期限",
+            offline_expired: "バーコードの有効期限が切れています。通信できる場所で一度会員証を開くと更新されます。",
+            coupons: "クーポン",
+            no_coupons: "現在ご利用いただけるクーポンはありません。新しいクーポンはチャットでお届けします。",
+            coupon_until: "有効期限",
+            favourite: "お気に入り店舗",
+            favourite_none: "未設定",
+            favourite_save: "保存",
+            channels: "ご利用中のアプリ",
+            receiving: "お知らせ受信中",
+            stopped: "配信停止中",
+            add_channel: "ほかのアプリでも受け取る：",
+            stop_title: "配信停止",
+            stop_hint: "この会員証に連携したすべてのアプリで、お知らせの配信を停止します。会員証はそのままご利用いただけます。",
+            stop_button: "配信を停止する",
+            stopped_already: "マーケティングメッセージは配信されていません。",
+            stopped_title: "配信を停止しました",
+            stopped_body: "今後、どのアプリにもマーケティングメッセージはお送りしません。会員証は引き続きレジでご利用いただけます。",
+            back_to_card: "会員証に戻る",
+        },
+        Lang::Fr => &CardTexts {
+            title: "Carte de membre",
+            show_at_till: "Présentez ce code en caisse.",
+            member_number: "Numéro de membre",
+            valid_until: "Codes-barres valables jusqu’au",
+            offline_expired: "Ces codes-barres ont expiré. Ouvrez votre carte une fois avec une connexion pour les renouveler.",
+            coupons: "Vos coupons",
+            no_coupons: "Aucun coupon pour l’instant. Les nouveaux arrivent dans votre messagerie.",
+            coupon_until: "Valable jusqu’au",
+            favourite: "Magasin préféré",
+            favourite_none: "Pas encore choisi",
+            favourite_save: "Enregistrer",
+            channels: "Vos applications",
+            receiving: "offres reçues",
+            stopped: "messages arrêtés",
+            add_channel: "Recevoir aussi sur",
+            stop_title: "Arrêter les messages marketing",
+            stop_hint: "Un seul geste arrête nos offres dans toutes les applications liées à cette carte. Votre carte reste valable.",
+            stop_button: "Arrêter les messages",
+            stopped_already: "Vous ne recevez aucun message marketing de notre part.",
+            stopped_title: "Messages arrêtés",
+            stopped_body: "Vous ne recevrez plus de messages marketing de notre part, dans aucune application. Votre carte reste valable en caisse.",
+            back_to_card: "Retour à ma carte",
+        },
+    }
+}
+
+fn channel_name(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Line => "LINE",
+        Channel::Whatsapp => "WhatsApp",
+        Channel::Messenger => "Messenger",
+        Channel::Instagram => "Instagram",
+    }
+}
+
+fn channel_named(name: &str) -> &'static str {
+    Channel::parse(name).map_or("", channel_name)
+}
+
+/// Renders the card page.
+pub fn card_page(v: &CardView<'_>) -> String {
+    let t = card_texts(v.lang);
+    let club = page_texts(v.lang).club;
+    let m = v.member;
+    let base = format!("/card/{}", v.card_ref);
+    let favourite = m
+        .favourite_store
+        .as_ref()
+        .and_then(|id| v.stores.iter().find(|s| &s.id == id));
+    let granted = m.consent_granted();
+    let body = html! {
+        header class="hero" {
+            p class="eyebrow" { (club) }
+            h1 { (t.title) }
+        }
+        section class="card member-card" aria-labelledby="member" data-expires=(v.barcodes_expire_at) {
+            h2 id="member" class="visually-hidden" { (t.member_number) }
+            div class="barcode" { (PreEscaped(&v.member_barcode_svg)) }
+            p class="member-number" {
+                span class="label" { (t.member_number) }
+                strong { (m.number.grouped()) }
+            }
+            p class="hint" { (t.show_at_till) " " (t.valid_until) " " (utc_day(v.barcodes_expire_at * 1000)) }
+            p class="expired-notice" hidden { (t.offline_expired) }
+        }
+        section class="card" aria-labelledby="coupons" {
+            h2 id="coupons" { (t.coupons) }
+            @if v.coupons.is_empty() {
+                p class="hint" { (t.no_coupons) }
+            } @else {
+                ul class="coupons" {
+                    @for c in &v.coupons {
+                        li class="coupon" {
+                            h3 { (c.coupon.title(v.lang)) }
+                            @if let Some(d) = c.coupon.description(v.lang) {
+                                p { (d) }
+                            }
+                            p class="meta" { (t.coupon_until) " " (utc_day(c.coupon.valid_until_ms.saturating_sub(1))) }
+                            div class="barcode coupon-barcode" { (PreEscaped(&c.barcode_svg)) }
+                        }
+                    }
+                }
+            }
+        }
+        section class="card" aria-labelledby="favourite" {
+            h2 id="favourite" { (t.favourite) }
+            form method="post" action={ (base) "/favourite?lang=" (v.lang.code()) } class="favourite" {
+                label for="store" class="visually-hidden" { (t.favourite) }
+                select id="store" name="store" {
+                    @if favourite.is_none() {
+                        option value="" selected { (t.favourite_none) }
+                    }
+                    @for s in v.stores {
+                        option value=(s.id) selected[favourite.is_some_and(|f| f.id == s.id)] { (s.name(v.lang)) }
+                    }
+                }
+                button type="submit" { (t.favourite_save) }
+            }
+            @if let Some(f) = favourite {
+                p class="address" { (f.address) }
+            }
+        }
+        section class="card" aria-labelledby="apps" {
+            h2 id="apps" { (t.channels) }
+            ul class="apps" {
+                @for s in &m.subjects {
+                    li {
+                        strong { (channel_name(s.channel)) }
+                        " · "
+                        @if s.state() == ConsentState::Granted { (t.receiving) } @else { (t.stopped) }
+                    }
+                }
+            }
+            @if !v.add_links.is_empty() {
+                ul class="channels" {
+                    @for link in &v.add_links {
+                        li {
+                            a class={ "button channel-" (link.channel) } href=(link.href) rel="noopener" data-channel=(link.channel) {
+                                (t.add_channel) " " (channel_named(link.channel))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        section class="card stop" aria-labelledby="stop" {
+            h2 id="stop" { (t.stop_title) }
+            @if granted {
+                p class="hint" { (t.stop_hint) }
+                form method="post" action={ (base) "/stop?lang=" (v.lang.code()) } {
+                    button type="submit" class="stop-button" { (t.stop_button) }
+                }
+            } @else {
+                p { (t.stopped_already) }
+            }
+        }
+        (languages(v.lang, &base))
+    };
+    document_with_script(
+        v.lang,
+        &format!("{} · {}", t.title, club),
+        body,
+        "/assets/card.js",
+    )
+    .into_string()
+}
+
+/// The confirmation after the one-tap stop.
+pub fn stopped_page(lang: Lang, card_ref: &str) -> String {
+    let t = card_texts(lang);
+    document_with_script(
+        lang,
+        t.stopped_title,
+        html! {
+            section class="card confirmation" {
+                h1 { (t.stopped_title) }
+                p { (t.stopped_body) }
+                p { a href={ "/card/" (card_ref) "?lang=" (lang.code()) } { (t.back_to_card) } }
+            }
+        },
+        "",
+    )
+    .into_string()
+}
+
+fn languages(current: Lang, base: &str) -> Markup {
+    html! {
+        nav class="languages" aria-label="Language" {
+            @for l in Lang::ALL {
+                @if l == current {
+                    span aria-current="true" { (l.code()) }
+                } @else {
+                    a href={ (base) "?lang=" (l.code()) } hreflang=(l.code()) lang=(l.code()) { (l.code()) }
+                }
+            }
+        }
+    }
+}
