@@ -1,5 +1,5 @@
 # One entry point for people and CI. The scripts do the work; each runs the idempotent set-up.
-.PHONY: setup build dev test bench deploy-check clean
+.PHONY: setup build dev test bench fuzz deploy-check clean
 
 setup:        ## install toolchain target, cargo tools, npm packages, Debian packages
 	bash scripts/setup.sh
@@ -11,6 +11,8 @@ test:         ## every check and every test
 	bash scripts/test.sh
 bench:        ## benchmark the release build on workerd directly
 	bash scripts/bench.sh
+fuzz:         ## cargo-fuzz each target of fuzz/ for FUZZ_SECONDS (default 60)
+	bash scripts/fuzz.sh
 deploy-check: ## wrangler deploy --dry-run
 	bash scripts/deploy-check.sh
 clean:

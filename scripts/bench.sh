@@ -47,6 +47,10 @@ done
 [ -n "$ready" ] || { echo "workerd did not start:" >&2; cat "$OUT/workerd.log" >&2; exit 1; }
 admin_token=$(secret ADMIN_TOKEN)
 QUIET=1 ADMIN_TOKEN="$admin_token" BASE="http://127.0.0.1:$port" bash scripts/seed-demo.sh
+# The demo shopper (signed LINE follow + JOIN through the webhook) gives the card to measure.
+card_path=$(LINE_SECRET="$(secret LINE_CHANNEL_SECRET)" ADMIN_TOKEN="$admin_token" \
+  BASE="http://127.0.0.1:$port" CARD_ONLY=1 bash scripts/seed-demo.sh | sed -E 's|^https?://[^/]+||')
+[ -n "$card_path" ] || { echo "the demo member's card could not be made" >&2; exit 1; }
 landing_bytes=$(curl -fsS "http://127.0.0.1:$port/s/shibuya" | wc -c)
 
 printf '\n%-16s %10s %9s %9s  %s\n' endpoint "req/s" p50 p99 notes
@@ -57,7 +61,7 @@ while IFS=$'\t' read -r name method path bodies header what; do
   [ "$header" != "admin" ] || args+=(-H "Authorization: Bearer $admin_token")
   [ "$method" = "GET" ] || [ "$bodies" != "-" ] || { echo "$name: a $method needs bodies" >&2; exit 1; }
   BENCH_BODIES="$OUT/$bodies" SIG_HEADER="$header" THREADS="$THREADS" \
-    wrk "${args[@]}" "http://127.0.0.1:$port$path" >"$OUT/$name.txt" 2>&1
+    wrk "${args[@]}" "http://127.0.0.1:$port${path//@CARD@/$card_path}" >"$OUT/$name.txt" 2>&1
   rps=$(awk '/^Requests\/sec:/ {print $2}' "$OUT/$name.txt")
   p50=$(awk '$1 == "50%" {print $2}' "$OUT/$name.txt")
   p99=$(awk '$1 == "99%" {print $2}' "$OUT/$name.txt")

@@ -30,11 +30,11 @@ put /api/admin/coupons/welcome-10 "{\"title\":{\"en\":\"10% off your next purcha
   \"valid_from\":\"$from\",\"valid_until\":\"$until\",\"requires_consent\":true}"
 put /api/admin/coupons/shibuya-coffee "{\"title\":{\"en\":\"Free coffee at Shibuya\",\"ja\":\"渋谷店 コーヒー1杯無料\",\"fr\":\"Café offert à Shibuya\"},
   \"valid_from\":\"$from\",\"valid_until\":\"$until\",\"stores\":[\"shibuya\"],\"requires_consent\":false}"
-[ -z "${QUIET:-}" ] || exit 0
+[ -z "${QUIET:-}" ] || [ -n "${CARD_ONLY:-}" ] || exit 0
 
 # A shopper scans the Shibuya poster, adds the LINE account (follow) and sends `JOIN {code}`
 # from the landing page's LINE button, through the real webhook with a real signature.
-line_secret=$(grep -E '^LINE_CHANNEL_SECRET=' .dev.vars | cut -d= -f2- | cut -d, -f1)
+line_secret="${LINE_SECRET:-$(grep -E '^LINE_CHANNEL_SECRET=' .dev.vars | cut -d= -f2- | cut -d, -f1)}"
 code=$(curl -fsS "$BASE/s/shibuya?lang=en" | grep -o 'JOIN%20[A-Z2-7]*' | head -1 | sed 's/JOIN%20//')
 shopper=Udemo0000000000000000000000000001
 now_ms=$(($(date +%s) * 1000))
@@ -50,6 +50,10 @@ member=$(curl -fsS "${auth[@]}" "$BASE/api/admin/consent?channel=line&subject=$s
   python3 -c 'import json,sys; print(json.load(sys.stdin)["member_number"])')
 card_url=$(curl -fsS "${auth[@]}" "$BASE/api/admin/members/$member" |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["member"]["card_url"])')
+if [ -n "${CARD_ONLY:-}" ]; then
+  echo "$card_url"
+  exit 0
+fi
 
 cat <<MSG
 
