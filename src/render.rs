@@ -1,75 +1,106 @@
 //! Barcodes of the member card and its coupons as images: inline SVG for the card page and PNG
 //! for `GET /card/{card}/barcode.png`. A QR code at error correction M, black on white, with a
-//! quiet zone of 6 modules (the specification asks for 4; phones at the till read better with
-//! more). Payloads are base32 text (A–Z, 2–7), encoded in QR alphanumeric mode, version ≤ 4.
+//! quiet zone of [`QUIET_ZONE`] = 6 modules (the specification asks for 4 at the least; phones
+//! at the till read better with more).
+//!
+//! Payloads are base32 text (RFC 4648, no padding: A–Z and 2–7), at most [`MAX_PAYLOAD`] = 90
+//! characters. They are encoded as one segment in QR alphanumeric mode (5.5 bits a character)
+//! in the smallest version that holds them: version 4 at level M holds exactly 90 alphanumeric
+//! characters, so every payload fits a 33×33 code (byte mode would need version 5 from 63 on).
 
 use maud::html;
+use qrcode::bits::Bits;
 use qrcode::{Color, EcLevel, QrCode, Version};
 
 use crate::error::Error;
 
-/// Modules of white around the code.
+/// Modules of white around the code, on each side.
 pub const QUIET_ZONE: usize = 6;
-/// Pixels per module of the PNG.
+/// Pixels per module of the PNG served at `GET /card/{card}/barcode.png`.
 pub const PNG_SCALE: u32 = 8;
 /// Characters a version-4 QR code holds at level M in alphanumeric mode.
 pub const MAX_PAYLOAD: usize = 90;
+/// The largest QR version a payload may need.
+const MAX_VERSION: i16 = 4;
+/// The largest PNG side, in pixels, [`Barcode::png`] draws.
+const MAX_PNG_SIDE: u32 = 4096;
 
 /// A QR code's modules.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Barcode {
     /// The QR version (1–4).
     pub version: i16,
-    /// Modules per side, without the quiet zone.
+    /// Modules per side, without the quiet zone (21, 25, 29 or 33).
     pub width: usize,
+    /// Row-major, `width` per row; `true` is dark.
     dark: Vec<bool>,
 }
 
 impl Barcode {
-    /// Encodes a payload of upper-case letters and digits.
+    /// Encodes a payload of upper-case letters and digits in QR alphanumeric mode at level M,
+    /// in the smallest version that holds it.
     ///
     /// # Errors
-    /// [`Error::Internal`] for a payload that is empty, too long, of other characters, or that
-    /// would need a version above 4 (none of ours does).
+    /// [`Error::Internal`] for a payload that is empty, longer than [`MAX_PAYLOAD`], has a
+    /// character other than `A`–`Z` and `0`–`9`, or would need a version above 4.
     pub fn encode(payload: &str) -> Result<Barcode, Error> {
-        if payload.is_empty()
-            || payload.len() > MAX_PAYLOAD
-            || !payload
-                .bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-        {
-            return Err(Error::internal("barcode payload is not 1-90 of A-Z 0-9"));
+        if payload.is_empty() || payload.len() > MAX_PAYLOAD {
+            return Err(Error::internal(format!(
+                "barcode payload of {} bytes, not 1 to {MAX_PAYLOAD}",
+                payload.len()
+            )));
         }
-        let code = QrCode::with_error_correction_level(payload.as_bytes(), EcLevel::M)
-            .map_err(|e| Error::internal(format!("qr: {e}")))?;
-        let version = match code.version() {
-            Version::Normal(v) if v <= 4 => v,
-            v => return Err(Error::internal(format!("barcode needs QR {v:?}"))),
-        };
-        Ok(Barcode {
-            version,
-            width: code.width(),
-            dark: code
-                .to_colors()
-                .into_iter()
-                .map(|c| c == Color::Dark)
-                .collect(),
-        })
+        if let Some(bad) = payload
+            .bytes()
+            .position(|b| !(b.is_ascii_uppercase() || b.is_ascii_digit()))
+        {
+            return Err(Error::internal(format!(
+                "barcode payload has a byte outside A-Z 0-9 at {bad}"
+            )));
+        }
+        for version in 1..=MAX_VERSION {
+            let mut bits = Bits::new(Version::Normal(version));
+            // Either fails with `DataTooLong` when the payload does not fit this version.
+            let fits = bits.push_alphanumeric_data(payload.as_bytes()).is_ok()
+                && bits.push_terminator(EcLevel::M).is_ok();
+            if !fits {
+                continue;
+            }
+            let code = QrCode::with_bits(bits, EcLevel::M)
+                .map_err(|e| Error::internal(format!("qr: {e}")))?;
+            return Ok(Barcode {
+                version,
+                width: code.width(),
+                dark: code
+                    .into_colors()
+                    .into_iter()
+                    .map(|c| c == Color::Dark)
+                    .collect(),
+            });
+        }
+        Err(Error::internal(format!(
+            "barcode payload of {} characters needs a QR version above {MAX_VERSION}",
+            payload.len()
+        )))
     }
 
+    /// Whether the module at column `x`, row `y` (without the quiet zone) is dark; anything
+    /// outside the code is light.
     pub fn is_dark(&self, x: usize, y: usize) -> bool {
         x < self.width && y < self.width && self.dark[y * self.width + x]
     }
 
-    /// Sides of the image in modules, quiet zone included.
+    /// Modules per side of the image, quiet zone included.
     pub fn size(&self) -> usize {
         self.width + 2 * QUIET_ZONE
     }
 
-    /// The SVG: a white square and one path of horizontal runs of dark modules; no width or
-    /// height (the page sizes it). `label` names it for screen readers.
+    /// The SVG, inline or standalone: a white square (the quiet zone included) and one black
+    /// path of the horizontal runs of dark modules, one unit a module. No width or height: the
+    /// page's CSS sizes it. `label` (caller text, escaped) names it for screen readers.
     pub fn svg(&self, label: &str) -> String {
-        let mut d = String::with_capacity(self.width * self.width);
+        use std::fmt::Write as _;
+        let mut d = String::with_capacity(self.width * self.width * 2);
         for y in 0..self.width {
             let mut x = 0;
             while x < self.width {
@@ -78,15 +109,17 @@ impl Barcode {
                     continue;
                 }
                 let start = x;
-                while x < self.width && self.is_dark(x, y) {
+                while self.is_dark(x, y) {
                     x += 1;
                 }
                 let len = x - start;
-                d.push_str(&format!(
+                // Writing to a String cannot fail.
+                let _ = write!(
+                    d,
                     "M{} {}h{len}v1h-{len}z",
                     start + QUIET_ZONE,
                     y + QUIET_ZONE
-                ));
+                );
             }
         }
         let n = self.size();
@@ -100,29 +133,36 @@ impl Barcode {
         .into_string()
     }
 
-    /// A 1-bit greyscale PNG, `scale` pixels per module, quiet zone included.
+    /// A 1-bit greyscale PNG (1 is white), `scale`×`scale` pixels a module, quiet zone included.
     ///
     /// # Errors
-    /// [`Error::Internal`] if the encoder fails.
+    /// [`Error::Internal`] if `scale` is 0 or makes a side larger than 4096 pixels, or if the
+    /// encoder fails.
     pub fn png(&self, scale: u32) -> Result<Vec<u8>, Error> {
-        let scale = scale.max(1) as usize;
-        let side = self.size() * scale;
-        let row_bytes = side.div_ceil(8);
-        let mut pixels = vec![0xFFu8; row_bytes * side];
-        for y in 0..side {
-            for x in 0..side {
-                let (mx, my) = (x / scale, y / scale);
-                let dark = mx >= QUIET_ZONE
-                    && my >= QUIET_ZONE
-                    && self.is_dark(mx - QUIET_ZONE, my - QUIET_ZONE);
-                if dark {
-                    pixels[y * row_bytes + x / 8] &= !(0x80 >> (x % 8));
+        let side = u32::try_from(self.size())
+            .ok()
+            .and_then(|n| n.checked_mul(scale))
+            .filter(|side| (1..=MAX_PNG_SIDE).contains(side))
+            .ok_or_else(|| Error::internal(format!("barcode png scale {scale}")))?;
+        let (scale, px) = (scale as usize, side as usize);
+        let row_bytes = px.div_ceil(8);
+        let mut pixels = vec![0xFFu8; row_bytes * px];
+        for my in 0..self.width {
+            // Draw the first pixel row of this module row, then copy it `scale - 1` times.
+            let top = (my + QUIET_ZONE) * scale * row_bytes;
+            for mx in (0..self.width).filter(|&mx| self.is_dark(mx, my)) {
+                let left = (mx + QUIET_ZONE) * scale;
+                for x in left..left + scale {
+                    pixels[top + x / 8] &= !(0x80 >> (x % 8));
                 }
+            }
+            for copy in 1..scale {
+                pixels.copy_within(top..top + row_bytes, top + copy * row_bytes);
             }
         }
         let fail = |e: png::EncodingError| Error::internal(format!("png: {e}"));
         let mut out = Vec::new();
-        let mut encoder = png::Encoder::new(&mut out, side as u32, side as u32);
+        let mut encoder = png::Encoder::new(&mut out, side, side);
         encoder.set_color(png::ColorType::Grayscale);
         encoder.set_depth(png::BitDepth::One);
         let mut writer = encoder.write_header().map_err(fail)?;
@@ -136,54 +176,111 @@ impl Barcode {
 mod tests {
     use super::*;
 
-    fn payload(len: usize, seed: u64) -> String {
-        let mut x = seed | 1;
-        (0..len)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"[(x % 32) as usize] as char
-            })
-            .collect()
+    /// Characters QR alphanumeric mode holds at level M, versions 1 to 4.
+    const CAPACITY: [usize; 4] = [20, 38, 61, 90];
+
+    /// The smallest version whose alphanumeric capacity at level M holds `len` characters.
+    fn expected_version(len: usize) -> i16 {
+        CAPACITY.iter().position(|&c| len <= c).unwrap() as i16 + 1
     }
 
-    fn decode_grey(w: usize, h: usize, grey: &[u8]) -> (String, usize) {
-        let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| grey[y * w + x]);
-        let grids = img.detect_grids();
-        assert_eq!(grids.len(), 1);
-        let (meta, content) = grids[0].decode().unwrap();
-        (content, meta.version.0)
-    }
+    /// A xorshift64 generator: deterministic, no crates.
+    struct Rng(u64);
 
-    fn decode_png(bytes: &[u8]) -> (String, usize) {
-        let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
-        decoder.set_transformations(png::Transformations::EXPAND);
-        let mut reader = decoder.read_info().unwrap();
-        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-        let frame = reader.next_frame(&mut buf).unwrap();
-        let (w, h) = (frame.width as usize, frame.height as usize);
-        let grey: Vec<u8> = buf[..w * h].to_vec();
-        decode_grey(w, h, &grey)
-    }
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
 
-    #[test]
-    fn payloads_of_every_size_round_trip_through_a_real_decoder() {
-        for len in [20, 47, 74, 87, 90] {
-            let text = payload(len, len as u64);
-            let code = Barcode::encode(&text).unwrap();
-            assert!(code.version <= 4, "{len}: version {}", code.version);
-            let (read, version) = decode_png(&code.png(PNG_SCALE).unwrap());
-            assert_eq!(read, text);
-            assert!(version <= 4);
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
         }
     }
 
-    /// Rasterises our own SVG path (`M x y h n v1 h-n z` runs) at 4 px per module.
-    fn rasterise_svg(svg: &str, size: usize) -> Vec<u8> {
-        let scale = 4;
-        let side = size * scale;
-        let mut grey = vec![255u8; side * side];
+    /// Base32 text of `len` characters, as the codes are: the encoding of random bytes.
+    fn base32(len: usize, seed: u64) -> String {
+        let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        let bytes: Vec<u8> = (0..len.div_ceil(8) * 5).map(|_| rng.next() as u8).collect();
+        let mut text = data_encoding::BASE32_NOPAD.encode(&bytes);
+        text.truncate(len);
+        text
+    }
+
+    /// Width, height and one grey byte a pixel of a PNG, with its bit depth and colour type.
+    fn decode_png(bytes: &[u8]) -> (usize, usize, Vec<u8>, png::BitDepth, png::ColorType) {
+        let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+        decoder.set_transformations(png::Transformations::EXPAND);
+        let mut reader = decoder.read_info().unwrap();
+        let (depth, colour) = (reader.info().bit_depth, reader.info().color_type);
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        let frame = reader.next_frame(&mut buf).unwrap();
+        assert_eq!(frame.color_type, png::ColorType::Grayscale);
+        assert_eq!(frame.bit_depth, png::BitDepth::Eight, "expanded to 8 bits");
+        let (w, h) = (frame.width as usize, frame.height as usize);
+        buf.truncate(w * h);
+        (w, h, buf, depth, colour)
+    }
+
+    /// The one QR code of a greyscale image, read by rqrr: its text, version and ECC level.
+    fn decode_qr(w: usize, h: usize, grey: &[u8]) -> (String, usize, u16) {
+        let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| grey[y * w + x]);
+        let grids = img.detect_grids();
+        assert_eq!(grids.len(), 1, "one QR code");
+        let (meta, content) = grids[0].decode().unwrap();
+        (content, meta.version.0, meta.ecc_level)
+    }
+
+    /// rqrr's `ecc_level` is the format information's two bits: M is 0 (L 1, H 2, Q 3).
+    const RQRR_ECC_M: u16 = 0;
+
+    #[test]
+    fn payloads_of_every_version_round_trip_through_a_real_decoder_via_the_png() {
+        for (len, version) in [
+            (1, 1),
+            (20, 1),
+            (21, 2),
+            (38, 2),
+            (47, 3),
+            (61, 3),
+            (62, 4),
+            (74, 4),
+            (90, 4),
+        ] {
+            let text = base32(len, len as u64);
+            assert_eq!(text.len(), len);
+            let code = Barcode::encode(&text).unwrap();
+            assert_eq!(code.version, version, "{len} characters");
+            assert_eq!(code.width, 17 + 4 * version as usize);
+            let png = code.png(PNG_SCALE).unwrap();
+            assert!(png.len() < 1024, "{} bytes", png.len());
+            let (w, h, grey, depth, colour) = decode_png(&png);
+            assert_eq!(
+                (depth, colour),
+                (png::BitDepth::One, png::ColorType::Grayscale)
+            );
+            assert_eq!((w, h), (code.size() * 8, code.size() * 8));
+            let (read, read_version, ecc) = decode_qr(w, h, &grey);
+            assert_eq!(read, text);
+            assert_eq!(read_version, version as usize);
+            assert!(read_version <= 4);
+            assert_eq!(ecc, RQRR_ECC_M, "error correction M");
+        }
+    }
+
+    #[test]
+    fn a_payload_with_every_alphanumeric_digit_round_trips() {
+        let text = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+        let code = Barcode::encode(text).unwrap();
+        let (w, h, grey, ..) = decode_png(&code.png(3).unwrap());
+        assert_eq!(decode_qr(w, h, &grey).0, text);
+    }
+
+    /// Parses our own path (`M{x} {y}h{len}v1h-{len}z` runs) back into a module grid of
+    /// `size`×`size`, quiet zone included.
+    fn svg_modules(svg: &str, size: usize) -> Vec<bool> {
         let d = svg
             .split(" d=\"")
             .nth(1)
@@ -191,61 +288,169 @@ mod tests {
             .split('"')
             .next()
             .unwrap();
-        for run in d.split('M').filter(|r| !r.is_empty()) {
-            let (xy, rest) = run.split_once('h').unwrap();
-            let (x, y) = xy.split_once(' ').unwrap();
-            let len: usize = rest.split('v').next().unwrap().parse().unwrap();
-            let (x, y): (usize, usize) = (x.parse().unwrap(), y.parse().unwrap());
-            for py in y * scale..(y + 1) * scale {
-                for px in x * scale..(x + len) * scale {
-                    grey[py * side + px] = 0;
+        let mut grid = vec![false; size * size];
+        for run in d.split('z').filter(|r| !r.is_empty()) {
+            let rest = run.strip_prefix('M').unwrap();
+            let (x, rest) = rest.split_once(' ').unwrap();
+            let (y, rest) = rest.split_once('h').unwrap();
+            let (len, back) = rest.split_once("v1h-").unwrap();
+            assert_eq!(len, back, "the run closes on itself");
+            let (x, y, len): (usize, usize, usize) =
+                (x.parse().unwrap(), y.parse().unwrap(), len.parse().unwrap());
+            assert!(len > 0 && x + len <= size && y < size);
+            for cell in &mut grid[y * size + x..y * size + x + len] {
+                assert!(!*cell, "runs do not overlap");
+                *cell = true;
+            }
+        }
+        grid
+    }
+
+    #[test]
+    fn the_svg_is_one_small_path_that_decodes_to_the_payload() {
+        for len in [20, 47, 90] {
+            let text = base32(len, 7 + len as u64);
+            let code = Barcode::encode(&text).unwrap();
+            let svg = code.svg("Member card");
+            let n = code.size();
+            assert!(svg.starts_with(&format!(
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {n} {n}\" role=\"img\" \
+                 aria-label=\"Member card\" shape-rendering=\"crispEdges\">"
+            )));
+            assert!(svg.contains(&format!(
+                "<rect width=\"{n}\" height=\"{n}\" fill=\"#fff\">"
+            )));
+            assert_eq!(svg.matches("<path").count(), 1);
+            assert!(svg.contains("<path fill=\"#000\" d=\"M"));
+            let open = svg.split('>').next().unwrap();
+            assert!(
+                !open.contains("width") && !open.contains("height"),
+                "{open}"
+            );
+            assert!(svg.ends_with("</svg>"));
+            if len == 90 {
+                assert!(svg.len() < 6 * 1024, "{} bytes", svg.len());
+            }
+            let grid = svg_modules(&svg, n);
+            for y in 0..n {
+                for x in 0..n {
+                    let dark = x >= QUIET_ZONE
+                        && y >= QUIET_ZONE
+                        && code.is_dark(x - QUIET_ZONE, y - QUIET_ZONE);
+                    assert_eq!(grid[y * n + x], dark, "module {x},{y}");
                 }
             }
+            let scale = 4;
+            let side = n * scale;
+            let grey: Vec<u8> = (0..side * side)
+                .map(|i| {
+                    let (x, y) = (i % side / scale, i / side / scale);
+                    if grid[y * n + x] {
+                        0
+                    } else {
+                        255
+                    }
+                })
+                .collect();
+            let (read, version, ecc) = decode_qr(side, side, &grey);
+            assert_eq!(read, text);
+            assert_eq!(version, code.version as usize);
+            assert_eq!(ecc, RQRR_ECC_M);
         }
-        grey
     }
 
     #[test]
-    fn the_svg_decodes_is_small_and_escapes_its_label() {
-        let text = payload(90, 7);
-        let code = Barcode::encode(&text).unwrap();
-        let svg = code.svg("<script>\"'");
-        assert!(svg.len() < 6_000, "{} bytes", svg.len());
-        assert_eq!(svg.matches("<path").count(), 1);
-        assert!(!svg.contains("<script>"));
-        let side = code.size() * 4;
-        let (read, _) = decode_grey(side, side, &rasterise_svg(&svg, code.size()));
-        assert_eq!(read, text);
+    fn the_svg_escapes_a_hostile_label() {
+        let code = Barcode::encode("ABC234").unwrap();
+        let svg = code.svg("\"><script>alert('x')</script><x a=\"&");
+        assert!(!svg.contains("<script"));
+        assert!(svg.contains(
+            "aria-label=\"&quot;&gt;&lt;script&gt;alert('x')&lt;/script&gt;&lt;x a=&quot;&amp;\""
+        ));
+        assert_eq!(
+            svg.matches('<').count(),
+            6,
+            "svg, rect, path and their ends: {svg}"
+        );
     }
 
     #[test]
-    fn the_quiet_zone_is_white() {
-        let code = Barcode::encode(&payload(47, 3)).unwrap();
-        for i in 0..code.size() {
-            for j in 0..QUIET_ZONE {
-                let at = |x: usize, y: usize| {
-                    x >= QUIET_ZONE
-                        && y >= QUIET_ZONE
-                        && code.is_dark(x - QUIET_ZONE, y - QUIET_ZONE)
-                };
-                assert!(!at(i, j) && !at(j, i) && !at(i, code.size() - 1 - j));
+    fn the_outer_six_modules_of_the_png_are_white_and_the_code_starts_right_after() {
+        for len in [5, 90] {
+            let code = Barcode::encode(&base32(len, 3)).unwrap();
+            let (w, h, grey, ..) = decode_png(&code.png(PNG_SCALE).unwrap());
+            let zone = QUIET_ZONE * PNG_SCALE as usize;
+            for y in 0..h {
+                for x in 0..w {
+                    if x < zone || y < zone || x >= w - zone || y >= h - zone {
+                        assert_eq!(grey[y * w + x], 255, "pixel {x},{y}");
+                    }
+                }
             }
+            // The finder patterns' corners are dark: the quiet zone is exactly six modules.
+            assert_eq!(grey[zone * w + zone], 0);
+            assert_eq!(grey[zone * w + w - zone - 1], 0);
+            assert_eq!(grey[(h - zone - 1) * w + zone], 0);
         }
+    }
+
+    #[test]
+    fn png_scales_are_honoured_and_absurd_ones_are_errors() {
+        let code = Barcode::encode("MEMBER2").unwrap();
+        assert_eq!(code.version, 1);
+        let (w, ..) = decode_png(&code.png(1).unwrap());
+        assert_eq!(w, 21 + 2 * QUIET_ZONE);
+        let (w, ..) = decode_png(&code.png(5).unwrap());
+        assert_eq!(w, (21 + 2 * QUIET_ZONE) * 5);
+        assert!(code.png(0).is_err());
+        assert!(code.png(1000).is_err());
+        assert!(code.png(u32::MAX).is_err());
     }
 
     #[test]
     fn bad_payloads_are_errors_not_panics() {
-        for bad in ["", "abc", "AB CD", "AB-CD", &"A".repeat(91), "ÉTÉ"] {
-            assert!(Barcode::encode(bad).is_err(), "{bad:?}");
+        let long = "A".repeat(MAX_PAYLOAD + 1);
+        for bad in [
+            "",
+            long.as_str(),
+            "abc",
+            "ABCdEF",
+            "AB CD",
+            "AB-CD",
+            "AB$CD",
+            "AB:CD",
+            "ABCD=",
+            "ÉTÉ",
+            "AB\0",
+            "AB\n",
+        ] {
+            assert!(
+                matches!(Barcode::encode(bad), Err(Error::Internal { .. })),
+                "{bad:?}"
+            );
         }
+        let longest = "Z".repeat(MAX_PAYLOAD);
+        assert_eq!(Barcode::encode(&longest).unwrap().version, 4);
+        assert!(Barcode::encode("0189").is_ok(), "all of QR's digits");
     }
 
     #[test]
-    fn random_payload_lengths_all_fit_version_4() {
-        for seed in 1..200u64 {
-            let len = 1 + (seed * 7919 % 90) as usize;
-            let code = Barcode::encode(&payload(len, seed)).unwrap();
-            assert!((1..=4).contains(&code.version));
+    fn random_payloads_of_every_length_fit_version_4() {
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+        let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+        for round in 0..400 {
+            let len = 1 + rng.below(MAX_PAYLOAD);
+            let text: String = (0..len)
+                .map(|_| alphabet[rng.below(alphabet.len())] as char)
+                .collect();
+            let code = Barcode::encode(&text).unwrap();
+            assert_eq!(code.version, expected_version(len), "{text}");
+            assert_eq!(code.width, 17 + 4 * code.version as usize);
+            assert_eq!(code.dark.len(), code.width * code.width);
+            if round % 20 == 0 {
+                let (w, h, grey, ..) = decode_png(&code.png(3).unwrap());
+                assert_eq!(decode_qr(w, h, &grey).0, text);
+            }
         }
     }
 }
