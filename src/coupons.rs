@@ -85,21 +85,14 @@ impl Coupon {
         self.description.as_ref().and_then(|d| pick(d, lang))
     }
 
-    pub fn valid_at_store(&self, store: &StoreId) -> bool {
-        self.stores.as_ref().is_none_or(|s| s.contains(store))
-    }
-
     /// The status at `now_ms` at `store` (before any redemption): the window first, then the store.
     pub fn status(&self, now_ms: u64, store: Option<&StoreId>) -> CouponStatus {
-        if now_ms < self.valid_from_ms {
-            CouponStatus::NotYetValid
-        } else if now_ms >= self.valid_until_ms {
-            CouponStatus::Expired
-        } else if store.is_some_and(|s| !self.valid_at_store(s)) {
-            CouponStatus::NotValidHere
-        } else {
-            CouponStatus::Available
-        }
+        window_status(
+            (self.valid_from_ms, self.valid_until_ms),
+            self.stores.as_deref(),
+            now_ms,
+            store,
+        )
     }
 
     /// Whether a member's card shows it: in its window, valid at the favourite store (any store
@@ -112,6 +105,25 @@ impl Coupon {
     ) -> bool {
         self.status(now_ms, favourite) == CouponStatus::Available
             && (consent_granted || !self.requires_consent)
+    }
+}
+
+/// A coupon's status at `now_ms` at `store` (any store when `None`) from its window
+/// (`[from, until)`) and its stores (every store when `None`): the window first, then the store.
+pub fn window_status(
+    (from_ms, until_ms): (u64, u64),
+    stores: Option<&[StoreId]>,
+    now_ms: u64,
+    store: Option<&StoreId>,
+) -> CouponStatus {
+    if now_ms < from_ms {
+        CouponStatus::NotYetValid
+    } else if now_ms >= until_ms {
+        CouponStatus::Expired
+    } else if store.is_some_and(|s| stores.is_some_and(|list| !list.contains(s))) {
+        CouponStatus::NotValidHere
+    } else {
+        CouponStatus::Available
     }
 }
 

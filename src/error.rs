@@ -18,6 +18,8 @@ pub enum Error {
     Forbidden { code: &'static str },
     /// 404: no such route or resource.
     NotFound,
+    /// 404: a thing the request names does not exist (`unknown_member`, `unknown_coupon`).
+    Unknown { code: &'static str, message: String },
     /// 405: the path exists, the method does not.
     MethodNotAllowed { allow: &'static str },
     /// 409: the request conflicts with the current state.
@@ -71,7 +73,7 @@ impl Error {
             Error::BadRequest { .. } => 400,
             Error::Unauthorized { .. } => 401,
             Error::Forbidden { .. } => 403,
-            Error::NotFound => 404,
+            Error::NotFound | Error::Unknown { .. } => 404,
             Error::MethodNotAllowed { .. } => 405,
             Error::Conflict { .. } => 409,
             Error::PayloadTooLarge { .. } => 413,
@@ -89,6 +91,7 @@ impl Error {
             | Error::Unauthorized { code }
             | Error::Forbidden { code }
             | Error::Conflict { code, .. }
+            | Error::Unknown { code, .. }
             | Error::Unprocessable { code, .. } => code,
             Error::NotFound => "not_found",
             Error::MethodNotAllowed { .. } => "method_not_allowed",
@@ -106,6 +109,7 @@ impl Error {
         match self {
             Error::BadRequest { message, .. }
             | Error::Conflict { message, .. }
+            | Error::Unknown { message, .. }
             | Error::Unprocessable { message, .. } => message.clone(),
             Error::Unauthorized { .. } => "Missing or invalid credentials.".into(),
             Error::Forbidden { .. } => "Not allowed.".into(),
@@ -183,6 +187,10 @@ mod tests {
             },
             Error::Forbidden { code: "forbidden" },
             Error::NotFound,
+            Error::Unknown {
+                code: "unknown_member",
+                message: "x".into(),
+            },
             Error::MethodNotAllowed { allow: "GET" },
             Error::Conflict {
                 code: "already_redeemed",
@@ -253,7 +261,7 @@ mod tests {
         let statuses: Vec<u16> = all_variants().iter().map(Error::status).collect();
         assert_eq!(
             statuses,
-            [400, 401, 403, 404, 405, 409, 413, 415, 422, 500, 500, 502, 500]
+            [400, 401, 403, 404, 404, 405, 409, 413, 415, 422, 500, 500, 502, 500]
         );
     }
 

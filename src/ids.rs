@@ -69,6 +69,33 @@ impl CouponId {
     }
 }
 
+/// What a till sends to name a register or a transaction: 1–64 of `A-Z`, `a-z`, `0-9`, `.`, `_`,
+/// `:`, `-` (register software writes them in many shapes; these are safe in logs and CSV).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TillId(String);
+
+impl TillId {
+    /// # Errors
+    /// A sentence saying what such an id must be.
+    pub fn parse(raw: &str) -> Result<TillId, &'static str> {
+        let ok = !raw.is_empty()
+            && raw.len() <= 64
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'));
+        if ok {
+            Ok(TillId(raw.to_owned()))
+        } else {
+            Err("1 to 64 of A-Z, a-z, 0-9, '.', '_', ':' and '-'")
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 fn is_slug(raw: &str, max: usize) -> bool {
     !raw.is_empty()
         && raw.len() <= max
@@ -98,7 +125,7 @@ macro_rules! string_newtype_conversions {
         }
     )*};
 }
-string_newtype_conversions!(StoreId, CampaignId, CouponId);
+string_newtype_conversions!(StoreId, CampaignId, CouponId, TillId);
 
 /// A member number people can read out: 12 digits, the last a Luhn check digit (catches any one
 /// wrong digit and most swapped pairs when a cashier types it).
@@ -241,6 +268,22 @@ mod tests {
             assert!(MemberNumber::parse(std::str::from_utf8(&typo).unwrap()).is_err());
         }
         assert!(MemberNumber::parse("12345").is_err());
+    }
+
+    #[test]
+    fn till_ids_take_what_registers_print_and_nothing_hostile() {
+        for ok in [
+            "R1",
+            "POS-03",
+            "2026-11-23:000123",
+            "a.b_c",
+            &"x".repeat(64),
+        ] {
+            assert!(TillId::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", " R1", "R 1", "R1,", "<b>", "é", &"x".repeat(65)] {
+            assert!(TillId::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

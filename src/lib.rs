@@ -19,13 +19,18 @@ pub mod links;
 pub mod log;
 pub mod members;
 pub mod pages;
+pub mod pos_keys;
 pub mod poster;
+pub mod redemptions;
 pub mod render;
 pub mod replies;
 pub mod routes;
 pub mod signing;
+pub mod stats;
 pub mod stores;
+pub mod till;
 pub mod time;
+pub mod transactions;
 
 #[cfg(target_arch = "wasm32")]
 mod edge;

@@ -22,6 +22,8 @@ use serde::{Deserialize, Serialize};
 use crate::codes::LinkCode;
 use crate::consent::{derive_state, Action, Channel, ConsentState, Source};
 use crate::ids::{MemberNumber, StoreId};
+use crate::redemptions::Redemption;
+use crate::redemptions::{decide, Attempt, Outcome};
 
 /// How many numbers of a subject's chain are tried (each step follows a 1-in-10^11 collision).
 pub const CHAIN_LENGTH: u32 = 8;
@@ -100,6 +102,9 @@ pub struct MemberRecord {
     /// Link codes already used: `(channel, issued_at)`.
     #[serde(default)]
     pub used_links: Vec<(Channel, u64)>,
+    /// Coupons redeemed, in order: each links the member to a purchase.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redemptions: Vec<Redemption>,
 }
 
 impl MemberRecord {
@@ -172,6 +177,8 @@ pub enum Request {
     Get,
     /// Erasure.
     Erase,
+    /// A till redeems a coupon ([`crate::redemptions`]).
+    Redeem { attempt: Attempt },
 }
 
 /// What a slot answers.
@@ -205,6 +212,8 @@ pub enum Answer {
     Erased { subjects: Vec<LinkedSubject> },
     /// No member here (never founded, or erased).
     NoMember,
+    /// What a redemption attempt came to.
+    Redemption { result: Outcome },
 }
 
 /// What applying a change did.
@@ -220,6 +229,12 @@ pub struct Applied {
     /// The member's language, for the reply.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
+    /// The store the change counts for in the funnel: the change's own, else the favourite.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<StoreId>,
+    /// This change issued the member's card (its first grant).
+    #[serde(default)]
+    pub card_issued: bool,
 }
 
 /// A subject the card's stop withdrew.
@@ -289,6 +304,17 @@ impl Slot {
                 None => Answer::NoMember,
             },
             Request::Erase => self.erase(now_ms),
+            Request::Redeem { attempt } => match self.member.as_mut() {
+                Some(m) => {
+                    let granted = m.consent_granted();
+                    let outcome = decide(m.number, &m.redemptions, granted, &attempt, now_ms);
+                    if let Outcome::Redeemed { redemption } = &outcome {
+                        m.redemptions.push(redemption.clone());
+                    }
+                    Answer::Redemption { result: outcome }
+                }
+                None => Answer::NoMember,
+            },
         }
     }
 
@@ -338,6 +364,7 @@ impl Slot {
             }],
             applied: BTreeSet::new(),
             used_links: Vec::new(),
+            redemptions: Vec::new(),
         });
         Answer::Applied(apply(m, &pseudonym, &change, true))
     }
@@ -453,7 +480,7 @@ impl Slot {
 }
 
 /// The answer for a look-up without a change.
-fn unchanged(m: &MemberRecord, pseudonym: &str) -> Applied {
+pub fn unchanged(m: &MemberRecord, pseudonym: &str) -> Applied {
     let state = m
         .subjects
         .iter()
@@ -467,6 +494,8 @@ fn unchanged(m: &MemberRecord, pseudonym: &str) -> Applied {
         after: state,
         reply: None,
         lang: m.lang.clone(),
+        store: m.favourite_store.clone(),
+        card_issued: false,
     }
 }
 
@@ -487,6 +516,8 @@ fn apply(m: &mut MemberRecord, pseudonym: &str, change: &Change, new_member: boo
             after: before,
             reply: None,
             lang: m.lang.clone(),
+            store: None,
+            card_issued: false,
         };
     }
     let incoming = (change.occurred_at_ms, change.action);
@@ -503,7 +534,8 @@ fn apply(m: &mut MemberRecord, pseudonym: &str, change: &Change, new_member: boo
     if change.lang.is_some() {
         m.lang.clone_from(&change.lang);
     }
-    if after == ConsentState::Granted && m.card_issued_at_ms.is_none() {
+    let card_issued = after == ConsentState::Granted && m.card_issued_at_ms.is_none();
+    if card_issued {
         m.card_issued_at_ms = Some(change.occurred_at_ms);
     }
     Applied {
@@ -514,6 +546,8 @@ fn apply(m: &mut MemberRecord, pseudonym: &str, change: &Change, new_member: boo
         after,
         reply,
         lang: m.lang.clone(),
+        store: change.store.clone().or_else(|| m.favourite_store.clone()),
+        card_issued,
     }
 }
 
@@ -859,6 +893,79 @@ mod tests {
         );
         let text = serde_json::to_string(&slot).unwrap();
         assert!(!text.contains("user-p1"), "{text}");
+    }
+
+    fn redeem(slot: &mut Slot, transaction: &str, requires_consent: bool) -> Answer {
+        use crate::ids::{CouponId, TillId};
+        use crate::redemptions::CouponTerms;
+        let attempt = Attempt {
+            coupon: CouponTerms {
+                id: CouponId::parse("c1").unwrap(),
+                valid_from_ms: 0,
+                valid_until_ms: u64::MAX,
+                stores: None,
+                requires_consent,
+            },
+            store: StoreId::parse("shibuya").unwrap(),
+            register: TillId::parse("R1").unwrap(),
+            transaction: TillId::parse(transaction).unwrap(),
+        };
+        slot.handle(Request::Redeem { attempt }, NOW)
+    }
+
+    fn result_code(answer: Answer) -> &'static str {
+        match answer {
+            Answer::Redemption {
+                result: Outcome::Redeemed { .. },
+            } => "redeemed",
+            Answer::Redemption {
+                result: Outcome::Replayed { .. },
+            } => "replayed",
+            Answer::Redemption {
+                result: Outcome::Refused(r),
+            } => r.code(),
+            Answer::NoMember => "unknown_member",
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_member_redeems_once_a_stop_blocks_gated_coupons_and_erasure_blocks_all() {
+        let mut slot = founded();
+        assert_eq!(result_code(redeem(&mut slot, "T1", true)), "redeemed");
+        assert_eq!(result_code(redeem(&mut slot, "T1", true)), "replayed");
+        assert_eq!(
+            result_code(redeem(&mut slot, "T2", true)),
+            "already_redeemed"
+        );
+        assert_eq!(slot.member.as_ref().unwrap().redemptions.len(), 1);
+        let mut stopped = founded();
+        stopped.handle(Request::StopAll { at_ms: 5 }, NOW);
+        assert_eq!(
+            result_code(redeem(&mut stopped, "T1", true)),
+            "consent_withdrawn"
+        );
+        assert_eq!(result_code(redeem(&mut stopped, "T1", false)), "redeemed");
+        slot.handle(Request::Erase, NOW);
+        assert_eq!(result_code(redeem(&mut slot, "T1", true)), "unknown_member");
+        assert_eq!(
+            result_code(redeem(&mut Slot::default(), "T1", false)),
+            "unknown_member"
+        );
+    }
+
+    #[test]
+    fn the_first_grant_issues_the_card_and_counts_for_the_change_store() {
+        let mut slot = Slot::default();
+        let s = subject("p1", Channel::Line);
+        let mut join = change("j", 2, Action::Granted, Source::JoinCode);
+        join.store = Some(StoreId::parse("umeda").unwrap());
+        let a = applied(resolve(&mut slot, n(1), &s, Some(join)));
+        assert!(a.card_issued);
+        assert_eq!(a.store.unwrap().as_str(), "umeda");
+        let b = applied(resolve(&mut slot, n(1), &s, Some(grant("g", 3))));
+        assert!(!b.card_issued);
+        assert_eq!(b.store.unwrap().as_str(), "umeda", "the favourite store");
     }
 
     #[test]

@@ -2,7 +2,30 @@
 
 /// The UTC calendar day of a Unix time in milliseconds, as `YYYY-MM-DD`.
 pub fn utc_day(unix_ms: u64) -> String {
-    let days = (unix_ms / 86_400_000) as i64;
+    format_day((unix_ms / 86_400_000) as i64)
+}
+
+/// Parses a calendar day `YYYY-MM-DD` (a real date, 1970 or later) into days since 1970-01-01.
+pub fn parse_day(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let part = s.get(r)?;
+        part.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| part.parse().ok())?
+    };
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    if y < 1970 || !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
+        return None;
+    }
+    Some(days_from_civil(y, m, d))
+}
+
+/// The calendar day `YYYY-MM-DD` of a day number (days since 1970-01-01).
+pub fn format_day(days: i64) -> String {
     let (y, m, d) = civil_from_days(days);
     format!("{y:04}-{m:02}-{d:02}")
 }
@@ -131,6 +154,26 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_parse_only_when_real_and_round_trip() {
+        assert_eq!(parse_day("1970-01-01"), Some(0));
+        assert_eq!(
+            parse_day("2000-02-29").map(format_day).as_deref(),
+            Some("2000-02-29")
+        );
+        for bad in [
+            "2026-02-29",
+            "2026-13-01",
+            "2026-00-10",
+            "1969-12-31",
+            "2026-1-01",
+            "2026-01-0a",
+            "+026-01-01",
+        ] {
+            assert_eq!(parse_day(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn known_dates() {

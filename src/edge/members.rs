@@ -2,8 +2,7 @@
 //! [`crate::members`]), linking a new channel with a link code, and the member operations of the
 //! card and admin routes. Every decision is the `Member` object's; this only routes the calls.
 
-use wasm_bindgen::JsValue;
-use worker::{Env, Method, Request, RequestInit};
+use worker::Env;
 
 use crate::codes::LinkCode;
 use crate::consent::Subject;
@@ -15,26 +14,7 @@ use crate::members::{Answer, Applied, Change, Request as Ask, SubjectRef, CHAIN_
 
 /// Asks the object of member number `number`.
 pub async fn ask(env: &Env, number: MemberNumber, request: &Ask) -> Result<Answer, Error> {
-    let fail = |e: worker::Error| Error::Storage {
-        cause: format!("member object: {e}"),
-    };
-    let namespace = env.durable_object("MEMBERS").map_err(fail)?;
-    let stub = namespace
-        .id_from_name(&number.to_string())
-        .and_then(|id| id.get_stub())
-        .map_err(fail)?;
-    let body = serde_json::to_string(request).map_err(Error::internal)?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_body(Some(JsValue::from_str(&body)));
-    let req = Request::new_with_init("https://member/", &init).map_err(fail)?;
-    let mut res = stub.fetch_with_request(req).await.map_err(fail)?;
-    if res.status_code() != 200 {
-        return Err(Error::Storage {
-            cause: format!("member object answered {}", res.status_code()),
-        });
-    }
-    res.json().await.map_err(fail)
+    super::objects::call(env, "MEMBERS", &number.to_string(), request).await
 }
 
 fn unexpected(answer: &Answer) -> Error {
@@ -130,21 +110,17 @@ async fn look_up_linked(
 ) -> Result<Answer, Error> {
     match ask(env, member, &Ask::Get).await? {
         Answer::Member { member: record } => {
-            match record
+            if record
                 .subjects
                 .iter()
-                .find(|s| s.pseudonym == sref.pseudonym)
+                .any(|s| s.pseudonym == sref.pseudonym)
             {
-                Some(s) => Ok(Answer::Applied(Applied {
-                    member: record.number,
-                    new_member: false,
-                    duplicate: true,
-                    before: s.state(),
-                    after: s.state(),
-                    reply: None,
-                    lang: record.lang.clone(),
-                })),
-                None => Ok(Answer::NotLinked),
+                Ok(Answer::Applied(crate::members::unchanged(
+                    &record,
+                    &sref.pseudonym,
+                )))
+            } else {
+                Ok(Answer::NotLinked)
             }
         }
         Answer::NoMember => Ok(Answer::NotLinked),

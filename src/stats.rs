@@ -1,0 +1,391 @@
+//! The funnel per store and day, as `GET /api/admin/stats` answers it: landing views, grants and
+//! withdrawals per channel, cards issued, redemptions. Days are the store's own calendar days
+//! (its time zone): a Tokyo store's Monday is Tokyo's Monday. Changes that no store is known
+//! for (a plain follow without a join code, from a member with no favourite store) are counted
+//! apart, under no store, by UTC day.
+//!
+//! The counters live in the `Funnel` Durable Object of each store, one row per day and metric;
+//! the names of the metrics are here.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::consent::{Channel, ConsentState};
+use crate::error::Error;
+use crate::ids::StoreId;
+use crate::time::{format_day, parse_day};
+
+/// Metric: a landing page view.
+pub const VIEW: &str = "view";
+/// Metric: a member's card issued (their first grant).
+pub const CARD: &str = "card";
+/// Metric: a coupon redeemed.
+pub const REDEMPTION: &str = "redemption";
+/// The `Funnel` object that counts changes no store is known for (not a valid store id).
+pub const NO_STORE: &str = "_";
+/// The longest range one request may ask for, in days.
+pub const MAX_DAYS: i64 = 92;
+
+/// Metric: a grant on `channel` (consent became granted).
+pub fn grant(channel: Channel) -> String {
+    format!("grant:{}", channel.as_str())
+}
+
+/// Metric: a withdrawal on `channel` (consent stopped being granted).
+pub fn withdrawal(channel: Channel) -> String {
+    format!("withdrawal:{}", channel.as_str())
+}
+
+/// The metrics a consent change counts: a grant or a withdrawal on its channel when the state
+/// changed, and the card when this change issued it.
+pub fn consent_metrics(
+    channel: Channel,
+    before: ConsentState,
+    after: ConsentState,
+    card_issued: bool,
+) -> Vec<String> {
+    let mut metrics = Vec::new();
+    match (
+        before == ConsentState::Granted,
+        after == ConsentState::Granted,
+    ) {
+        (false, true) => metrics.push(grant(channel)),
+        (true, false) => metrics.push(withdrawal(channel)),
+        _ => {}
+    }
+    if card_issued {
+        metrics.push(CARD.to_owned());
+    }
+    metrics
+}
+
+/// How the answer is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Csv,
+}
+
+/// A validated stats request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Query {
+    /// Day numbers (days since 1970-01-01), inclusive.
+    pub from: i64,
+    pub to: i64,
+    pub format: Format,
+}
+
+impl Query {
+    /// From the query parameters (`from`, `to`: `YYYY-MM-DD`, default `today`; `format`:
+    /// `json` or `csv`, else by the `Accept` header).
+    ///
+    /// # Errors
+    /// 400 `invalid_date`, `invalid_range` or `invalid_format`.
+    pub fn parse(
+        from: Option<&str>,
+        to: Option<&str>,
+        format: Option<&str>,
+        accept: Option<&str>,
+        today: i64,
+    ) -> Result<Query, Error> {
+        let day = |name: &str, raw: Option<&str>| match raw {
+            None => Ok(today),
+            Some(d) => parse_day(d).ok_or_else(|| {
+                Error::bad_request(
+                    "invalid_date",
+                    format!("`{name}` is a calendar day, YYYY-MM-DD."),
+                )
+            }),
+        };
+        let (from, to) = (day("from", from)?, day("to", to)?);
+        if from > to {
+            return Err(Error::bad_request("invalid_range", "`from` is after `to`."));
+        }
+        if to - from >= MAX_DAYS {
+            return Err(Error::bad_request(
+                "invalid_range",
+                format!("Ask for at most {MAX_DAYS} days at a time."),
+            ));
+        }
+        let format = match format {
+            Some("json") => Format::Json,
+            Some("csv") => Format::Csv,
+            Some(_) => {
+                return Err(Error::bad_request(
+                    "invalid_format",
+                    "`format` is json or csv.",
+                ))
+            }
+            None if accept.is_some_and(|a| a.contains("text/csv")) => Format::Csv,
+            None => Format::Json,
+        };
+        Ok(Query { from, to, format })
+    }
+
+    pub fn from_day(&self) -> String {
+        format_day(self.from)
+    }
+
+    pub fn to_day(&self) -> String {
+        format_day(self.to)
+    }
+}
+
+/// One counter as the `Funnel` object keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Count {
+    pub day: String,
+    pub metric: String,
+    pub n: i64,
+}
+
+/// Counts per channel, in JSON as `{"line": 0, "whatsapp": 0, …}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PerChannel([i64; 4]);
+
+impl PerChannel {
+    fn add(&mut self, channel: Channel, n: i64) {
+        self.0[index(channel)] += n;
+    }
+
+    pub fn get(&self, channel: Channel) -> i64 {
+        self.0[index(channel)]
+    }
+}
+
+fn index(channel: Channel) -> usize {
+    Channel::ALL.iter().position(|c| *c == channel).unwrap_or(0)
+}
+
+impl Serialize for PerChannel {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let map: BTreeMap<&str, i64> = Channel::ALL
+            .iter()
+            .map(|c| (c.as_str(), self.get(*c)))
+            .collect();
+        map.serialize(s)
+    }
+}
+
+/// One store's day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Row {
+    pub store_id: Option<StoreId>,
+    pub time_zone: String,
+    pub day: String,
+    pub landing_views: i64,
+    pub grants: PerChannel,
+    pub withdrawals: PerChannel,
+    pub cards_issued: i64,
+    pub redemptions: i64,
+}
+
+impl Row {
+    fn empty(store_id: Option<StoreId>, time_zone: &str, day: String) -> Row {
+        Row {
+            store_id,
+            time_zone: time_zone.to_owned(),
+            day,
+            landing_views: 0,
+            grants: PerChannel::default(),
+            withdrawals: PerChannel::default(),
+            cards_issued: 0,
+            redemptions: 0,
+        }
+    }
+
+    fn add(&mut self, metric: &str, n: i64) {
+        match metric {
+            VIEW => self.landing_views += n,
+            CARD => self.cards_issued += n,
+            REDEMPTION => self.redemptions += n,
+            other => {
+                let (kind, channel) = other.split_once(':').unwrap_or((other, ""));
+                match (kind, Channel::parse(channel)) {
+                    ("grant", Some(c)) => self.grants.add(c, n),
+                    ("withdrawal", Some(c)) => self.withdrawals.add(c, n),
+                    // A metric this version does not know: ignored, never an error.
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+/// The rows of one store over the query's days: every day for a store (zeros included, so the
+/// CSV charts as it is), only days with counts for the changes of no store.
+pub fn rows(
+    store_id: Option<&StoreId>,
+    time_zone: &str,
+    query: &Query,
+    counts: &[Count],
+) -> Vec<Row> {
+    let mut by_day: BTreeMap<String, Row> = BTreeMap::new();
+    if store_id.is_some() {
+        for d in query.from..=query.to {
+            let day = format_day(d);
+            by_day.insert(day.clone(), Row::empty(store_id.cloned(), time_zone, day));
+        }
+    }
+    for c in counts {
+        if parse_day(&c.day).is_none_or(|d| d < query.from || d > query.to) {
+            continue;
+        }
+        by_day
+            .entry(c.day.clone())
+            .or_insert_with(|| Row::empty(store_id.cloned(), time_zone, c.day.clone()))
+            .add(&c.metric, c.n);
+    }
+    by_day.into_values().collect()
+}
+
+/// The CSV's header line.
+pub const CSV_HEADER: &str = "store_id,time_zone,day,landing_views,\
+grants_line,grants_whatsapp,grants_messenger,grants_instagram,\
+withdrawals_line,withdrawals_whatsapp,withdrawals_messenger,withdrawals_instagram,\
+cards_issued,redemptions";
+
+/// The rows as CSV (RFC 4180, CRLF line ends). Every field is an id, a zone name, a day or a
+/// number: none needs quoting, and none can start a spreadsheet formula.
+pub fn csv(rows: &[Row]) -> String {
+    let mut out = String::with_capacity(64 * (rows.len() + 1));
+    out.push_str(CSV_HEADER);
+    out.push_str("\r\n");
+    for r in rows {
+        let mut fields = vec![
+            r.store_id.as_ref().map_or("", StoreId::as_str).to_owned(),
+            r.time_zone.clone(),
+            r.day.clone(),
+            r.landing_views.to_string(),
+        ];
+        fields.extend(Channel::ALL.iter().map(|c| r.grants.get(*c).to_string()));
+        fields.extend(
+            Channel::ALL
+                .iter()
+                .map(|c| r.withdrawals.get(*c).to_string()),
+        );
+        fields.push(r.cards_issued.to_string());
+        fields.push(r.redemptions.to_string());
+        out.push_str(&fields.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> i64 {
+        parse_day(s).unwrap()
+    }
+
+    fn count(d: &str, metric: &str, n: i64) -> Count {
+        Count {
+            day: d.into(),
+            metric: metric.into(),
+            n,
+        }
+    }
+
+    #[test]
+    fn queries_default_to_today_and_refuse_bad_days_ranges_and_formats() {
+        let today = day("2026-11-23");
+        let q = Query::parse(None, None, None, None, today).unwrap();
+        assert_eq!((q.from, q.to, q.format), (today, today, Format::Json));
+        let csv = Query::parse(
+            Some("2026-11-01"),
+            Some("2026-11-30"),
+            None,
+            Some("text/csv"),
+            0,
+        );
+        assert_eq!(csv.unwrap().format, Format::Csv);
+        for (from, to, format, code) in [
+            (Some("2026-11-31"), None, None, "invalid_date"),
+            (Some("23/11/2026"), None, None, "invalid_date"),
+            (
+                Some("2026-11-24"),
+                Some("2026-11-23"),
+                None,
+                "invalid_range",
+            ),
+            (
+                Some("2026-01-01"),
+                Some("2026-12-31"),
+                None,
+                "invalid_range",
+            ),
+            (None, None, Some("xml"), "invalid_format"),
+        ] {
+            let err = Query::parse(from, to, format, None, today).unwrap_err();
+            assert_eq!((err.status(), err.code()), (400, code));
+        }
+        assert!(Query::parse(Some("2026-01-01"), Some("2026-04-02"), None, None, 0).is_ok());
+    }
+
+    #[test]
+    fn a_store_gets_every_day_and_counts_land_in_their_columns() {
+        let q = Query::parse(Some("2026-11-22"), Some("2026-11-24"), None, None, 0).unwrap();
+        let store = StoreId::parse("shibuya").unwrap();
+        let counts = [
+            count("2026-11-23", VIEW, 7),
+            count("2026-11-23", &grant(Channel::Line), 2),
+            count("2026-11-23", &withdrawal(Channel::Instagram), 1),
+            count("2026-11-23", CARD, 2),
+            count("2026-11-24", REDEMPTION, 3),
+            count("2026-11-24", "from-a-future-version", 9),
+            count("2026-11-25", VIEW, 100),
+        ];
+        let rows = rows(Some(&store), "Asia/Tokyo", &q, &counts);
+        assert_eq!(rows.len(), 3);
+        let v = serde_json::to_value(&rows[1]).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "store_id": "shibuya", "time_zone": "Asia/Tokyo", "day": "2026-11-23",
+                "landing_views": 7,
+                "grants": {"line": 2, "whatsapp": 0, "messenger": 0, "instagram": 0},
+                "withdrawals": {"line": 0, "whatsapp": 0, "messenger": 0, "instagram": 1},
+                "cards_issued": 2, "redemptions": 0,
+            })
+        );
+        assert_eq!(rows[2].redemptions, 3);
+        let text = csv(&rows);
+        let lines: Vec<&str> = text.split("\r\n").collect();
+        assert_eq!(lines[0], CSV_HEADER);
+        assert_eq!(
+            lines[2],
+            "shibuya,Asia/Tokyo,2026-11-23,7,2,0,0,0,0,0,0,1,2,0"
+        );
+        assert_eq!(
+            lines.len(),
+            5,
+            "three rows, a header and the final line end"
+        );
+    }
+
+    #[test]
+    fn only_state_changes_and_first_cards_count() {
+        use ConsentState::*;
+        assert_eq!(
+            consent_metrics(Channel::Line, Unknown, Granted, true),
+            vec!["grant:line", "card"]
+        );
+        assert_eq!(
+            consent_metrics(Channel::Whatsapp, Granted, Withdrawn, false),
+            vec!["withdrawal:whatsapp"]
+        );
+        assert!(consent_metrics(Channel::Line, Granted, Granted, false).is_empty());
+        assert!(consent_metrics(Channel::Line, Unknown, Withdrawn, false).is_empty());
+    }
+
+    #[test]
+    fn changes_of_no_store_show_only_the_days_that_have_some() {
+        let q = Query::parse(Some("2026-11-22"), Some("2026-11-24"), None, None, 0).unwrap();
+        let rows = rows(None, "UTC", &q, &[count("2026-11-23", CARD, 1)]);
+        assert_eq!(rows.len(), 1);
+        assert!(csv(&rows).contains("\r\n,UTC,2026-11-23,0,"));
+    }
+}
