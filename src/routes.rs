@@ -59,6 +59,18 @@ pub enum Route {
     AdminMember(String),
     /// `DELETE /api/admin/members/{member_number}`: erasure.
     AdminMemberErase(String),
+    /// `GET /pos`: the till page.
+    Till,
+    /// `POST /api/pos/scan`
+    PosScan,
+    /// `POST /api/pos/redeem`
+    PosRedeem,
+    /// `GET /api/admin/stores/{store_id}/pos-keys`
+    AdminPosKeys(String),
+    /// `POST /api/admin/stores/{store_id}/pos-keys`
+    AdminPosKeyCreate(String),
+    /// `DELETE /api/admin/stores/{store_id}/pos-keys/{key_id}`
+    AdminPosKeyRevoke(String, String),
 }
 
 /// The two image formats of posters and barcodes.
@@ -127,6 +139,20 @@ impl Route {
                 ],
                 "GET, DELETE",
             ),
+            ["pos"] => one("GET", Route::Till),
+            ["api", "pos", "scan"] => one("POST", Route::PosScan),
+            ["api", "pos", "redeem"] => one("POST", Route::PosRedeem),
+            ["api", "admin", "stores", id, "pos-keys"] => (
+                vec![
+                    ("GET", Route::AdminPosKeys((*id).to_owned())),
+                    ("POST", Route::AdminPosKeyCreate((*id).to_owned())),
+                ],
+                "GET, POST",
+            ),
+            ["api", "admin", "stores", id, "pos-keys", key] => one(
+                "DELETE",
+                Route::AdminPosKeyRevoke((*id).to_owned(), (*key).to_owned()),
+            ),
             ["webhooks", "line"] => one("POST", Route::LineWebhook),
             ["webhooks", "meta"] => (
                 vec![("GET", Route::MetaHandshake), ("POST", Route::MetaWebhook)],
@@ -172,6 +198,12 @@ impl Route {
             Route::AdminCouponPut(_) => "admin_coupon_put",
             Route::AdminMember(_) => "admin_member",
             Route::AdminMemberErase(_) => "admin_member_erase",
+            Route::Till => "till",
+            Route::PosScan => "pos_scan",
+            Route::PosRedeem => "pos_redeem",
+            Route::AdminPosKeys(_) => "admin_pos_keys",
+            Route::AdminPosKeyCreate(_) => "admin_pos_key_create",
+            Route::AdminPosKeyRevoke(..) => "admin_pos_key_revoke",
         }
     }
 }
@@ -304,6 +336,31 @@ mod tests {
             Ok(Route::AdminCouponPut("c1".into()))
         );
         assert_eq!(Route::resolve("GET", "/card/"), Err(Error::NotFound));
+    }
+
+    #[test]
+    fn till_and_pos_key_routes_resolve() {
+        assert_eq!(Route::resolve("GET", "/pos"), Ok(Route::Till));
+        assert_eq!(
+            Route::resolve("POST", "/api/pos/redeem"),
+            Ok(Route::PosRedeem)
+        );
+        assert_eq!(
+            Route::resolve("GET", "/api/pos/scan"),
+            Err(Error::MethodNotAllowed { allow: "POST" })
+        );
+        assert_eq!(
+            Route::resolve("POST", "/api/admin/stores/s1/pos-keys"),
+            Ok(Route::AdminPosKeyCreate("s1".into()))
+        );
+        assert_eq!(
+            Route::resolve("DELETE", "/api/admin/stores/s1/pos-keys/abcdefgh"),
+            Ok(Route::AdminPosKeyRevoke("s1".into(), "abcdefgh".into()))
+        );
+        assert_eq!(
+            Route::resolve("PUT", "/api/admin/stores/s1/pos-keys"),
+            Err(Error::MethodNotAllowed { allow: "GET, POST" })
+        );
     }
 
     #[test]

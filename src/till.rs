@@ -6,6 +6,8 @@
 //! Friday" or "it ended Sunday"), consent-gated ones only while consent is granted, the
 //! coupons of other stores included as `not_valid_here`. Usable ones first.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::coupons::{Coupon, CouponStatus, CouponsIndex};
@@ -13,6 +15,7 @@ use crate::ids::{CouponId, StoreId};
 use crate::lang::Lang;
 use crate::members::MemberRecord;
 use crate::redemptions::Redemption;
+use crate::stores::StoresIndex;
 use crate::time::format_rfc3339;
 
 /// How far before its start or after its end a coupon is still listed.
@@ -58,6 +61,9 @@ pub struct TillCoupon {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ScanView {
     pub store_id: StoreId,
+    /// The names, in the till's language, of the stores the answer mentions (this store, the
+    /// favourite, where coupons were redeemed), so the till never shows a bare id.
+    pub store_names: BTreeMap<StoreId, String>,
     pub member: TillMember,
     pub coupon: Option<TillCoupon>,
     pub coupons: Vec<TillCoupon>,
@@ -65,10 +71,12 @@ pub struct ScanView {
 }
 
 /// Builds the scan's answer at `now_ms` for a till of `store`.
+#[allow(clippy::too_many_arguments)]
 pub fn scan_view(
     member: &MemberRecord,
     scanned: Option<&CouponId>,
     coupons: &CouponsIndex,
+    stores: &StoresIndex,
     store: &StoreId,
     now_ms: u64,
     code_expires_at_ms: u64,
@@ -88,8 +96,15 @@ pub fn scan_view(
         .map(view)
         .collect();
     listed.sort_by_key(|c| (!c.usable, rank(c.status), c.id.clone()));
+    let store_names = std::iter::once(store)
+        .chain(member.favourite_store.as_ref())
+        .chain(member.redemptions.iter().map(|r| &r.store_id))
+        .filter_map(|id| stores.get(id))
+        .map(|s| (s.id.clone(), s.name(lang).to_owned()))
+        .collect();
     ScanView {
         store_id: store.clone(),
+        store_names,
         member: TillMember {
             number: member.number.to_string(),
             favourite_store: member.favourite_store.clone(),
@@ -150,8 +165,6 @@ fn rank(status: CouponStatus) -> u8 {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
     use crate::consent::{Action, Channel};
     use crate::ids::{MemberNumber, TillId};
@@ -238,10 +251,18 @@ mod tests {
     fn the_till_lists_usable_coupons_first_then_the_rest_with_their_status() {
         let here = store("shibuya");
         let scanned = CouponId::parse("open").unwrap();
+        let stores: StoresIndex = serde_json::from_value(serde_json::json!({"stores": [
+            {"id": "shibuya", "names": {"ja": "渋谷店", "en": "Shibuya"}, "address": "a",
+             "timezone": "Asia/Tokyo", "updated_at_ms": 0},
+            {"id": "namba", "names": {"en": "Namba"}, "address": "b",
+             "timezone": "Asia/Tokyo", "updated_at_ms": 0},
+        ]}))
+        .unwrap();
         let view = scan_view(
             &member(true),
             Some(&scanned),
             &index(),
+            &stores,
             &here,
             T0,
             T0,
@@ -267,6 +288,11 @@ mod tests {
         assert_eq!(view.coupon.as_ref().unwrap().title, "open title");
         assert_eq!(view.member.consent, "granted");
         assert_eq!(view.member.channels, vec!["line"]);
+        assert_eq!(
+            serde_json::to_value(&view.store_names).unwrap(),
+            serde_json::json!({"shibuya": "Shibuya"}),
+            "the stores it mentions that exist: here (the favourite umeda has no record)"
+        );
     }
 
     #[test]
@@ -277,6 +303,7 @@ mod tests {
             &member(false),
             Some(&gated),
             &index(),
+            &StoresIndex::default(),
             &here,
             T0,
             T0,

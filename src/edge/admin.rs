@@ -12,11 +12,11 @@ use crate::ids::{CampaignId, StoreId};
 use crate::ledger::ACTIVE_NOTICE_KEY;
 use crate::poster;
 use crate::routes::PosterFormat;
+use crate::stats;
 use crate::stores::{
     self, check_notice_version, Notice, NoticeInput, Store, StoreInput, StoresIndex,
     STORES_INDEX_KEY,
 };
-use crate::time::utc_day;
 
 /// Checks the admin bearer token.
 pub fn require_admin(call: &Call<'_>, config: &Config) -> Result<(), Error> {
@@ -96,6 +96,17 @@ pub async fn put_store(mut call: Call<'_>, id: &str) -> Result<Response, Error> 
     let id = store_id(id)?;
     let input: StoreInput = json_body(&mut call).await?;
     let store = input.into_store(id.clone(), Date::now().as_millis())?;
+    // The shape was checked by the core; whether the zone exists, by the runtime's own
+    // time-zone data (the same that turns its counters into the store's days).
+    if !super::clock::known_time_zone(&store.timezone) {
+        return Err(Error::unprocessable(
+            "invalid_timezone",
+            format!(
+                "`{}` is not an IANA time zone this runtime knows.",
+                store.timezone
+            ),
+        ));
+    }
     let kv = call.kv()?;
     let existed = get_json::<Store>(&kv, &stores::store_key(&id))
         .await?
@@ -225,51 +236,49 @@ pub async fn list_notices(call: &Call<'_>) -> Result<Response, Error> {
     ))
 }
 
-/// `GET /api/admin/stats?from=&to=`: per store and day. So far the landing views; the consent
-/// and redemption columns join with the funnel capability.
+/// `GET /api/admin/stats?from=&to=&format=`: per store and day (the store's own days), JSON or
+/// CSV. Each store's counters are one `Funnel` object call; the calls run together.
 pub async fn stats(call: &Call<'_>) -> Result<Response, Error> {
     let config = env::config(call.env);
     require_admin(call, &config)?;
-    let today = utc_day(Date::now().as_millis());
-    let day = |name: &str| -> Result<String, Error> {
-        match call.query(name) {
-            None => Ok(today.clone()),
-            Some(d) if is_day(&d) => Ok(d),
-            Some(_) => Err(Error::bad_request(
-                "invalid_date",
-                format!("`{name}` is a day, YYYY-MM-DD."),
-            )),
-        }
-    };
-    let (from, to) = (day("from")?, day("to")?);
-    if from > to {
-        return Err(Error::bad_request("invalid_range", "`from` is after `to`."));
-    }
+    let today = (Date::now().as_millis() / 86_400_000) as i64;
+    let query = stats::Query::parse(
+        call.query("from").as_deref(),
+        call.query("to").as_deref(),
+        call.query("format").as_deref(),
+        call.header("accept").as_deref(),
+        today,
+    )?;
     let index = get_json::<StoresIndex>(&call.kv()?, STORES_INDEX_KEY)
         .await?
         .unwrap_or_default();
+    let (from, to) = (query.from_day(), query.to_day());
+    let mut owners: Vec<(Option<&StoreId>, &str)> = index
+        .stores
+        .iter()
+        .map(|s| (Some(&s.id), s.timezone.as_str()))
+        .collect();
+    owners.push((None, "UTC"));
+    let reads = owners.iter().map(|(id, _)| {
+        let name = id.map_or(stats::NO_STORE, StoreId::as_str);
+        funnel::counts(call.env, name, &from, &to)
+    });
+    let counts = futures_util::future::join_all(reads).await;
     let mut rows = Vec::new();
-    for store in &index.stores {
-        for count in funnel::counts(call.env, store.id.as_str(), &from, &to).await? {
-            if count.metric == "view" {
-                rows.push(json!({
-                    "store_id": store.id, "day": count.day, "landing_views": count.n,
-                }));
-            }
-        }
+    for ((id, tz), counts) in owners.iter().zip(counts) {
+        rows.extend(stats::rows(*id, tz, &query, &counts?));
     }
-    Ok(respond::json(
-        200,
-        &json!({ "from": from, "to": to, "stats": rows }),
-    ))
-}
-
-fn is_day(d: &str) -> bool {
-    let b = d.as_bytes();
-    b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+    Ok(match query.format {
+        stats::Format::Json => {
+            respond::json(200, &json!({ "from": from, "to": to, "stats": rows }))
+        }
+        stats::Format::Csv => {
+            let mut response = respond::text(200, "text/csv; charset=utf-8", stats::csv(&rows));
+            let _ = response.headers_mut().set(
+                "content-disposition",
+                &format!("attachment; filename=\"stats-{from}-{to}.csv\""),
+            );
+            response
+        }
+    })
 }

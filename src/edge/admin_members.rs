@@ -62,7 +62,11 @@ pub async fn access(call: &Call<'_>, raw: &str) -> Result<Response, Error> {
             "consent_granted": member.consent_granted(),
             "card_url": card_url,
             "subjects": subjects,
-            "redemptions": [],
+            "redemptions": member
+                .redemptions
+                .iter()
+                .map(crate::redemptions::Redemption::to_json)
+                .collect::<Vec<_>>(),
         }}),
     ))
 }

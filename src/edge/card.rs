@@ -160,8 +160,18 @@ pub async fn stop(call: &Call<'_>, card: &str) -> Result<Response, Error> {
     let member = member_of(call, keys, card).await?;
     let lang = member_lang(call, &config, &member);
     let kv = call.kv()?;
+    let snapshot = super::cache::snapshot(&kv, now_ms).await?;
     let mut outbox = Vec::new();
     for w in withdrawn {
+        super::funnel::count_for_store(
+            call.env,
+            call.ctx,
+            &snapshot.stores,
+            member.favourite_store.as_ref(),
+            now_ms,
+            &crate::stats::withdrawal(w.channel),
+            call.request_id,
+        );
         let change = ConsentChange {
             subject: Subject::new(w.channel, w.user_id.clone()),
             action: Action::Withdrawn,

@@ -11,7 +11,6 @@
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 use worker::{
     durable_object, Context, Date, DurableObject, Env, Method, Request, RequestInit, Response,
@@ -19,15 +18,10 @@ use worker::{
 };
 
 use crate::error::Error;
+use crate::ids::StoreId;
 use crate::log::{EventLog, Level};
-
-/// One counter row.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Count {
-    pub day: String,
-    pub metric: String,
-    pub n: i64,
-}
+use crate::stats::{self, Count};
+use crate::stores::StoresIndex;
 
 #[durable_object]
 pub struct Funnel {
@@ -119,6 +113,25 @@ pub fn count(env: &Env, ctx: &Context, store: &str, day: &str, metric: &str, req
         FLUSHING.with(|f| f.set(true));
         ctx.wait_until(flush(env.clone(), request_id.to_owned()));
     }
+}
+
+/// Counts `metric` for `store`'s calendar day in its own time zone; for no store (or one the
+/// index lacks), for the no-store counter by UTC day.
+pub fn count_for_store(
+    env: &Env,
+    ctx: &Context,
+    stores: &StoresIndex,
+    store: Option<&StoreId>,
+    now_ms: u64,
+    metric: &str,
+    request_id: &str,
+) {
+    let (name, tz) = match store.and_then(|id| stores.get(id)) {
+        Some(s) => (s.id.as_str(), s.timezone.as_str()),
+        None => (stats::NO_STORE, "UTC"),
+    };
+    let day = super::clock::local_day(tz, now_ms);
+    count(env, ctx, name, &day, metric, request_id);
 }
 
 /// Sends the pending tally, batch after batch, until nothing is pending; after its turn it

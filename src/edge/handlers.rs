@@ -3,7 +3,10 @@
 use serde_json::json;
 use worker::Response;
 
-use super::{admin, admin_coupons, admin_members, card, respond, shopper, webhooks, Call};
+use super::{
+    admin, admin_coupons, admin_members, admin_pos_keys, card, pos, respond, shopper, webhooks,
+    Call,
+};
 use crate::error::Error;
 use crate::routes::Route;
 
@@ -34,6 +37,12 @@ pub async fn handle(route: Route, call: Call<'_>) -> Result<Response, Error> {
         Route::AdminCouponPut(id) => admin_coupons::put(call, &id).await,
         Route::AdminMember(n) => admin_members::access(&call, &n).await,
         Route::AdminMemberErase(n) => admin_members::erase(&call, &n).await,
+        Route::Till => Ok(shopper::till(&call)),
+        Route::PosScan => pos::scan(call).await,
+        Route::PosRedeem => pos::redeem(call).await,
+        Route::AdminPosKeys(store) => admin_pos_keys::list(&call, &store).await,
+        Route::AdminPosKeyCreate(store) => admin_pos_keys::create(call, &store).await,
+        Route::AdminPosKeyRevoke(store, id) => admin_pos_keys::revoke(&call, &store, &id).await,
     }
 }
 

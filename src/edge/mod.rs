@@ -4,9 +4,11 @@
 mod admin;
 mod admin_coupons;
 mod admin_members;
+mod admin_pos_keys;
 mod body;
 mod cache;
 mod card;
+mod clock;
 mod env;
 mod funnel;
 mod handlers;
@@ -14,9 +16,13 @@ mod kv;
 mod ledger_store;
 mod member_object;
 mod members;
+mod objects;
 mod outbox;
+mod pos;
+mod random;
 mod respond;
 mod shopper;
+mod till_object;
 mod webhooks;
 
 use worker::{event, Context, Date, Env, Request, Response};

@@ -10,8 +10,8 @@ use crate::ids::{CampaignId, StoreId};
 use crate::lang::Lang;
 use crate::links::channel_links;
 use crate::pages::{self, Landing};
+use crate::stats;
 use crate::stores::{self, Notice};
-use crate::time::utc_day;
 
 /// Landing pages may be kept by the shopper's browser for a few minutes (the join codes they
 /// carry stay valid for days); shared caches must not keep them (they differ per language).
@@ -19,6 +19,11 @@ const LANDING_CACHE: &str = "private, max-age=300";
 /// No script, no third party: styles from this origin only; forms post back here only.
 const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
     form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// The till page: this origin's script, and API calls to this origin only.
+const TILL_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
+    script-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; \
+    frame-ancestors 'none'";
 
 /// The query parameters a shopper page reads, parsed once.
 #[derive(Default)]
@@ -114,8 +119,8 @@ pub async fn landing(call: &Call<'_>, id: &str) -> Result<Response, Error> {
         call.env,
         call.ctx,
         store.id.as_str(),
-        &utc_day(now_ms),
-        "view",
+        &super::clock::local_day(&store.timezone, now_ms),
+        stats::VIEW,
         call.request_id,
     );
     Ok(page(html, LANDING_CACHE))
@@ -145,4 +150,12 @@ pub async fn privacy(call: &Call<'_>, version: Option<&str>) -> Result<Response,
         pages::privacy_page(lang, notice, &versions),
         "public, max-age=300",
     ))
+}
+
+/// `GET /pos`: the till page. Static (the POS key lives in the till's own storage and goes with
+/// each API call), so any cache may keep it briefly per language.
+pub fn till(call: &Call<'_>) -> Response {
+    let q = query(call);
+    let lang = lang(call, &q, Lang::En);
+    page_with_csp(pages::till_page(lang), "public, max-age=300", TILL_CSP)
 }

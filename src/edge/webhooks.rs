@@ -14,11 +14,13 @@ use crate::codes::{CardRef, LinkCode};
 use crate::config::Config;
 use crate::consent::ConsentChange;
 use crate::error::Error;
+use crate::ids::StoreId;
 use crate::lang::Lang;
 use crate::ledger;
 use crate::log::{EventLog, Level};
 use crate::members::{self as member_rules, ReplyKind};
 use crate::replies::{self, ApiBases, Message, Outbound};
+use crate::stats;
 
 /// `POST /webhooks/line`
 pub async fn line(mut call: Call<'_>) -> Result<Response, Error> {
@@ -57,6 +59,8 @@ pub async fn meta(mut call: Call<'_>) -> Result<Response, Error> {
 struct Tally {
     recorded: usize,
     duplicates: usize,
+    /// Funnel metrics to count, with the store each counts for.
+    funnel: Vec<(Option<StoreId>, String)>,
 }
 
 /// Acts on verified events: consent changes go to the ledger before the answer (a failure is a
@@ -107,6 +111,17 @@ async fn process(
             outbox.extend(handled.outbox);
             tally.recorded += handled.tally.recorded;
             tally.duplicates += handled.tally.duplicates;
+            for (store, metric) in handled.tally.funnel {
+                super::funnel::count_for_store(
+                    call.env,
+                    call.ctx,
+                    &snapshot.stores,
+                    store.as_ref(),
+                    now_ms,
+                    &metric,
+                    call.request_id,
+                );
+            }
             failure = failure.or(handled.failure);
         }
         if let Some(error) = failure {
@@ -260,6 +275,14 @@ impl Context<'_> {
             return Ok(());
         }
         tally.recorded += 1;
+        for metric in stats::consent_metrics(
+            change.subject.channel,
+            applied.before,
+            applied.after,
+            applied.card_issued,
+        ) {
+            tally.funnel.push((applied.store.clone(), metric));
+        }
         let lang = applied
             .lang
             .as_deref()

@@ -1,0 +1,309 @@
+//! The cashier API (bearer POS key): `POST /api/pos/scan` shows the member and their coupons,
+//! `POST /api/pos/redeem` redeems one through the store's `Till` object and the member's object.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::json;
+use worker::{Date, Env, Response};
+
+use super::admin::json_body;
+use super::kv::get_json;
+use super::{cache, clock, env, funnel, members, respond, Call};
+use crate::codes::{Barcode, CodeError};
+use crate::config::SigningKeys;
+use crate::coupons::Coupon;
+use crate::error::Error;
+use crate::ids::{CouponId, StoreId, TillId};
+use crate::lang::Lang;
+use crate::members::{Answer, Request as Ask};
+use crate::pos_keys::{key_id, pos_key_key, PosKeyRecord};
+use crate::redemptions::{Attempt, CouponTerms, Outcome, Refusal};
+use crate::stats;
+use crate::till::{self, till_redemption};
+use crate::time::format_rfc3339;
+use crate::transactions::{TillAnswer, TillRequest};
+
+/// How long a POS key record is trusted from this isolate's memory. Revoking a key drops it
+/// here at once; other isolates see the revocation within this, plus KV's own propagation
+/// (up to 60 s).
+const KEY_CACHE_MS: u64 = 30_000;
+/// The longest scanned text looked at (a barcode is at most 90 characters).
+const MAX_CODE_CHARS: usize = 200;
+
+thread_local! {
+    static KEYS: RefCell<BTreeMap<String, (u64, Option<PosKeyRecord>)>> =
+        const { RefCell::new(BTreeMap::new()) };
+}
+
+fn unauthorized() -> Error {
+    Error::Unauthorized {
+        code: "unauthorized",
+    }
+}
+
+/// The POS key of the request, in force: its record (the store the till belongs to).
+async fn require_pos_key(call: &Call<'_>, now_ms: u64) -> Result<PosKeyRecord, Error> {
+    let header = call.header("authorization").ok_or_else(unauthorized)?;
+    let text = crate::auth::bearer_token(&header).ok_or_else(unauthorized)?;
+    let id = key_id(text).ok_or_else(unauthorized)?;
+    let cached = KEYS.with(|k| {
+        k.borrow()
+            .get(id)
+            .filter(|(at, _)| now_ms.saturating_sub(*at) < KEY_CACHE_MS)
+            .map(|(_, r)| r.clone())
+    });
+    let record = match cached {
+        Some(r) => r,
+        None => {
+            let r = get_json::<PosKeyRecord>(&call.kv()?, &pos_key_key(id)).await?;
+            KEYS.with(|k| {
+                let mut k = k.borrow_mut();
+                if k.len() > 1000 {
+                    k.clear();
+                }
+                k.insert(id.to_owned(), (now_ms, r.clone()));
+            });
+            r
+        }
+    };
+    record.filter(|r| r.accepts(text)).ok_or_else(unauthorized)
+}
+
+/// Forgets a key record held in this isolate (after a revocation).
+pub fn forget_key(id: &str) {
+    KEYS.with(|k| k.borrow_mut().remove(id));
+}
+
+/// Verifies a scanned text: keyboard-wedge scanners may send it in lower case or with spaces.
+fn verify_code(keys: &SigningKeys, raw: &str, now_ms: u64) -> Result<Barcode, Error> {
+    let invalid = |message: &str| Error::unprocessable("invalid_code", message);
+    if raw.chars().count() > MAX_CODE_CHARS {
+        return Err(invalid("This is not a member or coupon barcode."));
+    }
+    let text: String = raw
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_uppercase();
+    Barcode::verify(keys, &text, now_ms / 1000).map_err(|e| match e {
+        CodeError::Expired => {
+            invalid("This barcode has expired: ask the member to open their card again.")
+        }
+        CodeError::NotYetValid => invalid("This barcode is dated in the future: it is refused."),
+        _ => invalid("This is not a member or coupon barcode of ours (or it was misread)."),
+    })
+}
+
+fn unknown_member() -> Error {
+    Error::Unknown {
+        code: "unknown_member",
+        message: "No such member: the membership was ended or never existed.".into(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScanInput {
+    code: String,
+    #[serde(default)]
+    lang: Option<String>,
+}
+
+/// `POST /api/pos/scan`
+pub async fn scan(mut call: Call<'_>) -> Result<Response, Error> {
+    let now_ms = Date::now().as_millis();
+    let key = require_pos_key(&call, now_ms).await?;
+    let config = env::config(call.env);
+    let keys = config.signing_keys.require("SIGNING_KEYS")?;
+    let input: ScanInput = json_body(&mut call).await?;
+    let lang = match input.lang.as_deref() {
+        Some(l) => Lang::parse(l)
+            .ok_or_else(|| Error::unprocessable("invalid_lang", "`lang` is one of ja, en, fr."))?,
+        None => Lang::negotiate(None, call.header("accept-language").as_deref(), Lang::En),
+    };
+    let barcode = verify_code(keys, &input.code, now_ms)?;
+    let kv = call.kv()?;
+    let (member, snapshot) = futures_util::join!(
+        members::ask(call.env, barcode.member, &Ask::Get),
+        cache::snapshot(&kv, now_ms),
+    );
+    let member = match member? {
+        Answer::Member { member } => member,
+        _ => return Err(unknown_member()),
+    };
+    let snapshot = snapshot?;
+    let view = till::scan_view(
+        &member,
+        barcode.coupon.as_ref(),
+        &snapshot.coupons,
+        &snapshot.stores,
+        &key.store_id,
+        now_ms,
+        barcode.expires_at * 1000,
+        lang,
+    );
+    Ok(respond::json(
+        200,
+        &serde_json::to_value(view).map_err(Error::internal)?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RedeemInput {
+    code: String,
+    coupon_id: String,
+    transaction_id: String,
+    register_id: String,
+}
+
+fn till_id(field: &'static str, code: &'static str, raw: &str) -> Result<TillId, Error> {
+    TillId::parse(raw).map_err(|why| Error::unprocessable(code, format!("`{field}` is {why}.")))
+}
+
+/// The coupon, from the isolate's snapshot, else from KV (one created moments ago).
+async fn coupon(call: &Call<'_>, id: &CouponId, now_ms: u64) -> Result<Coupon, Error> {
+    let kv = call.kv()?;
+    if let Some(c) = cache::snapshot(&kv, now_ms).await?.coupons.get(id) {
+        return Ok(c.clone());
+    }
+    get_json::<Coupon>(&kv, &crate::coupons::coupon_key(id))
+        .await?
+        .ok_or_else(|| Error::Unknown {
+            code: "unknown_coupon",
+            message: format!("There is no coupon `{id}`."),
+        })
+}
+
+/// `POST /api/pos/redeem`
+pub async fn redeem(mut call: Call<'_>) -> Result<Response, Error> {
+    let now_ms = Date::now().as_millis();
+    let key = require_pos_key(&call, now_ms).await?;
+    let config = env::config(call.env);
+    let keys = config.signing_keys.require("SIGNING_KEYS")?;
+    let input: RedeemInput = json_body(&mut call).await?;
+    let transaction = till_id(
+        "transaction_id",
+        "invalid_transaction_id",
+        &input.transaction_id,
+    )?;
+    let register = till_id("register_id", "invalid_register_id", &input.register_id)?;
+    let coupon_id = CouponId::parse(&input.coupon_id).map_err(|why| Error::Unknown {
+        code: "unknown_coupon",
+        message: format!("There is no such coupon: {why}."),
+    })?;
+    let barcode = verify_code(keys, &input.code, now_ms)?;
+    if barcode.coupon.as_ref().is_some_and(|c| *c != coupon_id) {
+        return Err(Error::unprocessable(
+            "coupon_mismatch",
+            "This barcode is another coupon's: scan the member's card or this coupon's barcode.",
+        ));
+    }
+    let coupon = coupon(&call, &coupon_id, now_ms).await?;
+    let request = TillRequest {
+        member: barcode.member,
+        attempt: Attempt {
+            coupon: CouponTerms::from(&coupon),
+            store: key.store_id.clone(),
+            register,
+            transaction,
+        },
+    };
+    let answer = ask_till(call.env, &key.store_id, &request).await?;
+    let outcome = match answer {
+        TillAnswer::TransactionConflict => {
+            return Err(Error::Conflict {
+                code: "transaction_conflict",
+                message: format!(
+                    "Transaction {} was used for another member: start a new transaction.",
+                    request.attempt.transaction.as_str()
+                ),
+            })
+        }
+        TillAnswer::Member {
+            answer: Answer::Redemption { result },
+        } => result,
+        TillAnswer::Member { .. } => return Err(unknown_member()),
+    };
+    match outcome {
+        Outcome::Redeemed { redemption } => {
+            count_redemption(&call, &key.store_id, now_ms).await;
+            Ok(respond::json(
+                200,
+                &json!({ "redemption": redemption.to_json() }),
+            ))
+        }
+        Outcome::Replayed { redemption } => {
+            let mut response = respond::json(200, &json!({ "redemption": redemption.to_json() }));
+            let _ = response.headers_mut().set("idempotent-replayed", "true");
+            Ok(response)
+        }
+        Outcome::Refused(Refusal::AlreadyRedeemed { first }) => {
+            let at = till_redemption(&first);
+            Ok(respond::json(
+                409,
+                &json!({ "error": {
+                    "code": "already_redeemed",
+                    "message": format!(
+                        "Already redeemed on {} at store {}, register {}.",
+                        at.redeemed_at, at.store_id, at.register_id
+                    ),
+                    "redeemed_at": at.redeemed_at,
+                    "store_id": at.store_id,
+                    "register_id": at.register_id,
+                }}),
+            ))
+        }
+        Outcome::Refused(refusal) => Err(Error::unprocessable(
+            refusal.code(),
+            refusal_message(&refusal, &coupon),
+        )),
+    }
+}
+
+fn refusal_message(refusal: &Refusal, coupon: &Coupon) -> String {
+    match refusal {
+        Refusal::Expired => format!(
+            "This coupon ended on {}.",
+            format_rfc3339(coupon.valid_until_ms)
+        ),
+        Refusal::NotYetValid => format!(
+            "This coupon starts on {}.",
+            format_rfc3339(coupon.valid_from_ms)
+        ),
+        Refusal::NotValidHere => "This coupon is not valid at this store.".into(),
+        Refusal::ConsentWithdrawn => {
+            "This coupon is for members who receive our messages; this member stopped them.".into()
+        }
+        Refusal::AlreadyRedeemed { .. } => "Already redeemed.".into(),
+    }
+}
+
+/// Counts the redemption for the store's day (its own time zone).
+async fn count_redemption(call: &Call<'_>, store: &StoreId, now_ms: u64) {
+    let tz = match call.kv() {
+        Ok(kv) => cache::snapshot(&kv, now_ms).await.ok().and_then(|s| {
+            s.stores
+                .stores
+                .iter()
+                .find(|s| &s.id == store)
+                .map(|s| s.timezone.clone())
+        }),
+        Err(_) => None,
+    };
+    let day = clock::local_day(tz.as_deref().unwrap_or("UTC"), now_ms);
+    funnel::count(
+        call.env,
+        call.ctx,
+        store.as_str(),
+        &day,
+        stats::REDEMPTION,
+        call.request_id,
+    );
+}
+
+async fn ask_till(env: &Env, store: &StoreId, request: &TillRequest) -> Result<TillAnswer, Error> {
+    super::objects::call(env, "TILLS", store.as_str(), request).await
+}
