@@ -5,10 +5,12 @@ mod card;
 mod error_page;
 mod landing;
 mod layout;
+mod pos;
 mod privacy;
 mod texts;
 
 pub use card::{card_page, stopped_page, CardCoupon, CardView};
 pub use error_page::error_page;
 pub use landing::{landing_page, Landing};
+pub use pos::till_page;
 pub use privacy::privacy_page;
