@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Seeds the demo into a running Worker through its admin API (two stores, a consent notice in
 # force, two coupons), plays a shopper's signed LINE follow + `JOIN {code}` through the real
-# webhook, then prints the URLs to open, the demo member's card among them. Reads ADMIN_TOKEN and
+# webhook, makes a POS key for the Shibuya till, then prints the URLs to open: the demo member's
+# card, the till with the key and the member's barcode text to scan, the stats. Reads ADMIN_TOKEN and
 # LINE_CHANNEL_SECRET from .dev.vars. Idempotent: PUTs of the same data; the shopper's events
 # keep their ids, so a re-run changes nothing.
 set -euo pipefail
@@ -55,12 +56,39 @@ if [ -n "${CARD_ONLY:-}" ]; then
   exit 0
 fi
 
+# A POS key for the Shibuya till. Keys are shown once: the demo keeps its own under .wrangler/
+# and makes a new one only when that one no longer works (fresh state, or revoked).
+key_file=.wrangler/demo-pos-key
+pos_key=$(cat "$key_file" 2>/dev/null || true)
+if [ -z "$pos_key" ] || [ "$(curl -sS -o /dev/null -w '%{http_code}' -X POST -H "authorization: Bearer $pos_key" \
+    -H 'content-type: application/json' --data '{}' "$BASE/api/pos/scan")" = 401 ]; then
+  pos_key=$(curl -fsS -X POST "${auth[@]}" --data '{"label":"Demo till"}' "$BASE/api/admin/stores/shibuya/pos-keys" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+  mkdir -p .wrangler && printf '%s\n' "$pos_key" >"$key_file"
+fi
+# The member's barcode text, as a scanner would type it: signed here with the first key of
+# SIGNING_KEYS by the layout of src/codes/barcode.rs (the card page draws the same as a QR code).
+barcode=$(MEMBER="$member" SIGNING_KEYS="$(grep -E '^SIGNING_KEYS=' .dev.vars | cut -d= -f2-)" python3 - <<'PY'
+import base64, hmac, hashlib, os, time
+kid, key = os.environ["SIGNING_KEYS"].split(",")[0].split(":", 1)
+body = b"B" + bytes([len(kid)]) + kid.encode() + int(os.environ["MEMBER"]).to_bytes(5, "big")
+body += (int(time.time()) + 14 * 86400).to_bytes(4, "big") + b"\x00"
+tag = hmac.new(base64.b64decode(key), body, hashlib.sha256).digest()[:10]
+print(base64.b32encode(body + tag).decode().rstrip("="))
+PY
+)
+
 cat <<MSG
 
 ==> the demo is running (stores shibuya and umeda, consent notice 2026-11 in force, two coupons,
     and one shopper who joined on LINE at Shibuya: member $member)
     landing page:    $BASE/s/shibuya        (?lang=ja|en|fr, ?c=spring for a campaign)
     member's card:   $card_url   (open it on a phone-sized window; ?lang=ja|en|fr)
+    till (cashier):  $BASE/pos   — paste the POS key once: $pos_key
+                     then type or paste the member's barcode and press Enter (a scanner does
+                     just that), press 1 to redeem the first coupon:
+                     $barcode
+    stats:           curl -H 'authorization: Bearer $ADMIN_TOKEN' '$BASE/api/admin/stats?format=csv'
     access export:   curl -H 'authorization: Bearer $ADMIN_TOKEN' $BASE/api/admin/members/$member
     coupons:         curl -H 'authorization: Bearer $ADMIN_TOKEN' $BASE/api/admin/coupons
     consent notice:  $BASE/privacy

@@ -28,7 +28,7 @@ pub fn tests() -> Vec<Test> {
 }
 
 /// A coupon id no other test (or run) uses, within the 16 characters a coupon id may have.
-fn coupon_id(prefix: &str) -> String {
+pub(crate) fn coupon_id(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
     let n = N.fetch_add(1, Ordering::Relaxed);
@@ -36,11 +36,11 @@ fn coupon_id(prefix: &str) -> String {
     format!("{prefix}{salt:06x}{n:x}")
 }
 
-fn bearer() -> String {
+pub(crate) fn bearer() -> String {
     format!("Bearer {ADMIN_TOKEN}")
 }
 
-fn admin(worker: &Worker, method: &str, path: &str, body: Option<Value>) -> Reply {
+pub(crate) fn admin(worker: &Worker, method: &str, path: &str, body: Option<Value>) -> Reply {
     let auth = bearer();
     let mut headers = vec![("authorization", auth.as_str())];
     if body.is_some() {
@@ -54,7 +54,7 @@ fn admin(worker: &Worker, method: &str, path: &str, body: Option<Value>) -> Repl
     )
 }
 
-fn rfc3339(ms: u64) -> String {
+pub(crate) fn rfc3339(ms: u64) -> String {
     // Whole days from now are enough here: the Worker parses, we only need a valid instant.
     let secs = ms / 1000;
     let out = Command::new("date")
@@ -64,9 +64,9 @@ fn rfc3339(ms: u64) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
-const DAY: u64 = 86_400_000;
+pub(crate) const DAY: u64 = 86_400_000;
 
-fn create_store(worker: &Worker, id: &str) {
+pub(crate) fn create_store(worker: &Worker, id: &str) {
     let reply = admin(
         worker,
         "PUT",
@@ -79,7 +79,7 @@ fn create_store(worker: &Worker, id: &str) {
     assert!(matches!(reply.status, 200 | 201), "{}", reply.text());
 }
 
-fn put_coupon(worker: &Worker, id: &str, body: Value) -> Reply {
+pub(crate) fn put_coupon(worker: &Worker, id: &str, body: Value) -> Reply {
     admin(
         worker,
         "PUT",
@@ -88,7 +88,13 @@ fn put_coupon(worker: &Worker, id: &str, body: Value) -> Reply {
     )
 }
 
-fn coupon(title: &str, from: u64, until: u64, stores: Option<Vec<&str>>, consent: bool) -> Value {
+pub(crate) fn coupon(
+    title: &str,
+    from: u64,
+    until: u64,
+    stores: Option<Vec<&str>>,
+    consent: bool,
+) -> Value {
     let mut c = json!({
         "title": {"en": title, "ja": format!("{title} (ja)"), "fr": format!("{title} (fr)")},
         "valid_from": rfc3339(from),
@@ -102,7 +108,7 @@ fn coupon(title: &str, from: u64, until: u64, stores: Option<Vec<&str>>, consent
 }
 
 /// The card path (`/card/{ref}`) of a welcome message sent to `needle`.
-fn card_path_from_welcome(f: &Fixture, needle: &str) -> String {
+pub(crate) fn card_path_from_welcome(f: &Fixture, needle: &str) -> String {
     let sent = f.platforms.wait_for(needle, 1);
     assert!(!sent.is_empty(), "a welcome mentioning {needle}");
     let text = String::from_utf8_lossy(&sent.last().unwrap().body).into_owned();
@@ -116,7 +122,7 @@ fn card_path_from_welcome(f: &Fixture, needle: &str) -> String {
         .collect()
 }
 
-fn join_line(f: &Fixture, user: &str, store: &str) -> String {
+pub(crate) fn join_line(f: &Fixture, user: &str, store: &str) -> String {
     let token = unique("rt-join");
     let mut event = line_text(user, &format!("JOIN {}", code_for(store, "", 2)), now_ms());
     event["replyToken"] = json!(token);
@@ -125,7 +131,7 @@ fn join_line(f: &Fixture, user: &str, store: &str) -> String {
     card_path_from_welcome(f, &token)
 }
 
-fn member_export(worker: &Worker, number: &str) -> Reply {
+pub(crate) fn member_export(worker: &Worker, number: &str) -> Reply {
     admin(worker, "GET", &format!("/api/admin/members/{number}"), None)
 }
 

@@ -18,6 +18,7 @@ mod harness;
 mod recorder;
 mod sign;
 mod stores;
+mod till;
 mod webhooks;
 
 use std::sync::OnceLock;
@@ -48,6 +49,7 @@ fn main() {
         webhooks::tests(),
         stores::tests(),
         cards::tests(),
+        till::tests(),
     ]
     .concat();
     let wanted = tests

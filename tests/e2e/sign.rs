@@ -91,3 +91,18 @@ pub fn read_barcode(kid: &str, key: &str, text: &str) -> Option<BarcodeText> {
         expires_at,
     })
 }
+
+/// A barcode payload by the documented layout (the inverse of [`read_barcode`]), signed with
+/// `openssl`: lets the tests show the till expired, future-dated, forged and unknown codes.
+pub fn make_barcode(kid: &str, key: &str, member: &str, expires_at: u32, coupon: &str) -> String {
+    let value: u64 = member.parse().expect("a 12-digit member number");
+    let mut body = vec![b'B', kid.len() as u8];
+    body.extend_from_slice(kid.as_bytes());
+    body.extend_from_slice(&value.to_be_bytes()[3..]);
+    body.extend_from_slice(&expires_at.to_be_bytes());
+    body.push(coupon.len() as u8);
+    body.extend_from_slice(coupon.as_bytes());
+    let tag = openssl_hmac(key, &body);
+    body.extend_from_slice(&tag[..10]);
+    data_encoding::BASE32_NOPAD.encode(&body)
+}
