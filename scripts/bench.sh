@@ -52,7 +52,11 @@ card_path=$(LINE_SECRET="$(secret LINE_CHANNEL_SECRET)" ADMIN_TOKEN="$admin_toke
   BASE="http://127.0.0.1:$port" CARD_ONLY=1 bash scripts/seed-demo.sh | sed -E 's|^https?://[^/]+||')
 [ -n "$card_path" ] || { echo "the demo member's card could not be made" >&2; exit 1; }
 landing_bytes=$(curl -fsS "http://127.0.0.1:$port/s/shibuya" | wc -c)
+# The till: members, coupons and a POS key made through the API; barcodes signed in Python.
+python3 bench/make_till_bodies.py "$OUT" "http://127.0.0.1:$port" "$admin_token" \
+  "$(secret LINE_CHANNEL_SECRET)" "$(secret PSEUDONYM_KEY)" "$(secret SIGNING_KEYS)"
 
+: >"$OUT/rates.tsv"
 printf '\n%-16s %10s %9s %9s  %s\n' endpoint "req/s" p50 p99 notes
 while IFS=$'\t' read -r name method path bodies header what; do
   case "$name" in ''|'#'*) continue ;; esac
@@ -67,12 +71,28 @@ while IFS=$'\t' read -r name method path bodies header what; do
   p99=$(awk '$1 == "99%" {print $2}' "$OUT/$name.txt")
   errors=$(grep -E 'Non-2xx|Socket errors' "$OUT/$name.txt" | tr -s ' ' | paste -sd';' - || true)
   printf '%-16s %10s %9s %9s  %s\n' "$name" "$rps" "$p50" "$p99" "${errors:-$what}"
+  printf '%s\t%s\n' "$name" "$rps" >>"$OUT/rates.tsv"
 done <bench/endpoints.tsv
+
+# Ratios to the floor measured in this same run (absolute figures vary ~4x between days here).
+printf '\nratio to /healthz in this run:\n'
+awk -F'\t' 'NR == FNR && $1 == "healthz" { floor = $2 } NR != FNR && floor > 0 {
+  printf "  %-16s %5.1f%%\n", $1, 100 * $2 / floor }' "$OUT/rates.tsv" "$OUT/rates.tsv"
+
+# Every redemption answered 200 must be recorded once: count them back through the access
+# export (each request of the run was a distinct member and coupon; a replay would also be 200).
+if [ -s "$OUT/redeem.txt" ]; then
+  sent=$(awk '/requests in/ {print $1}' "$OUT/redeem.txt")
+  refused=$(awk '/Non-2xx/ {print $5}' "$OUT/redeem.txt")
+  read -r recorded doubles < <(python3 bench/count_redemptions.py "http://127.0.0.1:$port" "$admin_token" "$OUT/till-members.txt")
+  printf '\nredemptions: %s sent, %s answered 200, %s recorded, %s doubles\n' \
+    "$sent" "$((sent - ${refused:-0}))" "$recorded" "$doubles"
+fi
 
 # Every landing view must be counted: compare the funnel's count with the requests served.
 served=$(( $(awk '/requests in/ {print $1}' "$OUT/landing.txt" 2>/dev/null || echo 0) + 1 ))
 sleep 1
-counted=$(curl -fsS -H "authorization: Bearer $admin_token" "http://127.0.0.1:$port/api/admin/stats" |
+counted=$(curl -fsS -H "authorization: Bearer $admin_token" "http://127.0.0.1:$port/api/admin/stats?from=$(date -u -d '-1 day' +%F)&to=$(date -u -d '+1 day' +%F)" |
   python3 -c 'import json,sys; print(sum(r["landing_views"] for r in json.load(sys.stdin)["stats"] if r["store_id"] == "shibuya"))')
 printf '\nlanding views: %s served, %s counted\n' "$served" "$counted"
 
