@@ -29,9 +29,7 @@ pub fn verify_signature(
     let tag = base64::engine::general_purpose::STANDARD
         .decode(header)
         .map_err(|_| SignatureError::Malformed)?;
-    if tag.len() != 32 {
-        return Err(SignatureError::Malformed);
-    }
+    let tag = signing::FullTag::try_from(&tag[..]).map_err(|_| SignatureError::Malformed)?;
     if signing::verify_with_any(secrets, body, &tag) {
         Ok(())
     } else {
