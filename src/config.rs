@@ -377,15 +377,33 @@ impl Config {
     }
 }
 
+/// An https base URL; plain http only for a loopback host (local runs and tests): these URLs
+/// carry bearer tokens (the API bases) and card links (the public base).
 fn check_http_url(v: &str) -> Result<(), &'static str> {
-    let rest = v
-        .strip_prefix("https://")
-        .or_else(|| v.strip_prefix("http://"))
-        .ok_or("not an http(s) URL")?;
-    if rest.is_empty() || rest.contains(['?', '#', ' ', '"', '<', '>']) {
+    let (https, rest) = match (v.strip_prefix("https://"), v.strip_prefix("http://")) {
+        (Some(rest), _) => (true, rest),
+        (None, Some(rest)) => (false, rest),
+        (None, None) => return Err("not an http(s) URL"),
+    };
+    if rest.is_empty() || rest.contains(['?', '#', ' ', '"', '<', '>', '@', '\\']) {
         return Err("not a plain base URL");
     }
+    if !https && !is_loopback(rest.split('/').next().unwrap_or_default()) {
+        return Err("plain http is only for a loopback host");
+    }
     Ok(())
+}
+
+/// Whether `authority` (`host[:port]`) names this machine: `localhost`, `127.x.y.z` or `[::1]`.
+fn is_loopback(authority: &str) -> bool {
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => return v6.split(']').next() == Some("::1"),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn check_digits(v: &str) -> Result<(), &'static str> {
@@ -487,6 +505,27 @@ mod tests {
     }
 
     #[test]
+    fn a_key_id_too_long_for_the_code_layout_is_a_config_error_not_broken_codes() {
+        // Issue 13, finding 3: a 256-character key id was accepted, and every code it signed
+        // failed to verify (the layout stores the length in one byte; a barcode must also fit
+        // QR version 4-M). Now such a setting is invalid, so the routes answer 500 `config`.
+        for len in [17, 255, 256, 300] {
+            let raw = format!("{}:{KEY_32}", "k".repeat(len));
+            assert_eq!(
+                SigningKeys::parse(&raw).unwrap_err(),
+                "a key id is longer than 16 characters",
+                "{len}"
+            );
+            let c = config(&[("SIGNING_KEYS", raw.as_str())]);
+            assert_eq!(c.signing_keys.status(), "invalid");
+            let err = c.signing_keys.require("SIGNING_KEYS").unwrap_err();
+            assert_eq!((err.status(), err.code()), (500, "config"));
+        }
+        let longest = format!("{}:{KEY_32}", "k".repeat(MAX_KID_LEN));
+        assert!(SigningKeys::parse(&longest).is_ok());
+    }
+
+    #[test]
     fn signing_keys_first_signs_all_verify() {
         let keys = SigningKeys::parse(&format!("k2:{KEY_32},k1:{KEY_32}")).unwrap();
         assert_eq!(keys.current().kid(), "k2");
@@ -528,6 +567,48 @@ mod tests {
         ]);
         assert_eq!(c.line_api_base, "http://127.0.0.1:9000");
         assert_eq!(c.public_base_url.get().unwrap(), "https://shop.example");
+    }
+
+    #[test]
+    fn plain_http_settings_are_refused_unless_the_host_is_loopback() {
+        // Issue 13, finding 6: `http://` was accepted for settings that carry bearer tokens
+        // (the API bases) or card links (the public base): a typo would send them in clear.
+        for bad in [
+            "http://api.line.me",
+            "http://shop.example",
+            "http://127.0.0.1.evil.example",
+            "http://localhost.evil.example",
+            "http://user@127.0.0.1",
+            "http://10.0.0.1:8787",
+        ] {
+            let c = config(&[
+                ("PUBLIC_BASE_URL", bad),
+                ("LINE_API_BASE", bad),
+                ("GRAPH_API_BASE", bad),
+            ]);
+            assert_eq!(c.public_base_url.status(), "invalid", "{bad}");
+            assert_eq!(
+                c.line_api_base, DEFAULT_LINE_API_BASE,
+                "{bad}: never sent in clear"
+            );
+            assert_eq!(c.graph_api_base, DEFAULT_GRAPH_API_BASE, "{bad}");
+            let lookup = |n: &str| (n != "ADMIN_TOKEN").then(|| bad.to_owned());
+            let report = c.report(lookup);
+            let get = |n: &str| report.iter().find(|(k, _)| *k == n).unwrap().1.clone();
+            assert_eq!(get("LINE_API_BASE"), "invalid", "{bad}");
+            assert_eq!(get("PUBLIC_BASE_URL"), "invalid", "{bad}");
+        }
+        for good in [
+            "https://shop.example",
+            "http://127.0.0.1:8787",
+            "http://localhost:8787/",
+            "http://[::1]:9000",
+            "http://127.1.2.3",
+        ] {
+            let c = config(&[("PUBLIC_BASE_URL", good), ("LINE_API_BASE", good)]);
+            assert_eq!(c.public_base_url.status(), "set", "{good}");
+            assert_eq!(c.line_api_base, good.trim_end_matches('/'), "{good}");
+        }
     }
 
     #[test]
