@@ -48,3 +48,14 @@ with open(f"{out}/whatsapp-status.tsv", "w") as f:
                               "conversation": {"id": "c1", "origin": {"type": "marketing"}},
                               "pricing": {"billable": True, "pricing_model": "CBP", "category": "marketing"}}]}}]}]})
         f.write(f"{meta_sig(body)}\t{body}\n")
+
+# Forged 1 MiB bodies with a bogus signature (issue 13, finding 2): answered 401 before any
+# parsing. Non-ASCII text also goes through the check of Meta's `\uXXXX`-escaped form, once per
+# configured secret; the ASCII body of the same size is the yardstick.
+forged = "sha256=" + "0" * 64
+for name, char in (("meta-forged-utf8.tsv", "é"), ("meta-forged-ascii.tsv", "e")):
+    with open(f"{out}/{name}", "w") as f:
+        filler = char * ((1024 * 1024 - 64) // len(char.encode()))
+        body = json.dumps({"object": "whatsapp_business_account", "text": filler},
+                          separators=(",", ":"), ensure_ascii=False)
+        f.write(f"{forged}\t{body}\n")

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Prepares the till benchmark against a running Worker, independently of its code: makes
-MEMBERS members (signed LINE follows, posted 16 at a time), COUPONS coupons valid everywhere and
-a POS key for the Shibuya till; computes each member's number (HMAC chain of src/ledger.rs) and
+MEMBERS members (signed LINE follows, posted 16 at a time), COUPONS coupons valid at the Umeda
+store only (so the demo card measured at Shibuya keeps its two coupons) and a POS key for the
+Umeda till; computes each member's number (HMAC chain of src/ledger.rs) and
 signs their barcodes (layout of src/codes/barcode.rs) with Python's hmac; writes
   pos-scan.tsv    `Bearer key<TAB>{"code"}`, one line per member
   pos-redeem.tsv  one line per (member, coupon): every request a distinct redemption
@@ -28,8 +29,8 @@ day = lambda s: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(s))
 for j in range(coupons_n):
     call("PUT", f"/api/admin/coupons/bench-{j:02d}", {
         "title": {"en": f"Bench coupon {j}"}, "valid_from": day(now - 86400),
-        "valid_until": day(now + 86400), "requires_consent": False}, auth)
-_, key_body = call("POST", "/api/admin/stores/shibuya/pos-keys", {"label": "bench"}, auth)
+        "valid_until": day(now + 86400), "stores": ["umeda"], "requires_consent": False}, auth)
+_, key_body = call("POST", "/api/admin/stores/umeda/pos-keys", {"label": "bench"}, auth)
 pos_key = json.loads(key_body)["key"]
 
 users = [f"Utill{now}x{i}" for i in range(members_n)]
