@@ -103,6 +103,9 @@ pub struct ConsentChange {
     pub store: Option<StoreId>,
     pub campaign: Option<CampaignId>,
     pub lang: Option<Lang>,
+    /// The consent-notice version the shopper was shown: the one the landing page that issued
+    /// the change's join code displayed (`None` without a valid join code).
+    pub notice_version: Option<String>,
     /// When it happened on the platform, Unix milliseconds.
     pub occurred_at_ms: u64,
     /// The platform's id of the event (LINE `webhookEventId`, WhatsApp message id, Messenger

@@ -88,7 +88,6 @@ pub fn event(
     change: &ConsentChange,
     event_id: String,
     member_number: Option<MemberNumber>,
-    notice_version: Option<String>,
     now_ms: u64,
 ) -> ConsentEvent {
     ConsentEvent {
@@ -100,7 +99,7 @@ pub fn event(
         source: change.source,
         store_id: change.store.clone(),
         campaign_id: change.campaign.clone(),
-        notice_version,
+        notice_version: change.notice_version.clone(),
         lang: change.lang.map(|l| l.code().to_owned()),
         occurred_at_ms: change.occurred_at_ms,
         recorded_at_ms: now_ms,
@@ -125,6 +124,7 @@ mod tests {
             store: None,
             campaign: None,
             lang: None,
+            notice_version: None,
             occurred_at_ms: at,
             platform_event_id: format!("evt-{at}"),
         }
@@ -176,7 +176,8 @@ mod tests {
         c.store = Some(StoreId::parse("shibuya").unwrap());
         c.lang = Some(crate::lang::Lang::Fr);
         let n = MemberNumber::from_body(42);
-        let e = event(&c, "evt".into(), Some(n), Some("2026-11".into()), 99);
+        c.notice_version = Some("2026-11".into());
+        let e = event(&c, "evt".into(), Some(n), 99);
         assert_eq!(e.member_number, Some(n));
         assert_eq!(e.store_id.as_ref().map(StoreId::as_str), Some("shibuya"));
         assert_eq!(e.lang.as_deref(), Some("fr"));

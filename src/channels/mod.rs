@@ -100,6 +100,7 @@ pub fn interpret(inbound: &Inbound, keys: Option<&SigningKeys>, now: u64) -> Dec
             store: verified.as_ref().map(|j| j.store.clone()),
             campaign: verified.as_ref().and_then(|j| j.campaign.clone()),
             lang: verified.as_ref().and_then(|j| j.lang),
+            notice_version: verified.as_ref().and_then(|j| j.notice.clone()),
             occurred_at_ms: inbound.occurred_at_ms,
             platform_event_id: inbound.platform_event_id.clone(),
         };
@@ -185,6 +186,7 @@ mod tests {
             campaign: None,
             lang: Some(crate::lang::Lang::Fr),
             issued_at,
+            notice: Some("v3".into()),
         }
         .issue(&keys())
     }

@@ -57,6 +57,7 @@ mod tests {
             campaign: None,
             lang: None,
             issued_at: NOW,
+            notice: None,
         };
         assert_eq!(
             CardRef::verify(&k1(), &join.issue(&k1())),

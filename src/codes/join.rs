@@ -1,7 +1,11 @@
 //! Join codes: on the landing page's channel buttons, they carry where the shopper scanned,
-//! under which campaign, in which language they read the page, and when the page issued them.
+//! under which campaign, in which language they read the page, which consent-notice version the
+//! page showed, and when the page issued it.
 //!
-//! Fields: `issued_at u32 | lang u8 | store (short str) | campaign (short str, may be empty)`.
+//! Fields: `issued_at u32 | lang u8 | store (short str) | campaign (short str, may be empty) |
+//! notice (short str, may be empty)`. Codes issued before the notice field existed end after the
+//! campaign; they still verify for their 7 days, with no notice version (nothing says which one
+//! their page showed).
 
 use super::{open, push_short_str, seal, secs_u32, CodeError, Kind, Reader, MAX_CLOCK_SKEW_SECS};
 use crate::config::SigningKeys;
@@ -19,6 +23,9 @@ pub struct JoinCode {
     pub lang: Option<Lang>,
     /// Unix seconds.
     pub issued_at: u64,
+    /// The consent-notice version the page that issued the code displayed: the evidence names
+    /// what the shopper was shown, whatever is in force when the webhook arrives.
+    pub notice: Option<String>,
 }
 
 impl JoinCode {
@@ -32,6 +39,7 @@ impl JoinCode {
             &mut fields,
             self.campaign.as_ref().map_or("", |c| c.as_str()),
         );
+        push_short_str(&mut fields, self.notice.as_deref().unwrap_or(""));
         seal(keys, Kind::Join, &fields)
     }
 
@@ -49,6 +57,18 @@ impl JoinCode {
             "" => None,
             c => Some(CampaignId::parse(c).map_err(|_| CodeError::Malformed)?),
         };
+        let notice = if r.0.is_empty() {
+            None // issued before codes carried the notice
+        } else {
+            match r.take_short_str()? {
+                "" => None,
+                v => Some(
+                    crate::stores::check_notice_version(v)
+                        .map_err(|_| CodeError::Malformed)?
+                        .to_owned(),
+                ),
+            }
+        };
         r.finish()?;
         if issued_at > now + MAX_CLOCK_SKEW_SECS {
             return Err(CodeError::NotYetValid);
@@ -61,6 +81,7 @@ impl JoinCode {
             campaign,
             lang,
             issued_at,
+            notice,
         })
     }
 }
@@ -95,6 +116,7 @@ mod tests {
             campaign: Some(CampaignId::parse("spring").unwrap()),
             lang: Some(Lang::Ja),
             issued_at: NOW,
+            notice: Some("2026-11".into()),
         }
     }
 
@@ -104,7 +126,7 @@ mod tests {
         assert!(code
             .bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()));
-        assert!(code.len() <= 64, "{} chars: {code}", code.len());
+        assert!(code.len() <= 80, "{} chars: {code}", code.len());
         assert_eq!(JoinCode::verify(&k1(), &code, NOW + 60), Ok(join()));
         assert_eq!(
             JoinCode::verify(&k1(), &format!("  {}\n", code.to_lowercase()), NOW),
@@ -113,13 +135,38 @@ mod tests {
     }
 
     #[test]
-    fn join_code_without_campaign_or_language_round_trips() {
+    fn join_code_without_campaign_language_or_notice_round_trips() {
         let plain = JoinCode {
             campaign: None,
             lang: None,
+            notice: None,
             ..join()
         };
         assert_eq!(JoinCode::verify(&k1(), &plain.issue(&k1()), NOW), Ok(plain));
+    }
+
+    #[test]
+    fn the_code_names_the_notice_its_page_showed_and_older_codes_name_none() {
+        // Issue 13, finding 1: the ledger recorded the notice in force when the webhook
+        // arrived, which can be one the shopper never saw. The code now carries its page's.
+        let shown = JoinCode::verify(&k1(), &join().issue(&k1()), NOW).unwrap();
+        assert_eq!(shown.notice.as_deref(), Some("2026-11"));
+        // A code issued before the field existed (the same fields without the notice).
+        let mut fields = Vec::new();
+        fields.extend_from_slice(&secs_u32(NOW));
+        fields.push(1);
+        push_short_str(&mut fields, "shibuya-01");
+        push_short_str(&mut fields, "spring");
+        let legacy = seal(&k1(), Kind::Join, &fields);
+        let old = JoinCode::verify(&k1(), &legacy, NOW).unwrap();
+        assert_eq!((old.store.as_str(), old.notice), ("shibuya-01", None));
+        // A notice field that is not a version is refused, not recorded.
+        push_short_str(&mut fields, "bad version!");
+        let bad = seal(&k1(), Kind::Join, &fields);
+        assert_eq!(
+            JoinCode::verify(&k1(), &bad, NOW),
+            Err(CodeError::Malformed)
+        );
     }
 
     #[test]

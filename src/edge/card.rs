@@ -179,12 +179,13 @@ pub async fn stop(call: &Call<'_>, card: &str) -> Result<Response, Error> {
             store: None,
             campaign: None,
             lang: Some(lang),
+            notice_version: None,
             occurred_at_ms: now_ms,
             platform_event_id: format!("card-stop:{}:{now_ms}", member.number),
         };
         let key = pseudonym_key.expose().as_bytes();
         let event_id = ledger::event_id(key, &change);
-        let event = ledger::event(&change, event_id.clone(), Some(member.number), None, now_ms);
+        let event = ledger::event(&change, event_id.clone(), Some(member.number), now_ms);
         ledger_store::write(&kv, key, &event, false).await?;
         let target = push_target(w.channel, w.user_id);
         let reply_lang = member.lang.as_deref().and_then(Lang::parse).unwrap_or(lang);

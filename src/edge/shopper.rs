@@ -103,6 +103,8 @@ pub async fn landing(call: &Call<'_>, id: &str) -> Result<Response, Error> {
         campaign: campaign.clone(),
         lang: Some(lang),
         issued_at: now_ms / 1000,
+        // The version this page shows: the consent it leads to records exactly that one.
+        notice: snapshot.notice_version.clone(),
     }
     .issue(keys);
     let links = channel_links(&config, &code);

@@ -78,8 +78,7 @@ async fn process(
         let pseudonym_key = config.pseudonym_key.require("PSEUDONYM_KEY")?;
         let kv = call.kv()?;
         let now_ms = Date::now().as_millis();
-        // The same isolate-cached snapshot the landing page shows, so a code's page and the
-        // consent it leads to name the same notice version; spares a KV read per webhook.
+        // The stores (for the funnel's store days), from the isolate cache.
         let snapshot = super::cache::snapshot(&kv, now_ms).await?;
         let ctx = Context {
             env: call.env,
@@ -88,7 +87,6 @@ async fn process(
             config,
             keys,
             pseudonym_key: pseudonym_key.expose().as_bytes(),
-            notice: snapshot.notice_version.as_deref(),
             now_ms,
         };
         // One subject's events in order (a follow before its JOIN); a few subjects at a time.
@@ -169,7 +167,6 @@ struct Context<'a> {
     config: &'a Config,
     keys: &'a crate::config::SigningKeys,
     pseudonym_key: &'a [u8],
-    notice: Option<&'a str>,
     now_ms: u64,
 }
 
@@ -265,10 +262,9 @@ impl Context<'_> {
         )
         .await?
         .ok_or_else(|| Error::internal("a change found no member"))?;
-        // The notice is evidence only when a valid join code shows the shopper came through
-        // the landing page that displayed it.
-        let notice = change.store.as_ref().and(self.notice).map(str::to_owned);
-        let event = ledger::event(change, event_id, Some(applied.member), notice, self.now_ms);
+        // The notice version is the one the join code's landing page showed (carried in the
+        // signed code), never the one in force now: the evidence names what the shopper saw.
+        let event = ledger::event(change, event_id, Some(applied.member), self.now_ms);
         ledger_store::write(self.kv, self.pseudonym_key, &event, applied.duplicate).await?;
         if applied.duplicate {
             tally.duplicates += 1;

@@ -13,6 +13,7 @@ use crate::{Fixture, Test};
 
 pub fn tests() -> Vec<Test> {
     crate::tests![
+        a_consent_records_the_notice_its_page_showed_not_one_activated_later,
         admin_creates_replaces_and_lists_stores,
         store_input_is_validated_with_codes,
         notices_are_drafted_activated_frozen_and_published,
@@ -180,6 +181,51 @@ fn store_input_is_validated_with_codes(f: &Fixture) {
             "{path}"
         );
     }
+}
+
+/// Issue 13, finding 1: day 0 the page shows v1 and issues a code; day 2 v2 is activated; day 3
+/// `JOIN {code}` recorded v2, a version the shopper never saw.
+fn a_consent_records_the_notice_its_page_showed_not_one_activated_later(f: &Fixture) {
+    let id = unique("noticed");
+    create_store(&f.app, &id, json!({ "en": "Noticed" }));
+    let body = json!({ "texts": { "en": { "title": "Offers", "body": "We send offers." } } });
+    let activate = |v: &str| {
+        let put = admin(
+            &f.app,
+            "PUT",
+            &format!("/api/admin/notices/{v}"),
+            Some(body.clone()),
+        );
+        assert_eq!(put.status, 201, "{}", put.text());
+        let on = admin(
+            &f.app,
+            "POST",
+            &format!("/api/admin/notices/{v}/activate"),
+            None,
+        );
+        assert_eq!(on.status, 200, "{}", on.text());
+    };
+    activate(&unique("seen"));
+    let page = f.app.get(&format!("/s/{id}?lang=en")).text();
+    // The version the page displays (other tests activate notices concurrently: read it).
+    let start = page.find("/privacy/").expect("the page links its notice") + "/privacy/".len();
+    let displayed: String = page[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        .collect();
+    let code = code_of(&button_hrefs(&page)[0]);
+    let later = unique("later");
+    activate(&later);
+    let user = unique("Unotice");
+    let join =
+        crate::webhooks::line_text(&user, &format!("JOIN {code}"), crate::webhooks::now_ms());
+    let reply = crate::webhooks::post_line(&f.app, &crate::webhooks::line_body(&[join]));
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let history = crate::webhooks::consent(&f.app, "line", &user);
+    let event = &history["events"][0];
+    assert_eq!(event["notice_version"], displayed.as_str(), "{history}");
+    assert_ne!(event["notice_version"], later.as_str());
+    assert_eq!(event["store_id"], id.as_str());
 }
 
 fn notices_are_drafted_activated_frozen_and_published(f: &Fixture) {
