@@ -12,6 +12,7 @@ pub mod config;
 pub mod consent;
 pub mod coupons;
 pub mod error;
+pub mod freshness;
 pub mod ids;
 pub mod lang;
 pub mod ledger;

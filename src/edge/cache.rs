@@ -1,26 +1,27 @@
-//! A per-isolate cache of the read-mostly configuration every landing and card page needs (the
-//! stores index, the coupons index and the active notice version). Workers KV is itself
-//! eventually consistent (up to 60 s); holding these 30 s longer in memory spares three KV reads
-//! per page view.
+//! A per-isolate cache of the read-mostly configuration every landing, privacy and card page
+//! needs (the stores index, the coupons index, the active notice version and the notices that
+//! have been in force). Workers KV is itself eventually consistent (up to 60 s); holding these
+//! 30 s longer in memory spares the KV reads of each page view, and a miss re-reads KV at most
+//! once per 5 s ([`crate::freshness`]).
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use worker::kv::KvStore;
 
-use super::kv::get_json;
+use super::kv::{get_all, get_json};
 use crate::coupons::{CouponsIndex, COUPONS_INDEX_KEY};
 use crate::error::Error;
-use crate::stores::{StoresIndex, STORES_INDEX_KEY};
-
-/// How long a cached read is served, in milliseconds.
-const TTL_MS: u64 = 30_000;
+use crate::freshness::{is_fresh, may_reread_on_miss};
+use crate::stores::{self, Notice, StoresIndex, STORES_INDEX_KEY};
 
 /// What the landing and card pages read.
 pub struct Snapshot {
     pub stores: StoresIndex,
     pub coupons: CouponsIndex,
     pub notice_version: Option<String>,
+    /// Every version that has been in force, oldest first (the privacy pages).
+    pub notices: Vec<Notice>,
 }
 
 thread_local! {
@@ -32,7 +33,7 @@ pub async fn snapshot(kv: &KvStore, now_ms: u64) -> Result<Rc<Snapshot>, Error> 
     let cached = CACHE.with(|c| {
         c.borrow()
             .as_ref()
-            .filter(|(at, _)| now_ms.saturating_sub(*at) < TTL_MS)
+            .filter(|(at, _)| is_fresh(*at, now_ms))
             .map(|(_, s)| Rc::clone(s))
     });
     match cached {
@@ -41,18 +42,38 @@ pub async fn snapshot(kv: &KvStore, now_ms: u64) -> Result<Rc<Snapshot>, Error> 
     }
 }
 
-/// Reads KV afresh (also used when a page asks for a store the cached index lacks: a store
-/// created moments ago is shown at once).
-pub async fn refresh(kv: &KvStore, now_ms: u64) -> Result<Rc<Snapshot>, Error> {
-    let (stores, coupons, notice) = futures_util::join!(
+/// The snapshot after a miss (a store or notice the cached copy lacks): KV is read again only
+/// if the copy is older than [`crate::freshness::MISS_REREAD_MS`], so unknown ids cannot turn
+/// requests into KV reads.
+pub async fn snapshot_after_miss(kv: &KvStore, now_ms: u64) -> Result<Rc<Snapshot>, Error> {
+    let cached = CACHE.with(|c| {
+        c.borrow()
+            .as_ref()
+            .filter(|(at, _)| !may_reread_on_miss(*at, now_ms))
+            .map(|(_, s)| Rc::clone(s))
+    });
+    match cached {
+        Some(s) => Ok(s),
+        None => refresh(kv, now_ms).await,
+    }
+}
+
+/// Reads KV afresh.
+async fn refresh(kv: &KvStore, now_ms: u64) -> Result<Rc<Snapshot>, Error> {
+    let (stores, coupons, notice, notices) = futures_util::join!(
         get_json::<StoresIndex>(kv, STORES_INDEX_KEY),
         get_json::<CouponsIndex>(kv, COUPONS_INDEX_KEY),
         super::ledger_store::active_notice_version(kv),
+        get_all::<Notice>(kv, stores::NOTICE_PREFIX),
     );
+    let mut notices = notices?;
+    notices.retain(|n| n.activated_at_ms.is_some());
+    notices.sort_by_key(|n| n.activated_at_ms);
     let snapshot = Rc::new(Snapshot {
         stores: stores?.unwrap_or_default(),
         coupons: coupons?.unwrap_or_default(),
         notice_version: notice?,
+        notices,
     });
     CACHE.with(|c| *c.borrow_mut() = Some((now_ms, Rc::clone(&snapshot))));
     Ok(snapshot)

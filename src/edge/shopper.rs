@@ -2,7 +2,6 @@
 
 use worker::{Date, Response};
 
-use super::kv::get_all;
 use super::{cache, env, funnel, respond, Call};
 use crate::codes::JoinCode;
 use crate::error::Error;
@@ -11,7 +10,7 @@ use crate::lang::Lang;
 use crate::links::channel_links;
 use crate::pages::{self, Landing};
 use crate::stats;
-use crate::stores::{self, Notice};
+use crate::stores;
 
 /// Landing pages may be kept by the shopper's browser for a few minutes (the join codes they
 /// carry stay valid for days); shared caches must not keep them (they differ per language).
@@ -76,7 +75,7 @@ pub async fn landing(call: &Call<'_>, id: &str) -> Result<Response, Error> {
     let now_ms = Date::now().as_millis();
     let mut snapshot = cache::snapshot(&kv, now_ms).await?;
     if snapshot.stores.get(&id).is_none() {
-        snapshot = cache::refresh(&kv, now_ms).await?;
+        snapshot = cache::snapshot_after_miss(&kv, now_ms).await?;
     }
     let index = &snapshot.stores;
     let store = index.get(&id).ok_or(Error::NotFound)?;
@@ -132,24 +131,28 @@ pub async fn landing(call: &Call<'_>, id: &str) -> Result<Response, Error> {
 pub async fn privacy(call: &Call<'_>, version: Option<&str>) -> Result<Response, Error> {
     let config = env::config(call.env);
     let kv = call.kv()?;
-    let version = match version {
-        Some(v) => stores::check_notice_version(v)
-            .map_err(|_| Error::NotFound)?
-            .to_owned(),
-        None => super::ledger_store::active_notice_version(&kv)
-            .await?
-            .ok_or(Error::NotFound)?,
+    let now_ms = Date::now().as_millis();
+    let wanted = match version {
+        Some(v) => Some(
+            stores::check_notice_version(v)
+                .map_err(|_| Error::NotFound)?
+                .to_owned(),
+        ),
+        None => None,
     };
-    let mut versions: Vec<Notice> = get_all(&kv, stores::NOTICE_PREFIX).await?;
-    versions.retain(|n| n.activated_at_ms.is_some());
-    versions.sort_by_key(|n| n.activated_at_ms);
-    let notice = versions
-        .iter()
-        .find(|n| n.version == version)
-        .ok_or(Error::NotFound)?;
+    // From the isolate's snapshot; a version it lacks re-reads KV at most once per 5 s.
+    let find = |s: &cache::Snapshot| -> Option<usize> {
+        let version = wanted.as_ref().or(s.notice_version.as_ref())?;
+        s.notices.iter().position(|n| &n.version == version)
+    };
+    let mut snapshot = cache::snapshot(&kv, now_ms).await?;
+    if find(&snapshot).is_none() {
+        snapshot = cache::snapshot_after_miss(&kv, now_ms).await?;
+    }
+    let index = find(&snapshot).ok_or(Error::NotFound)?;
     let lang = lang(call, &query(call), config.default_lang);
     Ok(page(
-        pages::privacy_page(lang, notice, &versions),
+        pages::privacy_page(lang, &snapshot.notices[index], &snapshot.notices),
         "public, max-age=300",
     ))
 }
