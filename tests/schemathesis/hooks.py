@@ -3,8 +3,9 @@
 JSON Schema describes each value on its own. A few rules of the API relate a value to another
 one or to stored data; openapi.yaml states them in words and documents the answer that enforces
 them. So that schemathesis's *positive* cases (schema-valid requests, which must be accepted)
-obey those rules too, the hooks below adjust them — and only them: negative cases (which must be
-rejected) are left exactly as generated.
+obey those rules too, `before_call` adjusts them right before they are sent — and only them:
+negative cases (which must be rejected) are left as generated. schemathesis re-classifies every
+case by what is actually sent.
 
 - a member number's last digit is its Luhn check digit (else 400 `invalid_member_number`);
 - a coupon's `valid_until` is after its `valid_from`, neither before 1970-01-01T00:00:00Z (else
@@ -16,11 +17,14 @@ rejected) are left exactly as generated.
   coupon redeemed with a member's barcode is one of the seeded coupons valid at the till's store.
 
 The documented example of a member number becomes, in the examples phase, a member the script
-seeded: one for the access export, another one for erasure.
+seeded: one for the access export, another one for erasure. And the seeded data the POS
+requests rely on (the member, the POS key, its store and coupon) is never erased, revoked or
+overwritten by another request.
 
 Environment (set by scripts/schemathesis.sh): ST_STORES (comma-separated seeded store ids),
 ST_MEMBER_GET, ST_MEMBER_DELETE (member numbers), ST_MEMBER_CODE (a member barcode),
-ST_POS_COUPONS (comma-separated coupon ids redeemable at the POS key's store).
+ST_POS_STORE and ST_POS_KEY_ID (the POS key's store and id), ST_POS_COUPONS (comma-separated
+coupon ids redeemable at that store).
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ MEMBER_GET = os.environ.get("ST_MEMBER_GET", "")
 MEMBER_DELETE = os.environ.get("ST_MEMBER_DELETE", "")
 MEMBER_CODE = os.environ.get("ST_MEMBER_CODE", "")
 POS_COUPONS = [c for c in os.environ.get("ST_POS_COUPONS", "").split(",") if c]
+POS_STORE = os.environ.get("ST_POS_STORE", "")
+POS_KEY_ID = os.environ.get("ST_POS_KEY_ID", "")
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 MAX_STATS_DAYS = 92
@@ -125,13 +131,30 @@ def _fix_stats(query: dict) -> None:
 
 
 @schemathesis.hook
-def map_case(context, case):
+def before_call(context, case, kwargs):
+    """Right before each request, in every phase (stateful sequences included): schemathesis
+    then re-classifies the case by what is actually sent."""
+    path, method = case.operation.path, case.operation.method.upper()
+    params = case.path_parameters if isinstance(case.path_parameters, dict) else {}
+    # Seeded data the other requests rely on is never erased, revoked or replaced; a stateful
+    # sequence may well find it (lists link to it).
+    if method == "DELETE" and path == "/api/admin/members/{member_number}" and MEMBER_GET:
+        if params.get("member_number") == MEMBER_GET:
+            params["member_number"] = MEMBER_DELETE or "000000000018"
+    if method == "DELETE" and path.endswith("/pos-keys/{key_id}") and POS_KEY_ID:
+        if params.get("key_id") == POS_KEY_ID:
+            params["key_id"] = "aaaaaaaa"
+    if method == "PUT" and path == "/api/admin/coupons/{coupon_id}":
+        if params.get("coupon_id") in POS_COUPONS:
+            params["coupon_id"] = "st-other"
+    if method == "PUT" and path == "/api/admin/stores/{store_id}" and params.get("store_id") == POS_STORE:
+        params["store_id"] = "st-other"
     if not _positive(case):
-        return case
-    if case.operation.path == "/api/admin/members/{member_number}":
-        number = str(case.path_parameters.get("member_number", ""))
+        return
+    if path == "/api/admin/members/{member_number}":
+        number = str(params.get("member_number", ""))
         if re.fullmatch(r"[0-9]{12}", number):
-            case.path_parameters["member_number"] = number[:11] + luhn_digit(number[:11])
+            params["member_number"] = number[:11] + luhn_digit(number[:11])
     elif _is(case, "PUT", "/api/admin/coupons/{coupon_id}") and isinstance(case.body, dict):
         _fix_coupon(case.body)
     elif _is(case, "PUT", "/api/admin/stores/{store_id}") and isinstance(case.body, dict):
@@ -140,24 +163,20 @@ def map_case(context, case):
             case.body["timezone"] = KNOWN_ZONES[len(zone) % len(KNOWN_ZONES)]
     elif _is(case, "GET", "/api/admin/stats") and isinstance(case.query, dict):
         _fix_stats(case.query)
-    elif case.operation.path in ("/api/pos/scan", "/api/pos/redeem") and isinstance(case.body, dict):
+    elif path in ("/api/pos/scan", "/api/pos/redeem") and isinstance(case.body, dict):
         if MEMBER_CODE and "code" in case.body:
             case.body["code"] = MEMBER_CODE
-        if case.operation.path == "/api/pos/redeem" and POS_COUPONS and "coupon_id" in case.body:
+        if path == "/api/pos/redeem" and POS_COUPONS and "coupon_id" in case.body:
             coupon = str(case.body["coupon_id"])
             case.body["coupon_id"] = POS_COUPONS[len(coupon) % len(POS_COUPONS)]
-    return case
 
 
 @schemathesis.hook
 def before_add_examples(context, examples):
-    """The documented examples obey the same rules; a documented member number becomes a
-    seeded member (the other phases generate theirs)."""
+    """A documented member number becomes a seeded member (the other phases generate theirs)."""
     operation = context.operation
     if operation is None:
         return
-    for case in examples:
-        map_case(context, case)
     seeded = {"GET": MEMBER_GET, "DELETE": MEMBER_DELETE}.get(operation.method.upper())
     if operation.path == "/api/admin/members/{member_number}" and seeded:
         for case in examples:
