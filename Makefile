@@ -1,7 +1,7 @@
 # One entry point for people and CI. The scripts do the work; each runs the idempotent set-up.
-.PHONY: setup build dev test bench fuzz deploy-check clean
+.PHONY: setup build dev test schemathesis bench fuzz deploy-check clean
 
-setup:        ## install toolchain target, cargo tools, npm packages, Debian packages
+setup:        ## install toolchain target, cargo tools, npm packages, Debian packages, schemathesis venv
 	bash scripts/setup.sh
 build:        ## release build of the Worker into build/
 	bash scripts/setup.sh && bash scripts/build.sh
@@ -9,6 +9,8 @@ dev:          ## run locally on 127.0.0.1:8787 with the demo seeded
 	bash scripts/dev.sh
 test:         ## every check and every test
 	bash scripts/test.sh
+schemathesis: ## openapi.yaml against the running release build (schemathesis --checks all)
+	bash scripts/setup.sh && bash scripts/schemathesis.sh
 bench:        ## benchmark the release build on workerd directly
 	bash scripts/bench.sh
 fuzz:         ## cargo-fuzz each target of fuzz/ for FUZZ_SECONDS (default 60)

@@ -81,4 +81,25 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 took "$t"
 
+# schemathesis (PyPI) checks the Worker against openapi.yaml. It lives in a virtualenv of its
+# own, every package pinned in scripts/schemathesis-requirements.txt; the venv is built again
+# from scratch only when that file changes.
+PY_REQUIREMENTS=scripts/schemathesis-requirements.txt
+step "Python $(python3 --version 2>&1 | awk '{print $2}'): schemathesis in .venv ($(grep -o '^schemathesis==.*' "$PY_REQUIREMENTS"))"
+t=$(date +%s)
+req_sum=$(sha256sum "$PY_REQUIREMENTS" | cut -d' ' -f1)
+if [ "$(cat .venv/.setup-stamp 2>/dev/null)" != "$req_sum" ] || [ ! -x .venv/bin/schemathesis ]; then
+  if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends python3-venv
+  fi
+  rm -rf .venv
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check --require-virtualenv -r "$PY_REQUIREMENTS"
+  echo "$req_sum" >.venv/.setup-stamp
+fi
+took "$t"
+
 printf '==> set-up complete in %ss\n' "$(($(date +%s) - t_all))"

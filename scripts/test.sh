@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every check and every test: formatting, clippy (native and wasm32), the core's unit tests, the
-# release build, a deploy dry run, then the end-to-end tests against the built Worker.
+# release build, a deploy dry run, the end-to-end tests against the built Worker, then
+# schemathesis checking the running Worker against openapi.yaml.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -29,3 +30,6 @@ test -s dist/index.js
 
 step "end-to-end tests (wrangler dev, workerd, local KV and Durable Objects)"
 cargo test --features e2e --test e2e --locked
+
+step "schemathesis: the OpenAPI against the running Worker"
+bash scripts/schemathesis.sh

@@ -42,6 +42,9 @@ impl Channel {
     }
 }
 
+/// The longest channel user id the admin API looks up, in characters.
+pub const MAX_USER_ID_CHARS: usize = 256;
+
 /// Who consents: a channel and the platform's id of the person on it (LINE `userId`, WhatsApp
 /// user id, Messenger PSID, Instagram IGSID).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -58,6 +61,12 @@ impl Subject {
             channel,
             user_id: user_id.into(),
         }
+    }
+
+    /// Whether `raw` is a channel user id the admin API looks up: 1 to
+    /// [`MAX_USER_ID_CHARS`] characters (characters, not bytes, as JSON Schema counts them).
+    pub fn valid_user_id(raw: &str) -> bool {
+        !raw.is_empty() && raw.chars().count() <= MAX_USER_ID_CHARS
     }
 
     /// The text the subject's pseudonym is computed over.
@@ -245,6 +254,17 @@ fn fold(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn user_ids_are_1_to_256_characters_not_bytes() {
+        assert!(Subject::valid_user_id("U4af4980629"));
+        assert!(Subject::valid_user_id(&"x".repeat(256)));
+        // 256 characters of 3 bytes each: 768 bytes, still one user id's worth.
+        assert!(Subject::valid_user_id(&"渋".repeat(256)));
+        assert!(!Subject::valid_user_id(""));
+        assert!(!Subject::valid_user_id(&"x".repeat(257)));
+        assert!(!Subject::valid_user_id(&"渋".repeat(257)));
+    }
 
     #[test]
     fn every_stop_keyword_is_recognised_in_any_case_and_width() {

@@ -227,12 +227,13 @@ fn check_stores(
     Ok(stores)
 }
 
-/// Trimmed, 1 to 500 characters; line breaks allowed, other control characters not.
+/// 1 to 500 characters as sent, not blank; line breaks allowed, other control characters not;
+/// kept trimmed.
 fn description_text(raw: &str) -> Result<String, Error> {
     let text = raw.trim();
     if text.is_empty()
-        || text.chars().count() > MAX_DESCRIPTION
-        || text.chars().any(|c| c.is_control() && c != '\n')
+        || raw.chars().count() > MAX_DESCRIPTION
+        || raw.chars().any(|c| c.is_control() && c != '\n')
     {
         return Err(Error::unprocessable(
             "invalid_description",
@@ -336,6 +337,18 @@ mod tests {
             (with("title", json!({"en": " "})), "invalid_field"),
             (
                 with("description", json!({"en": "a\u{7}b"})),
+                "invalid_description",
+            ),
+            // Counted and checked as sent (openapi.yaml's maxLength and pattern).
+            (
+                with(
+                    "description",
+                    json!({"en": format!("{}  ", "d".repeat(499))}),
+                ),
+                "invalid_description",
+            ),
+            (
+                with("description", json!({"en": "Once.\r\n"})),
                 "invalid_description",
             ),
             (

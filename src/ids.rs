@@ -159,6 +159,19 @@ impl MemberNumber {
         Ok(MemberNumber(value))
     }
 
+    /// Parses the plain form only: exactly 12 digits with a valid check digit, as a member
+    /// number is written in a URL (`openapi.yaml`: `^[0-9]{12}$`); the grouped form people
+    /// type (`1234 5678 9012`) is [`MemberNumber::parse`]'s.
+    ///
+    /// # Errors
+    /// A sentence saying what is wrong.
+    pub fn parse_plain(raw: &str) -> Result<MemberNumber, &'static str> {
+        if raw.len() != 12 || !raw.bytes().all(|b| b.is_ascii_digit()) {
+            return Err("a member number is 12 digits");
+        }
+        MemberNumber::parse(raw)
+    }
+
     /// The number as a `u64` (for compact codes).
     pub fn value(self) -> u64 {
         self.0
@@ -284,6 +297,19 @@ mod tests {
         for bad in ["", " R1", "R 1", "R1,", "<b>", "é", &"x".repeat(65)] {
             assert!(TillId::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_plain_form_is_exactly_12_digits() {
+        let n = MemberNumber::from_body(12_345_678_901);
+        assert_eq!(MemberNumber::parse_plain(&n.to_string()), Ok(n));
+        for grouped in [n.grouped(), n.grouped().replace(' ', "-"), format!("-{n}")] {
+            assert!(MemberNumber::parse(&grouped).is_ok(), "{grouped}");
+            assert!(MemberNumber::parse_plain(&grouped).is_err(), "{grouped}");
+        }
+        let mut typo = n.to_string().into_bytes();
+        typo[11] = b'0' + (typo[11] - b'0' + 1) % 10;
+        assert!(MemberNumber::parse_plain(std::str::from_utf8(&typo).unwrap()).is_err());
     }
 
     #[test]

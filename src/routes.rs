@@ -372,6 +372,24 @@ mod tests {
     }
 
     #[test]
+    fn methods_without_a_route_are_405_never_read_as_get() {
+        // The edge passes the method as received (worker's `Method` turns unknown ones into GET).
+        for method in ["QUERY", "PROPFIND", "TRACE", "OPTIONS", "get", ""] {
+            assert_eq!(
+                Route::resolve(method, "/api/admin/config"),
+                Err(Error::MethodNotAllowed { allow: "GET" }),
+                "{method}"
+            );
+        }
+        assert_eq!(
+            Route::resolve("QUERY", "/api/admin/members/123"),
+            Err(Error::MethodNotAllowed {
+                allow: "GET, DELETE"
+            })
+        );
+    }
+
+    #[test]
     fn unknown_paths_are_404() {
         for path in [
             "/",

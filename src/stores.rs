@@ -120,10 +120,12 @@ pub(crate) fn localized<T, U>(
     Ok(out)
 }
 
-/// Trimmed, 1 to `max` characters, no control characters (line breaks included).
+/// 1 to `max` characters without control characters (line breaks included), not blank; kept
+/// trimmed. The length and the characters are those of the text as sent, as openapi.yaml states
+/// them (`maxLength`, `pattern`): trailing spaces count, a trailing newline is refused.
 pub(crate) fn clean_text(field: &'static str, raw: &str, max: usize) -> Result<String, Error> {
     let text = raw.trim();
-    if text.is_empty() || text.chars().count() > max || text.chars().any(char::is_control) {
+    if text.is_empty() || raw.chars().count() > max || raw.chars().any(char::is_control) {
         return Err(Error::unprocessable(
             "invalid_field",
             format!("`{field}` is 1 to {max} characters without control characters."),
@@ -232,7 +234,7 @@ impl NoticeInput {
     pub fn into_notice(self, version: &str, now_ms: u64) -> Result<Notice, Error> {
         let texts = localized("texts", "invalid_texts", self.texts, |text: NoticeText| {
             let body = text.body.trim();
-            if body.is_empty() || body.chars().count() > MAX_NOTICE_BODY {
+            if body.is_empty() || text.body.chars().count() > MAX_NOTICE_BODY {
                 return Err(Error::unprocessable(
                     "invalid_field",
                     format!("`body` is 1 to {MAX_NOTICE_BODY} characters."),
@@ -305,6 +307,13 @@ mod tests {
             (input(&[("en", "  ")], "UTC"), "invalid_field"),
             (input(&[("en", "a\nb")], "UTC"), "invalid_field"),
             (input(&[("en", &"x".repeat(81))], "UTC"), "invalid_field"),
+            // As sent: the spaces count towards the length, a trailing newline is refused.
+            (
+                input(&[("en", &format!("{}  ", "x".repeat(79)))], "UTC"),
+                "invalid_field",
+            ),
+            (input(&[("en", "Shibuya\n")], "UTC"), "invalid_field"),
+            (input(&[("en", "\tShibuya")], "UTC"), "invalid_field"),
             (input(&[("en", "X")], "Tokyo"), "invalid_timezone"),
             (input(&[("en", "X")], "asia/tokyo"), "invalid_timezone"),
             (input(&[("en", "X")], "Asia/Tokyo;DROP"), "invalid_timezone"),
@@ -338,6 +347,20 @@ mod tests {
         };
         assert_eq!(
             empty.into_notice("v1", 9).unwrap_err().code(),
+            "invalid_field"
+        );
+        // A body's length is counted as sent, surrounding line breaks included; kept trimmed.
+        let at_limit = format!("\n{}\n", "b".repeat(MAX_NOTICE_BODY - 2));
+        let texts = [("en".to_string(), text("Privacy", &at_limit))].into();
+        let n = NoticeInput { texts }.into_notice("v1", 9).unwrap();
+        assert_eq!(n.texts["en"].body.len(), MAX_NOTICE_BODY - 2);
+        let over = format!("{at_limit} ");
+        let texts = [("en".to_string(), text("Privacy", &over))].into();
+        assert_eq!(
+            NoticeInput { texts }
+                .into_notice("v1", 9)
+                .unwrap_err()
+                .code(),
             "invalid_field"
         );
     }

@@ -88,7 +88,11 @@ pub fn parse_rfc3339(s: &str) -> Option<u64> {
         }
         _ => return None,
     };
-    // A leap second (60) counts as the last second of its minute.
+    // A leap second (60) exists only in the last minute of a UTC day (RFC 3339 5.7, and JSON
+    // Schema's `date-time` in openapi.yaml); it counts as the last second of its minute.
+    if second == 60 && (hour * 60 + minute - offset_min).rem_euclid(1440) != 1439 {
+        return None;
+    }
     let secs =
         days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second.min(59)
             - offset_min * 60;
@@ -237,8 +241,19 @@ mod tests {
             "1969-12-31T23:59:59Z",
             "2026-11-23T04:41:21+24:00",
             "２026-11-23T04:41:21Z",
+            "2026-11-23T04:41:60Z",
+            "2016-12-31T23:59:60+01:00",
         ] {
             assert_eq!(parse_rfc3339(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn leap_seconds_only_end_a_utc_day() {
+        let last = parse_rfc3339("2016-12-31T23:59:59Z");
+        assert!(last.is_some());
+        assert_eq!(parse_rfc3339("2016-12-31T23:59:60Z"), last);
+        assert_eq!(parse_rfc3339("2016-12-31T15:59:60-08:00"), last);
+        assert_eq!(parse_rfc3339("2017-01-01T08:59:60+09:00"), last);
     }
 }

@@ -52,7 +52,7 @@ pub async fn consent(call: &Call<'_>) -> Result<Response, Error> {
         })?;
     let user_id = call
         .query("subject")
-        .filter(|s| !s.is_empty() && s.len() <= 256)
+        .filter(|s| Subject::valid_user_id(s))
         .ok_or_else(|| {
             Error::bad_request("invalid_subject", "`subject` is the channel's user id.")
         })?;

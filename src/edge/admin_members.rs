@@ -13,7 +13,7 @@ use crate::ledger;
 use crate::members::{Answer, Request as Ask};
 
 fn number(raw: &str) -> Result<MemberNumber, Error> {
-    MemberNumber::parse(raw).map_err(|why| Error::bad_request("invalid_member_number", why))
+    MemberNumber::parse_plain(raw).map_err(|why| Error::bad_request("invalid_member_number", why))
 }
 
 /// `GET /api/admin/members/{number}`: everything held about the member — linked channel

@@ -68,7 +68,9 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
         req.headers().get("cf-ray").ok().flatten().as_deref(),
         random_u64(),
     );
-    let method = req.method().to_string();
+    // The method as received: `worker::Method` reads any method it has no variant for (QUERY,
+    // PROPFIND…) as GET, which would serve them as GETs instead of answering 405.
+    let method = req.inner().method();
     let path = req.path();
     let audience = Audience::of(&path);
     // Shopper error pages speak the shopper's language; computed before the request moves.

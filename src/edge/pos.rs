@@ -119,7 +119,10 @@ pub async fn scan(mut call: Call<'_>) -> Result<Response, Error> {
     let keys = config.signing_keys.require("SIGNING_KEYS")?;
     let input: ScanInput = json_body(&mut call).await?;
     let lang = match input.lang.as_deref() {
-        Some(l) => Lang::parse(l)
+        // Exactly the codes (`Lang::parse` also reads `en-US` and the like, for headers).
+        Some(l) => Lang::ALL
+            .into_iter()
+            .find(|x| x.code() == l)
             .ok_or_else(|| Error::unprocessable("invalid_lang", "`lang` is one of ja, en, fr."))?,
         None => Lang::negotiate(None, call.header("accept-language").as_deref(), Lang::En),
     };
