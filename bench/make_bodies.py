@@ -58,4 +58,6 @@ for name, char in (("meta-forged-utf8.tsv", "é"), ("meta-forged-ascii.tsv", "e"
         filler = char * ((1024 * 1024 - 64) // len(char.encode()))
         body = json.dumps({"object": "whatsapp_business_account", "text": filler},
                           separators=(",", ":"), ensure_ascii=False)
-        f.write(f"{forged}\t{body}\n")
+        # One line per wrk thread (each thread takes every THREADS-th line).
+        for _ in range(8):
+            f.write(f"{forged}\t{body}\n")
