@@ -61,6 +61,8 @@ pub enum Route {
     AdminMemberErase(String),
     /// `GET /pos`: the till page.
     Till,
+    /// `GET /api/pos/whoami`: the store and key a POS key stands for (the till's set-up check).
+    PosWhoami,
     /// `POST /api/pos/scan`
     PosScan,
     /// `POST /api/pos/redeem`
@@ -140,6 +142,7 @@ impl Route {
                 "GET, DELETE",
             ),
             ["pos"] => one("GET", Route::Till),
+            ["api", "pos", "whoami"] => one("GET", Route::PosWhoami),
             ["api", "pos", "scan"] => one("POST", Route::PosScan),
             ["api", "pos", "redeem"] => one("POST", Route::PosRedeem),
             ["api", "admin", "stores", id, "pos-keys"] => (
@@ -199,6 +202,7 @@ impl Route {
             Route::AdminMember(_) => "admin_member",
             Route::AdminMemberErase(_) => "admin_member_erase",
             Route::Till => "till",
+            Route::PosWhoami => "pos_whoami",
             Route::PosScan => "pos_scan",
             Route::PosRedeem => "pos_redeem",
             Route::AdminPosKeys(_) => "admin_pos_keys",
@@ -341,6 +345,10 @@ mod tests {
     #[test]
     fn till_and_pos_key_routes_resolve() {
         assert_eq!(Route::resolve("GET", "/pos"), Ok(Route::Till));
+        assert_eq!(
+            Route::resolve("GET", "/api/pos/whoami"),
+            Ok(Route::PosWhoami)
+        );
         assert_eq!(
             Route::resolve("POST", "/api/pos/redeem"),
             Ok(Route::PosRedeem)

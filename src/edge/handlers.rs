@@ -38,6 +38,7 @@ pub async fn handle(route: Route, call: Call<'_>) -> Result<Response, Error> {
         Route::AdminMember(n) => admin_members::access(&call, &n).await,
         Route::AdminMemberErase(n) => admin_members::erase(&call, &n).await,
         Route::Till => Ok(shopper::till(&call)),
+        Route::PosWhoami => pos::whoami(&call).await,
         Route::PosScan => pos::scan(call).await,
         Route::PosRedeem => pos::redeem(call).await,
         Route::AdminPosKeys(store) => admin_pos_keys::list(&call, &store).await,

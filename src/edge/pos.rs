@@ -103,6 +103,24 @@ fn unknown_member() -> Error {
     }
 }
 
+/// `GET /api/pos/whoami`: the store (with its name in the till's language) and the key a POS
+/// key stands for, so the till page can check a key when it is entered, not at the first scan.
+pub async fn whoami(call: &Call<'_>) -> Result<Response, Error> {
+    let now_ms = Date::now().as_millis();
+    let key = require_pos_key(call, now_ms).await?;
+    let lang = Lang::negotiate(None, call.header("accept-language").as_deref(), Lang::En);
+    let snapshot = cache::snapshot(&call.kv()?, now_ms).await?;
+    let name = snapshot
+        .stores
+        .get(&key.store_id)
+        .map(|s| s.name(lang).to_owned());
+    let mut body = json!({ "store_id": key.store_id, "store_name": name, "key_id": key.id });
+    if let Some(label) = &key.label {
+        body["label"] = label.as_str().into();
+    }
+    Ok(respond::json(200, &body))
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ScanInput {

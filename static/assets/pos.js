@@ -135,7 +135,21 @@
     el.register.textContent = state.register || "—";
   }
 
-  el.setupForm.addEventListener("submit", (e) => {
+  // Asks the API which store a key stands for: { ok, status, body }; never rejects.
+  async function whoami(key) {
+    try {
+      const res = await fetch("/api/pos/whoami", {
+        headers: { authorization: "Bearer " + key }, cache: "no-store", credentials: "omit",
+      });
+      let body = null;
+      try { body = await res.json(); } catch { body = null; }
+      return { ok: res.ok, status: res.status, body };
+    } catch {
+      return { ok: false, status: 0, body: null };
+    }
+  }
+
+  el.setupForm.addEventListener("submit", async (e) => {
     e.preventDefault();
     const key = el.key.value.trim();
     const register = el.registerInput.value.trim();
@@ -150,7 +164,25 @@
       (key ? el.registerInput : el.key).focus();
       return;
     }
-    if (key !== state.key) state.storeId = "";
+    // A wrong key shows here, not at the first customer's scan. Without an answer (network
+    // trouble) the key is kept and the first scan checks it.
+    const check = await whoami(key);
+    if (check.status === 401) {
+      el.key.setAttribute("aria-invalid", "true");
+      el.setupError.textContent = t("unauthorized");
+      el.setupError.hidden = false;
+      el.key.focus();
+      return;
+    }
+    if (check.ok && check.body && check.body.store_id) {
+      state.storeId = check.body.store_id;
+      if (check.body.store_name) {
+        state.storeNames = { [state.storeId]: check.body.store_name };
+        saved.set("store_name", check.body.store_name);
+      }
+    } else if (key !== state.key) {
+      state.storeId = "";
+    }
     state.key = key;
     state.register = register;
     saved.set("key", key);
@@ -164,6 +196,7 @@
     state.storeId = "";
     saved.remove("key");
     saved.remove("store");
+    saved.remove("store_name");
     showSetup();
   });
   el.changeKey.addEventListener("click", () => showSetup());

@@ -351,6 +351,21 @@ fn pos_keys_are_shown_once_listed_without_secrets_and_revoked(f: &Fixture) {
     let spare = new_pos_key(&f.app, &store, "Spare");
     assert!(key.starts_with("pk_") && key != spare);
     assert_eq!(scan(&f.app, &key, &code).status, 200);
+    // The till's set-up check: which store and key this is.
+    let who = f.app.get_with(
+        "/api/pos/whoami",
+        &[
+            ("authorization", &format!("Bearer {key}")),
+            ("accept-language", "ja"),
+        ],
+    );
+    assert_eq!(who.status, 200, "{}", who.text());
+    let who = who.json();
+    assert_eq!(
+        (&who["store_id"], &who["store_name"], &who["label"]),
+        (&json!(store), &json!("店"), &json!("Front till"))
+    );
+    assert_eq!(who["key_id"], &key[3..11]);
 
     let listed = admin(
         &f.app,
@@ -416,6 +431,11 @@ fn pos_keys_are_shown_once_listed_without_secrets_and_revoked(f: &Fixture) {
         200,
         "the other key still works"
     );
+    let who = f.app.get_with(
+        "/api/pos/whoami",
+        &[("authorization", &format!("Bearer {key}"))],
+    );
+    assert_eq!(who.status, 401, "a revoked key fails the set-up check too");
 
     // Unknown stores and keys; no admin token.
     let none = admin(

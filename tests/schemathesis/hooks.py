@@ -149,6 +149,12 @@ def before_call(context, case, kwargs):
             params["coupon_id"] = "st-other"
     if method == "PUT" and path == "/api/admin/stores/{store_id}" and params.get("store_id") == POS_STORE:
         params["store_id"] = "st-other"
+    # A stateful link from a nullable field (the stats row of changes with no store has
+    # `store_id: null`) hands the next request Python's None, which schemathesis writes as the
+    # text "None": an artefact of the tester, not a request any client makes.
+    for name, value in list(params.items()):
+        if value is None and name == "store_id":
+            params[name] = POS_STORE or "shibuya"
     if not _positive(case):
         return
     if path == "/api/admin/members/{member_number}":
