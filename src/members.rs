@@ -15,7 +15,7 @@
 //! tie); an event id is applied once. Applying an event answers whether the state changed and
 //! which reply that earns, so each change earns exactly one reply.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -24,6 +24,11 @@ use crate::consent::{derive_state, Action, Channel, ConsentState, Source};
 use crate::ids::{MemberNumber, StoreId};
 use crate::redemptions::Redemption;
 use crate::redemptions::{decide, Attempt, Outcome};
+
+/// How many applied event ids a member keeps, newest last. Platforms redeliver within hours (Meta
+/// retries WhatsApp webhooks for up to 7 days); a member has a handful of consent changes a
+/// year, so this covers every redelivery while keeping the member's row small for ever.
+pub const APPLIED_KEPT: usize = 256;
 
 /// How many numbers of a subject's chain are tried (each step follows a 1-in-10^11 collision).
 pub const CHAIN_LENGTH: u32 = 8;
@@ -96,9 +101,10 @@ pub struct MemberRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
     pub subjects: Vec<LinkedSubject>,
-    /// Ledger event ids already applied (a redelivery changes nothing).
+    /// Ledger event ids already applied, oldest first, the last [`APPLIED_KEPT`] (a redelivery
+    /// changes nothing). Older rows, written as a sorted set, read the same.
     #[serde(default)]
-    pub applied: BTreeSet<String>,
+    pub applied: Vec<String>,
     /// Link codes already used: `(channel, issued_at)`.
     #[serde(default)]
     pub used_links: Vec<(Channel, u64)>,
@@ -362,7 +368,7 @@ impl Slot {
                 linked_at_ms: now_ms,
                 latest: None,
             }],
-            applied: BTreeSet::new(),
+            applied: Vec::new(),
             used_links: Vec::new(),
             redemptions: Vec::new(),
         });
@@ -502,7 +508,13 @@ pub fn unchanged(m: &MemberRecord, pseudonym: &str) -> Applied {
 /// Applies a change to one of the member's subjects.
 fn apply(m: &mut MemberRecord, pseudonym: &str, change: &Change, new_member: bool) -> Applied {
     let number = m.number;
-    let duplicate = !m.applied.insert(change.event_id.clone());
+    let duplicate = m.applied.contains(&change.event_id);
+    if !duplicate {
+        if m.applied.len() >= APPLIED_KEPT {
+            m.applied.remove(0);
+        }
+        m.applied.push(change.event_id.clone());
+    }
     let subject = m
         .subject_mut(pseudonym)
         .expect("apply is called for a subject of this member");
@@ -966,6 +978,35 @@ mod tests {
         let b = applied(resolve(&mut slot, n(1), &s, Some(grant("g", 3))));
         assert!(!b.card_issued);
         assert_eq!(b.store.unwrap().as_str(), "umeda", "the favourite store");
+    }
+
+    #[test]
+    fn applied_ids_stay_bounded_and_rows_written_as_a_set_read_the_same() {
+        let mut slot = founded();
+        let s = subject("p1", Channel::Line);
+        for i in 0..(APPLIED_KEPT + 40) {
+            resolve(
+                &mut slot,
+                n(1),
+                &s,
+                Some(grant(&format!("x{i}"), 100 + i as u64)),
+            );
+        }
+        let m = slot.member.as_ref().unwrap();
+        assert_eq!(m.applied.len(), APPLIED_KEPT);
+        assert_eq!(
+            m.applied.last().unwrap(),
+            &format!("x{}", APPLIED_KEPT + 39)
+        );
+        let recent = format!("x{}", APPLIED_KEPT + 30);
+        let again = applied(resolve(&mut slot, n(1), &s, Some(grant(&recent, 5))));
+        assert!(again.duplicate, "a recent redelivery is still recognised");
+        // A row from before the bound: `applied` was a set, a sorted JSON array.
+        let mut old = serde_json::to_value(founded()).unwrap();
+        old["member"]["applied"] = serde_json::json!(["a", "e1", "z"]);
+        let mut old: Slot = serde_json::from_value(old).unwrap();
+        let dup = applied(resolve(&mut old, n(1), &s, Some(grant("e1", 1))));
+        assert!(dup.duplicate);
     }
 
     #[test]
