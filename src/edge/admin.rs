@@ -78,7 +78,8 @@ pub async fn consent(call: &Call<'_>) -> Result<Response, Error> {
     ))
 }
 
-fn store_id(raw: &str) -> Result<StoreId, Error> {
+/// A store id from a path: 400 `invalid_store_id` when malformed.
+pub(super) fn store_id(raw: &str) -> Result<StoreId, Error> {
     StoreId::parse(raw).map_err(|why| Error::bad_request("invalid_store_id", why))
 }
 

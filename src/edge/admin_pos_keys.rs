@@ -4,19 +4,14 @@
 use serde_json::json;
 use worker::{Date, Response};
 
-use super::admin::require_admin;
+use super::admin::{require_admin, store_id};
 use super::kv::{get_all, get_json, put_json};
 use super::{body, env, random, respond, Call};
 use crate::error::Error;
-use crate::ids::StoreId;
 use crate::pos_keys::{
     check_key_id, new_key, pos_key_key, PosKeyInput, PosKeyRecord, KEY_RANDOM_BYTES, POS_KEY_PREFIX,
 };
 use crate::stores::{self, Store};
-
-fn store_id(raw: &str) -> Result<StoreId, Error> {
-    StoreId::parse(raw).map_err(|why| Error::bad_request("invalid_store_id", why))
-}
 
 /// `POST /api/admin/stores/{id}/pos-keys`: 201 with the key, the only time it is shown.
 pub async fn create(mut call: Call<'_>, store: &str) -> Result<Response, Error> {
