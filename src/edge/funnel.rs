@@ -115,8 +115,9 @@ pub fn count(env: &Env, ctx: &Context, store: &str, day: &str, metric: &str, req
     }
 }
 
-/// Counts `metric` for `store`'s calendar day in its own time zone; for no store (or one the
-/// index lacks), for the no-store counter by UTC day.
+/// Counts `metric` for `store`'s calendar day in its own time zone (the UTC day while this
+/// isolate's copy of the index lacks the store: one created moments ago elsewhere); with no
+/// store, for the no-store counter by UTC day.
 pub fn count_for_store(
     env: &Env,
     ctx: &Context,
@@ -126,8 +127,11 @@ pub fn count_for_store(
     metric: &str,
     request_id: &str,
 ) {
-    let (name, tz) = match store.and_then(|id| stores.get(id)) {
-        Some(s) => (s.id.as_str(), s.timezone.as_str()),
+    let (name, tz) = match store {
+        Some(id) => (
+            id.as_str(),
+            stores.get(id).map_or("UTC", |s| s.timezone.as_str()),
+        ),
         None => (stats::NO_STORE, "UTC"),
     };
     let day = super::clock::local_day(tz, now_ms);

@@ -6,11 +6,13 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use serde_json::json;
+use worker::kv::KvStore;
 use worker::{Date, Env, Response};
 
 use super::admin::json_body;
+use super::cache::{self, Snapshot};
 use super::kv::get_json;
-use super::{cache, clock, env, funnel, members, respond, Call};
+use super::{env, funnel, members, respond, Call};
 use crate::codes::{Barcode, CodeError};
 use crate::config::SigningKeys;
 use crate::coupons::Coupon;
@@ -185,12 +187,11 @@ fn till_id(field: &'static str, code: &'static str, raw: &str) -> Result<TillId,
 }
 
 /// The coupon, from the isolate's snapshot, else from KV (one created moments ago).
-async fn coupon(call: &Call<'_>, id: &CouponId, now_ms: u64) -> Result<Coupon, Error> {
-    let kv = call.kv()?;
-    if let Some(c) = cache::snapshot(&kv, now_ms).await?.coupons.get(id) {
+async fn coupon(kv: &KvStore, snapshot: &Snapshot, id: &CouponId) -> Result<Coupon, Error> {
+    if let Some(c) = snapshot.coupons.get(id) {
         return Ok(c.clone());
     }
-    get_json::<Coupon>(&kv, &crate::coupons::coupon_key(id))
+    get_json::<Coupon>(kv, &crate::coupons::coupon_key(id))
         .await?
         .ok_or_else(|| Error::Unknown {
             code: "unknown_coupon",
@@ -222,7 +223,9 @@ pub async fn redeem(mut call: Call<'_>) -> Result<Response, Error> {
             "This barcode is another coupon's: scan the member's card or this coupon's barcode.",
         ));
     }
-    let coupon = coupon(&call, &coupon_id, now_ms).await?;
+    let kv = call.kv()?;
+    let snapshot = cache::snapshot(&kv, now_ms).await?;
+    let coupon = coupon(&kv, &snapshot, &coupon_id).await?;
     let request = TillRequest {
         member: barcode.member,
         attempt: Attempt {
@@ -250,7 +253,15 @@ pub async fn redeem(mut call: Call<'_>) -> Result<Response, Error> {
     };
     match outcome {
         Outcome::Redeemed { redemption } => {
-            count_redemption(&call, &key.store_id, now_ms).await;
+            funnel::count_for_store(
+                call.env,
+                call.ctx,
+                &snapshot.stores,
+                Some(&key.store_id),
+                now_ms,
+                stats::REDEMPTION,
+                call.request_id,
+            );
             Ok(respond::json(
                 200,
                 &json!({ "redemption": redemption.to_json() }),
@@ -300,29 +311,6 @@ fn refusal_message(refusal: &Refusal, coupon: &Coupon) -> String {
         }
         Refusal::AlreadyRedeemed { .. } => "Already redeemed.".into(),
     }
-}
-
-/// Counts the redemption for the store's day (its own time zone).
-async fn count_redemption(call: &Call<'_>, store: &StoreId, now_ms: u64) {
-    let tz = match call.kv() {
-        Ok(kv) => cache::snapshot(&kv, now_ms).await.ok().and_then(|s| {
-            s.stores
-                .stores
-                .iter()
-                .find(|s| &s.id == store)
-                .map(|s| s.timezone.clone())
-        }),
-        Err(_) => None,
-    };
-    let day = clock::local_day(tz.as_deref().unwrap_or("UTC"), now_ms);
-    funnel::count(
-        call.env,
-        call.ctx,
-        store.as_str(),
-        &day,
-        stats::REDEMPTION,
-        call.request_id,
-    );
 }
 
 async fn ask_till(env: &Env, store: &StoreId, request: &TillRequest) -> Result<TillAnswer, Error> {
