@@ -30,26 +30,26 @@ thread_local! {
 
 /// The snapshot, from memory when fresh, else read from KV.
 pub async fn snapshot(kv: &KvStore, now_ms: u64) -> Result<Rc<Snapshot>, Error> {
-    let cached = CACHE.with(|c| {
-        c.borrow()
-            .as_ref()
-            .filter(|(at, _)| is_fresh(*at, now_ms))
-            .map(|(_, s)| Rc::clone(s))
-    });
-    match cached {
-        Some(s) => Ok(s),
-        None => refresh(kv, now_ms).await,
-    }
+    cached_or_read(kv, now_ms, |at| is_fresh(at, now_ms)).await
 }
 
 /// The snapshot after a miss (a store or notice the cached copy lacks): KV is read again only
 /// if the copy is older than [`crate::freshness::MISS_REREAD_MS`], so unknown ids cannot turn
 /// requests into KV reads.
 pub async fn snapshot_after_miss(kv: &KvStore, now_ms: u64) -> Result<Rc<Snapshot>, Error> {
+    cached_or_read(kv, now_ms, |at| !may_reread_on_miss(at, now_ms)).await
+}
+
+/// The cached copy when `keep(read_at_ms)` says it will do, else a fresh read.
+async fn cached_or_read(
+    kv: &KvStore,
+    now_ms: u64,
+    keep: impl Fn(u64) -> bool,
+) -> Result<Rc<Snapshot>, Error> {
     let cached = CACHE.with(|c| {
         c.borrow()
             .as_ref()
-            .filter(|(at, _)| !may_reread_on_miss(*at, now_ms))
+            .filter(|(at, _)| keep(*at))
             .map(|(_, s)| Rc::clone(s))
     });
     match cached {
