@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the Worker, runs it under `wrangler dev` on 127.0.0.1:8787 with local KV and Durable
-# Objects persisted under .wrangler/state, seeds the demo and prints the URLs. Ctrl-C stops it.
+# Builds the Worker, runs it under `wrangler dev` on 127.0.0.1:8787 with local KV, Durable
+# Objects and Queues persisted under .wrangler/state, starts the feed's local receiver on :8789,
+# seeds the demo and prints the URLs. Ctrl-C stops it all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -35,5 +36,17 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 
-BASE="http://127.0.0.1:$PORT" bash scripts/seed-demo.sh
+# The feed's local receiver (scripts/feed_receiver.py): verifies and prints every event.
+FEED_PORT="${FEED_PORT:-$((PORT + 2))}"
+set -m
+.venv/bin/python scripts/feed_receiver.py --port "$FEED_PORT" &
+receiver=$!
+set +m
+stop() { kill -TERM -- "-$server" "-$receiver" 2>/dev/null || true; }
+for _ in $(seq 1 40); do
+  curl -fsS -o /dev/null "http://127.0.0.1:$FEED_PORT/_received" 2>/dev/null && break
+  sleep 0.25
+done
+
+FEED_RECEIVER="http://127.0.0.1:$FEED_PORT" BASE="http://127.0.0.1:$PORT" bash scripts/seed-demo.sh
 wait "$server"

@@ -33,6 +33,20 @@ put /api/admin/coupons/shibuya-coffee "{\"title\":{\"en\":\"Free coffee at Shibu
   \"valid_from\":\"$from\",\"valid_until\":\"$until\",\"stores\":[\"shibuya\"],\"requires_consent\":false}"
 [ -z "${QUIET:-}" ] || [ -n "${CARD_ONLY:-}" ] || exit 0
 
+# The events feed, to the local receiver `make dev` started (FEED_RECEIVER: its base URL): the
+# demo's endpoint is made afresh each run (its secret is shown only once) and handed to the
+# receiver, which verifies every delivery with the standardwebhooks library.
+if [ -n "${FEED_RECEIVER:-}" ]; then
+  feed_url="$FEED_RECEIVER/feed"
+  for id in $(curl -fsS "${auth[@]}" "$BASE/api/admin/feeds" | FEED_URL="$feed_url" python3 -c \
+      'import json,os,sys; print(" ".join(f["id"] for f in json.load(sys.stdin)["feeds"] if f["url"] == os.environ["FEED_URL"]))'); do
+    curl -fsS -o /dev/null -X DELETE "${auth[@]}" "$BASE/api/admin/feeds/$id"
+  done
+  feed_secret=$(curl -fsS -X POST "${auth[@]}" --data "{\"url\":\"$feed_url\"}" "$BASE/api/admin/feeds" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
+  curl -fsS -o /dev/null -X POST --data "{\"secrets\":[\"$feed_secret\"]}" "$FEED_RECEIVER/_control"
+fi
+
 # A shopper scans the Shibuya poster, adds the LINE account (follow) and sends `JOIN {code}`
 # from the landing page's LINE button, through the real webhook with a real signature.
 line_secret="${LINE_SECRET:-$(grep -E '^LINE_CHANNEL_SECRET=' .dev.vars | cut -d= -f2- | cut -d, -f1)}"
@@ -96,6 +110,10 @@ cat <<MSG
     poster (PNG):    curl -H 'authorization: Bearer $ADMIN_TOKEN' $BASE/api/admin/stores/shibuya/poster.png -o poster.png
     settings report: curl -H 'authorization: Bearer $ADMIN_TOKEN' $BASE/api/admin/config
     webhooks:        $BASE/webhooks/line, $BASE/webhooks/meta (secrets in .dev.vars)
+    events feed:     every event is POSTed to the receiver at ${FEED_RECEIVER:-(none)}/feed, which
+                     verifies it and prints a "[feed]" line here (redeem at the till to see one);
+                     curl -H 'authorization: Bearer $ADMIN_TOKEN' $BASE/api/admin/feeds
+                     curl -H 'authorization: Bearer $ADMIN_TOKEN' "$BASE/api/admin/export?from=$(date -u +%Y-%m-%d)&to=$(date -u +%Y-%m-%d)"
     health:          $BASE/healthz
     (Ctrl-C stops the server; data persists under .wrangler/state)
 MSG

@@ -81,11 +81,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 took "$t"
 
-# schemathesis (PyPI) checks the Worker against openapi.yaml. It lives in a virtualenv of its
-# own, every package pinned in scripts/schemathesis-requirements.txt; the venv is built again
+# schemathesis (PyPI) checks the Worker against openapi.yaml; standardwebhooks and cloudevents
+# verify the feed's deliveries. They live in a virtualenv of their own, every package pinned in scripts/python-requirements.txt; the venv is built again
 # from scratch only when that file changes.
-PY_REQUIREMENTS=scripts/schemathesis-requirements.txt
-step "Python $(python3 --version 2>&1 | awk '{print $2}'): schemathesis in .venv ($(grep -o '^schemathesis==.*' "$PY_REQUIREMENTS"))"
+PY_REQUIREMENTS=scripts/python-requirements.txt
+step "Python $(python3 --version 2>&1 | awk '{print $2}'): schemathesis, standardwebhooks, cloudevents in .venv ($(grep -o '^schemathesis==.*' "$PY_REQUIREMENTS"))"
 t=$(date +%s)
 req_sum=$(sha256sum "$PY_REQUIREMENTS" | cut -d' ' -f1)
 if [ "$(cat .venv/.setup-stamp 2>/dev/null)" != "$req_sum" ] || [ ! -x .venv/bin/schemathesis ]; then

@@ -8,6 +8,7 @@ use base64::Engine as _;
 use subtle::ConstantTimeEq;
 
 use crate::error::Error;
+use crate::feed::retry::RETRY_DELAYS_SECS;
 use crate::lang::Lang;
 
 /// The default base URL of the LINE Messaging API.
@@ -222,11 +223,18 @@ pub struct Config {
     /// The language of replies when nothing says the shopper's (`DEFAULT_LANG`, default `en`).
     pub default_lang: Lang,
     pub log_requests: RequestLogging,
+    /// Waits between a failed feed delivery's retries, seconds (`FEED_RETRY_DELAYS`: a
+    /// comma-separated list, each at most 12 hours; default [`RETRY_DELAYS_SECS`]). Tests and a
+    /// staging receiver shorten it.
+    pub feed_retry_delays: Vec<u32>,
+    /// How long a feed delivery waits for the receiver's answer (`FEED_TIMEOUT_SECS`, 1–60,
+    /// default 10).
+    pub feed_timeout_ms: u64,
 }
 
 /// The names of every setting, in the order of the contract, then ours: for the configuration
 /// report.
-pub const SETTING_NAMES: [&str; 18] = [
+pub const SETTING_NAMES: [&str; 20] = [
     "PUBLIC_BASE_URL",
     "LINE_BOT_BASIC_ID",
     "WHATSAPP_NUMBER",
@@ -245,6 +253,8 @@ pub const SETTING_NAMES: [&str; 18] = [
     "PSEUDONYM_KEY",
     "DEFAULT_LANG",
     "LOG_REQUESTS",
+    "FEED_RETRY_DELAYS",
+    "FEED_TIMEOUT_SECS",
 ];
 
 impl Config {
@@ -329,6 +339,12 @@ impl Config {
                 Some("all") => RequestLogging::All,
                 _ => RequestLogging::Errors,
             },
+            feed_retry_delays: read("FEED_RETRY_DELAYS")
+                .and_then(|v| parse_retry_delays(&v))
+                .unwrap_or_else(|| RETRY_DELAYS_SECS.to_vec()),
+            feed_timeout_ms: read("FEED_TIMEOUT_SECS")
+                .and_then(|v| parse_timeout_secs(&v))
+                .map_or(10_000, |s| s * 1000),
         }
     }
 
@@ -372,9 +388,38 @@ impl Config {
                 Some("all" | "errors") => "set".to_owned(),
                 Some(_) => "invalid".to_owned(),
             },
+            optional_status(lookup("FEED_RETRY_DELAYS"), |v| {
+                parse_retry_delays(v).is_some()
+            }),
+            optional_status(lookup("FEED_TIMEOUT_SECS"), |v| {
+                parse_timeout_secs(v).is_some()
+            }),
         ];
         SETTING_NAMES.into_iter().zip(statuses).collect()
     }
+}
+
+/// `default` / `set` / `invalid` of an optional setting.
+fn optional_status(value: Option<String>, valid: impl Fn(&str) -> bool) -> String {
+    match value.as_deref().map(str::trim) {
+        None | Some("") => "default",
+        Some(v) if valid(v) => "set",
+        Some(_) => "invalid",
+    }
+    .to_owned()
+}
+
+/// 1 to 30 waits of 0 to 43,200 s (Cloudflare Queues delay a message by at most 12 hours).
+fn parse_retry_delays(v: &str) -> Option<Vec<u32>> {
+    let delays = v
+        .split(',')
+        .map(|d| d.trim().parse::<u32>().ok().filter(|d| *d <= 43_200))
+        .collect::<Option<Vec<u32>>>()?;
+    (1..=30).contains(&delays.len()).then_some(delays)
+}
+
+fn parse_timeout_secs(v: &str) -> Option<u64> {
+    v.parse::<u64>().ok().filter(|s| (1..=60).contains(s))
 }
 
 /// An https base URL; plain http only for a loopback host (local runs and tests): these URLs
@@ -395,7 +440,7 @@ fn check_http_url(v: &str) -> Result<(), &'static str> {
 }
 
 /// Whether `authority` (`host[:port]`) names this machine: `localhost`, `127.x.y.z` or `[::1]`.
-fn is_loopback(authority: &str) -> bool {
+pub(crate) fn is_loopback(authority: &str) -> bool {
     let host = match authority.strip_prefix('[') {
         Some(v6) => return v6.split(']').next() == Some("::1"),
         None => authority.split(':').next().unwrap_or_default(),

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::codes::LinkCode;
 use crate::consent::{derive_state, Action, Channel, ConsentState, Source};
-use crate::ids::{MemberNumber, StoreId};
+use crate::ids::{CampaignId, MemberNumber, StoreId};
 use crate::redemptions::Redemption;
 use crate::redemptions::{decide, Attempt, Outcome};
 
@@ -54,6 +54,12 @@ pub struct Change {
     /// `ja`, `en` or `fr`, from the join code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
+    /// The campaign and consent-notice version of the join code: the member does not keep
+    /// them, the events feed reports them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<CampaignId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice_version: Option<String>,
 }
 
 /// The reply a change earns.
@@ -612,6 +618,8 @@ mod tests {
             source,
             store: None,
             lang: None,
+            campaign: None,
+            notice_version: None,
         }
     }
 

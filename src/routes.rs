@@ -73,6 +73,20 @@ pub enum Route {
     AdminPosKeyCreate(String),
     /// `DELETE /api/admin/stores/{store_id}/pos-keys/{key_id}`
     AdminPosKeyRevoke(String, String),
+    /// `GET /api/admin/feeds`: the feed's endpoints and their delivery status.
+    AdminFeeds,
+    /// `POST /api/admin/feeds`: a new endpoint (its secret shown once).
+    AdminFeedCreate,
+    /// `DELETE /api/admin/feeds/{id}`
+    AdminFeedDelete(String),
+    /// `POST /api/admin/feeds/{id}/rotate`
+    AdminFeedRotate(String),
+    /// `GET /api/admin/feeds/{id}/dead-letters`
+    AdminFeedDeadLetters(String),
+    /// `POST /api/admin/feeds/{id}/replay`: a time range, or the dead letters, again.
+    AdminFeedReplay(String),
+    /// `GET /api/admin/export`: the feed's events as NDJSON.
+    AdminExport,
 }
 
 /// The two image formats of posters and barcodes.
@@ -156,6 +170,23 @@ impl Route {
                 "DELETE",
                 Route::AdminPosKeyRevoke((*id).to_owned(), (*key).to_owned()),
             ),
+            ["api", "admin", "feeds"] => (
+                vec![("GET", Route::AdminFeeds), ("POST", Route::AdminFeedCreate)],
+                "GET, POST",
+            ),
+            ["api", "admin", "feeds", id] => {
+                one("DELETE", Route::AdminFeedDelete((*id).to_owned()))
+            }
+            ["api", "admin", "feeds", id, "rotate"] => {
+                one("POST", Route::AdminFeedRotate((*id).to_owned()))
+            }
+            ["api", "admin", "feeds", id, "dead-letters"] => {
+                one("GET", Route::AdminFeedDeadLetters((*id).to_owned()))
+            }
+            ["api", "admin", "feeds", id, "replay"] => {
+                one("POST", Route::AdminFeedReplay((*id).to_owned()))
+            }
+            ["api", "admin", "export"] => one("GET", Route::AdminExport),
             ["webhooks", "line"] => one("POST", Route::LineWebhook),
             ["webhooks", "meta"] => (
                 vec![("GET", Route::MetaHandshake), ("POST", Route::MetaWebhook)],
@@ -208,6 +239,13 @@ impl Route {
             Route::AdminPosKeys(_) => "admin_pos_keys",
             Route::AdminPosKeyCreate(_) => "admin_pos_key_create",
             Route::AdminPosKeyRevoke(..) => "admin_pos_key_revoke",
+            Route::AdminFeeds => "admin_feeds",
+            Route::AdminFeedCreate => "admin_feed_create",
+            Route::AdminFeedDelete(_) => "admin_feed_delete",
+            Route::AdminFeedRotate(_) => "admin_feed_rotate",
+            Route::AdminFeedDeadLetters(_) => "admin_feed_dead_letters",
+            Route::AdminFeedReplay(_) => "admin_feed_replay",
+            Route::AdminExport => "admin_export",
         }
     }
 }
@@ -364,6 +402,14 @@ mod tests {
         assert_eq!(
             Route::resolve("DELETE", "/api/admin/stores/s1/pos-keys/abcdefgh"),
             Ok(Route::AdminPosKeyRevoke("s1".into(), "abcdefgh".into()))
+        );
+        assert_eq!(
+            Route::resolve("POST", "/api/admin/feeds/fe_1/rotate"),
+            Ok(Route::AdminFeedRotate("fe_1".into()))
+        );
+        assert_eq!(
+            Route::resolve("PUT", "/api/admin/feeds"),
+            Err(Error::MethodNotAllowed { allow: "GET, POST" })
         );
         assert_eq!(
             Route::resolve("PUT", "/api/admin/stores/s1/pos-keys"),

@@ -4,8 +4,8 @@ use serde_json::json;
 use worker::Response;
 
 use super::{
-    admin, admin_coupons, admin_members, admin_pos_keys, card, pos, respond, shopper, webhooks,
-    Call,
+    admin, admin_coupons, admin_feeds, admin_members, admin_pos_keys, card, pos, respond, shopper,
+    webhooks, Call,
 };
 use crate::error::Error;
 use crate::routes::Route;
@@ -44,6 +44,13 @@ pub async fn handle(route: Route, call: Call<'_>) -> Result<Response, Error> {
         Route::AdminPosKeys(store) => admin_pos_keys::list(&call, &store).await,
         Route::AdminPosKeyCreate(store) => admin_pos_keys::create(call, &store).await,
         Route::AdminPosKeyRevoke(store, id) => admin_pos_keys::revoke(&call, &store, &id).await,
+        Route::AdminFeeds => admin_feeds::list(&call).await,
+        Route::AdminFeedCreate => admin_feeds::create(call).await,
+        Route::AdminFeedDelete(id) => admin_feeds::delete(&call, &id).await,
+        Route::AdminFeedRotate(id) => admin_feeds::rotate(&call, &id).await,
+        Route::AdminFeedDeadLetters(id) => admin_feeds::dead_letters(&call, &id).await,
+        Route::AdminFeedReplay(id) => admin_feeds::replay(call, &id).await,
+        Route::AdminExport => admin_feeds::export(&call).await,
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod admin;
 mod admin_coupons;
+mod admin_feeds;
 mod admin_members;
 mod admin_pos_keys;
 mod body;
@@ -10,6 +11,10 @@ mod cache;
 mod card;
 mod clock;
 mod env;
+mod feed_consumer;
+mod feed_log_object;
+mod feed_queue;
+mod feeds_object;
 mod funnel;
 mod handlers;
 mod kv;
@@ -25,7 +30,7 @@ mod shopper;
 mod till_object;
 mod webhooks;
 
-use worker::{event, Context, Date, Env, Request, Response};
+use worker::{event, Context, Date, Env, MessageBatch, Request, Response};
 
 use crate::config::RequestLogging;
 use crate::error::Error;
@@ -97,6 +102,18 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
         );
     }
     Ok(response)
+}
+
+/// The feed's queue (and its dead-letter queue, which only a crashing consumer feeds): see
+/// [`feed_consumer`].
+#[event(queue)]
+async fn queue(
+    batch: MessageBatch<crate::feed::queue::FeedMessage>,
+    env: Env,
+    _ctx: Context,
+) -> worker::Result<()> {
+    feed_consumer::consume(batch, env).await;
+    Ok(())
 }
 
 /// Writes the access-log line: `console.error` for server errors (alerting keys on it).

@@ -251,6 +251,8 @@ impl Context<'_> {
             source: change.source,
             store: change.store.clone(),
             lang: change.lang.map(|l| l.code().to_owned()),
+            campaign: change.campaign.clone(),
+            notice_version: change.notice_version.clone(),
         };
         let applied = members::apply(
             self.env,

@@ -1,10 +1,13 @@
 //! The events feed to the retailer's marketing-automation tool (`../shared/API.md`, Events
-//! feed): what an event says ([`events`]), how a delivery is signed ([`signature`]) and how long
-//! a failed one is retried ([`retry`]). Pure; the edge enqueues, delivers and records.
-//!
-//! Status: the core only. The queue, the admin routes, the export and the tests against a
-//! reference receiver come next (issue 9).
+//! feed). The core: what an event says ([`events`]), how a delivery is signed ([`signature`]),
+//! when a failed one is tried again ([`retry`]), the endpoints and their status ([`endpoints`]),
+//! the log the export reads ([`log`]) and the queue's messages ([`queue`]). The edge enqueues
+//! (the member's object), delivers (the queue consumer) and keeps (the `Feeds` and `FeedLog`
+//! objects).
 
+pub mod endpoints;
 pub mod events;
+pub mod log;
+pub mod queue;
 pub mod retry;
 pub mod signature;

@@ -31,8 +31,19 @@ pub fn verdict(status: Option<u16>) -> Verdict {
 /// The wait before the retry that follows `attempts` failed attempts, or `None` when the
 /// schedule is spent (the message is dead-lettered, kept for the admin to see and replay).
 pub fn next_delay(attempts: u32) -> Option<u32> {
+    next_delay_in(&RETRY_DELAYS_SECS, attempts)
+}
+
+/// [`next_delay`] on another schedule (`FEED_RETRY_DELAYS`).
+pub fn next_delay_in(schedule: &[u32], attempts: u32) -> Option<u32> {
     let index = usize::try_from(attempts.checked_sub(1)?).ok()?;
-    RETRY_DELAYS_SECS.get(index).copied()
+    schedule.get(index).copied()
+}
+
+/// Whether a failure says the receiver is down (no answer, 5xx, 429), rather than refusing
+/// one event: then the rest of a batch for it waits for the next retry instead of trying now.
+pub fn receiver_down(status: Option<u16>) -> bool {
+    matches!(status, None | Some(429 | 500..=599))
 }
 
 #[cfg(test)]

@@ -1,0 +1,464 @@
+//! The consumer of the `FEED` queue (see [`crate::feed::queue`]): records events in the log and
+//! fans them out, delivers them signed, and pages replays. Every message is acked or retried
+//! and the handler never fails (a failing handler re-initialises the isolate).
+//!
+//! A delivery is a POST of the CloudEvents envelope in structured mode (`content-type:
+//! application/cloudevents+json`, CloudEvents HTTP binding §3.2) with the Standard Webhooks
+//! headers. Outcomes go to the `Feeds` object in one call per endpoint and batch.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use futures_util::future::{select, Either};
+use wasm_bindgen::JsValue;
+use worker::{
+    AbortController, Date, Delay, Env, Fetch, Headers, MessageBatch, MessageExt, Method,
+    QueueRetryOptionsBuilder, RawMessage, Request, RequestInit,
+};
+
+use crate::error::Error;
+use crate::feed::endpoints::{DeliveryResult, Endpoint, FeedsAnswer, FeedsRequest, Reported};
+use crate::feed::events::FeedEvent;
+use crate::feed::log::{month_of, months_between, LogAnswer, LogRequest, LogRow, PAGE_ROWS};
+use crate::feed::queue::{Delivery, FeedMessage, ReplayPage};
+use crate::feed::retry::{next_delay_in, receiver_down, verdict, Verdict};
+use crate::feed::signature::{signature_header, HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP};
+use crate::log::{EventLog, Level};
+
+pub use super::feed_queue::enqueue;
+use super::{env, feed_queue, objects};
+
+/// The `Feeds` object's binding and name, and the logs' binding.
+pub const FEEDS: &str = "FEEDS";
+pub const FEEDS_NAME: &str = "feeds";
+pub const FEED_LOG: &str = "FEED_LOG";
+/// When a record or replay message that failed (storage unreachable) is tried again.
+const STEP_RETRY_SECS: u32 = 30;
+
+/// Handles one batch of the feed's queue.
+pub async fn consume(batch: MessageBatch<FeedMessage>, env: Env) {
+    let mut records = Vec::new();
+    let mut deliveries = Vec::new();
+    let mut replays = Vec::new();
+    for raw in batch.raw_iter() {
+        match decode(&raw) {
+            Some(FeedMessage::Record { event }) => records.push((raw, event)),
+            Some(FeedMessage::Deliver(d)) => deliveries.push((raw, d)),
+            Some(FeedMessage::Replay(page)) => replays.push((raw, page)),
+            None => {
+                log(Level::Error, "feed message unreadable; dropped", None);
+                raw.ack();
+            }
+        }
+    }
+    if !records.is_empty() {
+        let events: Vec<FeedEvent> = records.iter().map(|(_, e)| e.clone()).collect();
+        let outcome = record(&env, &events).await;
+        settle_steps(records.iter().map(|(raw, _)| raw), outcome, "record");
+    }
+    for (raw, page) in replays {
+        let outcome = replay_page(&env, &page).await;
+        settle_steps(std::iter::once(&raw), outcome, "replay");
+    }
+    if !deliveries.is_empty() {
+        deliver_all(&env, deliveries).await;
+    }
+}
+
+fn decode(raw: &RawMessage) -> Option<FeedMessage> {
+    let text = js_sys::JSON::stringify(&raw.body()).ok()?.as_string()?;
+    serde_json::from_str(&text).ok()
+}
+
+fn log(level: Level, msg: &'static str, detail: Option<String>) {
+    let line = EventLog {
+        level,
+        msg,
+        request_id: "-",
+        detail,
+    }
+    .to_line();
+    match level {
+        Level::Error => worker::console_error!("{line}"),
+        _ => worker::console_log!("{line}"),
+    }
+}
+
+/// Acks the messages of a step that worked; retries those of one that failed.
+fn settle_steps<'a>(
+    raws: impl Iterator<Item = &'a RawMessage>,
+    outcome: Result<(), Error>,
+    step: &str,
+) {
+    match outcome {
+        Ok(()) => raws.for_each(MessageExt::ack),
+        Err(e) => {
+            log(
+                Level::Error,
+                "feed step failed; retried",
+                Some(format!("{step}: {}", e.log_detail().unwrap_or_default())),
+            );
+            let options = QueueRetryOptionsBuilder::new()
+                .with_delay_seconds(STEP_RETRY_SECS)
+                .build();
+            raws.for_each(|raw| raw.retry_with_options(&options));
+        }
+    }
+}
+
+async fn log_call(env: &Env, month: &str, request: &LogRequest) -> Result<LogAnswer, Error> {
+    objects::call(env, FEED_LOG, month, request).await
+}
+
+async fn feeds_call(env: &Env, request: &FeedsRequest) -> Result<FeedsAnswer, Error> {
+    objects::call(env, FEEDS, FEEDS_NAME, request).await
+}
+
+/// The endpoints that receive deliveries.
+async fn active_endpoints(env: &Env) -> Result<Vec<Endpoint>, Error> {
+    match feeds_call(env, &FeedsRequest::Active).await? {
+        FeedsAnswer::Endpoints { endpoints } => Ok(endpoints),
+        other => Err(Error::internal(format!("Feeds answered {other:?}"))),
+    }
+}
+
+/// Queues one first delivery of each event to `endpoint`, counted into its backlog first.
+pub async fn fan_out(env: &Env, endpoint: &str, events: &[(String, u64)]) -> Result<(), Error> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    feeds_call(
+        env,
+        &FeedsRequest::Pending {
+            endpoint: endpoint.to_owned(),
+            events: events.to_vec(),
+        },
+    )
+    .await?;
+    let messages = events
+        .iter()
+        .map(|(event_id, time_ms)| {
+            FeedMessage::Deliver(Delivery {
+                endpoint: endpoint.to_owned(),
+                event_id: event_id.clone(),
+                time_ms: *time_ms,
+                attempts: 0,
+            })
+        })
+        .collect();
+    enqueue(env, messages).await
+}
+
+/// Keeps the events in their months' logs, scrubs after an erasure, then fans them out.
+async fn record(env: &Env, events: &[FeedEvent]) -> Result<(), Error> {
+    let config = env::config(env);
+    let source = config
+        .public_base_url
+        .require("PUBLIC_BASE_URL")?
+        .to_owned();
+    let mut months: BTreeMap<String, Vec<LogRow>> = BTreeMap::new();
+    for event in events {
+        months
+            .entry(month_of(event.time_ms))
+            .or_default()
+            .push(LogRow::of(event, &source));
+    }
+    for (month, rows) in months {
+        log_call(env, &month, &LogRequest::Append { rows }).await?;
+    }
+    for event in events {
+        let (Some(from), Some(member)) = (event.scrub_from_ms, event.data.get("member_number"))
+        else {
+            continue;
+        };
+        let member = serde_json::to_value(member)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let mut scrubbed = 0;
+        for month in months_between(from, event.time_ms.saturating_add(1)) {
+            let answer = log_call(
+                env,
+                &month,
+                &LogRequest::Scrub {
+                    member: member.clone(),
+                },
+            )
+            .await?;
+            scrubbed += answer.changed;
+        }
+        // Counts only: the member number is itself personal data.
+        log(
+            Level::Info,
+            "feed log scrubbed after an erasure",
+            Some(format!("{scrubbed} event(s)")),
+        );
+    }
+    let refs: Vec<(String, u64)> = events.iter().map(|e| (e.id.clone(), e.time_ms)).collect();
+    for endpoint in active_endpoints(env).await? {
+        fan_out(env, &endpoint.id, &refs).await?;
+    }
+    Ok(())
+}
+
+/// One page of a replay: its deliveries, then the next page.
+async fn replay_page(env: &Env, page: &ReplayPage) -> Result<(), Error> {
+    for month in months_between(page.from_ms, page.to_ms) {
+        if page
+            .after
+            .as_ref()
+            .is_some_and(|c| month_of(c.time_ms) > month)
+        {
+            continue;
+        }
+        let answer = log_call(
+            env,
+            &month,
+            &LogRequest::Page {
+                from_ms: page.from_ms,
+                to_ms: page.to_ms,
+                types: page.types.clone(),
+                after: page.after.clone(),
+                limit: PAGE_ROWS,
+            },
+        )
+        .await?;
+        let Some(last) = answer.rows.last() else {
+            continue;
+        };
+        let next = ReplayPage {
+            after: Some(crate::feed::log::Cursor {
+                time_ms: last.time_ms,
+                id: last.id.clone(),
+            }),
+            ..page.clone()
+        };
+        let refs: Vec<(String, u64)> = answer
+            .rows
+            .iter()
+            .map(|r| (r.id.clone(), r.time_ms))
+            .collect();
+        fan_out(env, &page.endpoint, &refs).await?;
+        return enqueue(env, vec![FeedMessage::Replay(next)]).await;
+    }
+    Ok(())
+}
+
+/// Delivers a batch's deliveries, endpoint by endpoint.
+async fn deliver_all(env: &Env, deliveries: Vec<(RawMessage, Delivery)>) {
+    let endpoints = match active_endpoints(env).await {
+        Ok(list) => list,
+        Err(e) => {
+            settle_steps(deliveries.iter().map(|(raw, _)| raw), Err(e), "deliver");
+            return;
+        }
+    };
+    let mut by_endpoint: BTreeMap<String, Vec<(RawMessage, Delivery)>> = BTreeMap::new();
+    for (raw, d) in deliveries {
+        by_endpoint
+            .entry(d.endpoint.clone())
+            .or_default()
+            .push((raw, d));
+    }
+    for (id, mut group) in by_endpoint {
+        let Some(endpoint) = endpoints.iter().find(|e| e.id == id) else {
+            // Deleted or disabled: nothing more goes there.
+            group.iter().for_each(|(raw, _)| raw.ack());
+            continue;
+        };
+        group.sort_by(|a, b| (a.1.time_ms, &a.1.event_id).cmp(&(b.1.time_ms, &b.1.event_id)));
+        if let Err(e) = deliver_group(env, endpoint, group).await {
+            log(Level::Error, "feed delivery step failed", e.log_detail());
+        }
+    }
+}
+
+/// The bodies of the events, read from their months' logs.
+async fn bodies(
+    env: &Env,
+    group: &[(RawMessage, Delivery)],
+) -> Result<BTreeMap<String, String>, Error> {
+    let mut months: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (_, d) in group {
+        months
+            .entry(month_of(d.time_ms))
+            .or_default()
+            .push(d.event_id.clone());
+    }
+    let mut found = BTreeMap::new();
+    for (month, ids) in months {
+        let answer = log_call(env, &month, &LogRequest::Get { ids }).await?;
+        found.extend(answer.rows.into_iter().map(|r| (r.id, r.body)));
+    }
+    Ok(found)
+}
+
+async fn deliver_group(
+    env: &Env,
+    endpoint: &Endpoint,
+    group: Vec<(RawMessage, Delivery)>,
+) -> Result<(), Error> {
+    let bodies = match bodies(env, &group).await {
+        Ok(b) => b,
+        Err(e) => {
+            settle_steps(group.iter().map(|(raw, _)| raw), Err(e.clone()), "deliver");
+            return Err(e);
+        }
+    };
+    let config = env::config(env);
+    let mut results = Vec::new();
+    let mut retries = Vec::new();
+    let mut down: Option<String> = None;
+    let mut gone = false;
+    for (raw, d) in &group {
+        if gone {
+            raw.ack();
+            continue;
+        }
+        let Some(body) = bodies.get(&d.event_id) else {
+            log(
+                Level::Error,
+                "feed event missing from the log; delivery dropped",
+                Some(d.event_id.clone()),
+            );
+            results.push(reported(
+                d,
+                DeliveryResult::Dead {
+                    reason: "event missing from the log".into(),
+                },
+            ));
+            raw.ack();
+            continue;
+        };
+        let (status, reason) = match &down {
+            // The receiver is down: the rest of the batch waits for its retry.
+            Some(reason) => (None, format!("not tried: {reason}")),
+            None => post(endpoint, d, body, config.feed_timeout_ms).await,
+        };
+        match verdict(status) {
+            Verdict::Delivered => results.push(reported(d, DeliveryResult::Delivered)),
+            Verdict::Disable => {
+                gone = true;
+                results.push(reported(d, DeliveryResult::Gone));
+            }
+            Verdict::Retry => {
+                if down.is_none() && receiver_down(status) {
+                    down = Some(reason.clone());
+                }
+                let attempts = d.attempts + 1;
+                match next_delay_in(&config.feed_retry_delays, attempts) {
+                    Some(delay) => {
+                        retries.push((
+                            raw,
+                            Delivery {
+                                attempts,
+                                ..d.clone()
+                            },
+                            delay,
+                        ));
+                        results.push(reported(d, DeliveryResult::Failed { reason }));
+                        // Acked once its retry is queued.
+                        continue;
+                    }
+                    None => {
+                        let mut r = reported(d, DeliveryResult::Dead { reason });
+                        r.attempts = attempts;
+                        results.push(r);
+                    }
+                }
+            }
+        }
+        raw.ack();
+    }
+    // A retry is a new message (attempts + 1) with its own delay; the original is acked once
+    // it is queued. If it cannot be, the queue retries the original after the same delay.
+    let messages = retries
+        .iter()
+        .map(|(_, d, delay)| (FeedMessage::Deliver(d.clone()), Some(*delay)))
+        .collect();
+    match feed_queue::send(env, messages).await {
+        Ok(()) => retries.iter().for_each(|(raw, _, _)| raw.ack()),
+        Err(e) => {
+            log(
+                Level::Error,
+                "feed retries could not be queued; the queue retries the originals",
+                e.log_detail(),
+            );
+            for (raw, _, delay) in &retries {
+                let options = QueueRetryOptionsBuilder::new()
+                    .with_delay_seconds(*delay)
+                    .build();
+                raw.retry_with_options(&options);
+            }
+        }
+    }
+    feeds_call(
+        env,
+        &FeedsRequest::Report {
+            endpoint: endpoint.id.clone(),
+            results,
+            at_ms: Date::now().as_millis(),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+fn reported(d: &Delivery, result: DeliveryResult) -> Reported {
+    Reported {
+        event_id: d.event_id.clone(),
+        time_ms: d.time_ms,
+        attempts: d.attempts,
+        result,
+    }
+}
+
+/// POSTs one delivery; the status, or `None` and why when there was no answer in time.
+async fn post(
+    endpoint: &Endpoint,
+    d: &Delivery,
+    body: &str,
+    timeout_ms: u64,
+) -> (Option<u16>, String) {
+    let now_ms = Date::now().as_millis();
+    let timestamp = now_ms / 1000;
+    let secrets = endpoint.signing(now_ms);
+    let signature = signature_header(&secrets, &d.event_id, timestamp, body.as_bytes());
+    let request = (|| -> worker::Result<Request> {
+        let headers = Headers::new();
+        headers.set(
+            "content-type",
+            "application/cloudevents+json; charset=utf-8",
+        )?;
+        headers.set("user-agent", "optin-edge-feed/1")?;
+        headers.set(HEADER_ID, &d.event_id)?;
+        headers.set(HEADER_TIMESTAMP, &timestamp.to_string())?;
+        headers.set(HEADER_SIGNATURE, &signature)?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post)
+            .with_headers(headers)
+            .with_body(Some(JsValue::from_str(body)));
+        Request::new_with_init(&endpoint.url, &init)
+    })();
+    let request = match request {
+        Ok(r) => r,
+        Err(_) => return (None, "request could not be built".into()),
+    };
+    let controller = AbortController::default();
+    let signal = controller.signal();
+    let fetch = Fetch::Request(request);
+    let sent = Box::pin(fetch.send_with_signal(&signal));
+    let timer = Box::pin(Delay::from(Duration::from_millis(timeout_ms)));
+    let outcome = match select(sent, timer).await {
+        Either::Left((Ok(response), _)) => {
+            let status = response.status_code();
+            (Some(status), format!("HTTP {status}"))
+        }
+        Either::Left((Err(_), _)) => (None, "network error".into()),
+        Either::Right(_) => (None, "timeout".into()),
+    };
+    if outcome.0.is_none() {
+        controller.abort();
+    }
+    outcome
+}
