@@ -74,6 +74,10 @@ impl Setup {
                 ("LINE_API_BASE", platform_base.into()),
                 ("GRAPH_API_BASE", platform_base.into()),
                 ("PUBLIC_BASE_URL", "https://shop.example".into()),
+                // The feed's retries in seconds, not hours: 12 retries over 29 s, so an outage
+                // and spent retries fit in a test. Deliveries time out after 2 s.
+                ("FEED_RETRY_DELAYS", "1,1,1,1,2,2,2,3,3,3,5,5".into()),
+                ("FEED_TIMEOUT_SECS", "2".into()),
             ],
         }
     }

@@ -13,6 +13,7 @@ macro_rules! tests {
 }
 
 mod cards;
+mod feed;
 mod foundation;
 mod harness;
 mod recorder;
@@ -50,6 +51,7 @@ fn main() {
         stores::tests(),
         cards::tests(),
         till::tests(),
+        feed::tests(),
     ]
     .concat();
     let wanted = tests

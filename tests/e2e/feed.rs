@@ -1,0 +1,750 @@
+//! The events feed, end to end: real events (a LINE opt-in, a till redemption, a card stop, an
+//! erasure) go through the Worker's queue to a receiver that is not our code —
+//! `scripts/feed_receiver.py`, which verifies every delivery with the `standardwebhooks`
+//! library and parses it with the CloudEvents SDK. The app runs with a short retry schedule
+//! (`FEED_RETRY_DELAYS`) so outages and dead letters fit in a test.
+//!
+//! Endpoints are global to the Worker, so every endpoint here receives every test's events;
+//! each test looks only at its own members' events and deletes its endpoint at the end.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::cards::{admin, coupon, coupon_id, create_store, join_line, put_coupon, DAY};
+use crate::harness::{self, repo_root, Reply, SIGNING_KEY_TEXT, SIGNING_KID};
+use crate::sign::make_barcode;
+use crate::webhooks::{consent, now_ms, unique};
+use crate::{Fixture, Test};
+
+pub fn tests() -> Vec<Test> {
+    crate::tests![
+        every_kind_of_event_arrives_verified_by_the_reference_libraries,
+        a_receiver_down_for_a_while_then_up_gets_every_event,
+        spent_retries_become_dead_letters_that_a_replay_delivers,
+        a_410_disables_the_endpoint_and_nothing_more_is_sent,
+        rotation_signs_with_both_secrets_and_erasure_leaves_nothing_personal,
+        the_export_streams_exactly_the_delivered_events_in_order,
+        feed_admin_routes_check_the_token_the_url_and_never_show_a_secret,
+    ]
+}
+
+/// The receiver process, stopped when dropped.
+struct Receiver {
+    base: String,
+    child: Child,
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Receiver {
+    fn start() -> Receiver {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        let root = repo_root();
+        let child = Command::new(root.join(".venv/bin/python"))
+            .arg(root.join("scripts/feed_receiver.py"))
+            .args(["--port", &port.to_string(), "--quiet"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the feed receiver starts (.venv: make setup)");
+        let receiver = Receiver {
+            base: format!("http://127.0.0.1:{port}"),
+            child,
+        };
+        let started = Instant::now();
+        while harness::send_to(&receiver.base, "GET", "/_received", &[], Vec::new()).is_err() {
+            assert!(started.elapsed() < Duration::from_secs(20), "receiver up");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        receiver
+    }
+
+    fn url(&self) -> String {
+        format!("{}/feed", self.base)
+    }
+
+    fn control(&self, settings: Value) {
+        let reply = harness::send_to(
+            &self.base,
+            "POST",
+            "/_control",
+            &[("content-type", "application/json")],
+            settings.to_string().into_bytes(),
+        )
+        .unwrap();
+        assert_eq!(reply.status, 204);
+    }
+
+    /// Every delivery that verified, and how many did not.
+    fn received(&self) -> (Vec<Value>, u64) {
+        let reply = harness::send_to(&self.base, "GET", "/_received", &[], Vec::new()).unwrap();
+        let v = reply.json();
+        (
+            v["deliveries"].as_array().unwrap().clone(),
+            v["rejected"].as_u64().unwrap(),
+        )
+    }
+
+    /// The verified deliveries of these members' events.
+    fn of_members(&self, members: &BTreeSet<String>) -> Vec<Value> {
+        self.received()
+            .0
+            .into_iter()
+            .filter(|d| {
+                d["data"]["member_number"]
+                    .as_str()
+                    .is_some_and(|m| members.contains(m))
+            })
+            .collect()
+    }
+
+    /// Waits until `done` holds of the members' deliveries (or fails after `limit`).
+    fn wait_until(
+        &self,
+        members: &BTreeSet<String>,
+        limit: Duration,
+        what: &str,
+        done: impl Fn(&[Value]) -> bool,
+    ) -> Vec<Value> {
+        let started = Instant::now();
+        loop {
+            let deliveries = self.of_members(members);
+            if done(&deliveries) {
+                return deliveries;
+            }
+            assert!(
+                started.elapsed() < limit,
+                "{what}: not within {limit:?}; got {deliveries:#?}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+/// Adds an endpoint for the receiver: (id, secret).
+fn add_feed(f: &Fixture, receiver: &Receiver) -> (String, String) {
+    let reply = admin(
+        &f.app,
+        "POST",
+        "/api/admin/feeds",
+        Some(json!({ "url": receiver.url() })),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    let v = reply.json();
+    assert_eq!(v["url"], receiver.url());
+    let secret = v["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    (v["id"].as_str().unwrap().to_owned(), secret)
+}
+
+fn delete_feed(f: &Fixture, id: &str) {
+    let reply = admin(&f.app, "DELETE", &format!("/api/admin/feeds/{id}"), None);
+    assert_eq!(reply.status, 204, "{}", reply.text());
+}
+
+/// The endpoint as `GET /api/admin/feeds` lists it.
+fn feed_status(f: &Fixture, id: &str) -> Value {
+    let reply = admin(&f.app, "GET", "/api/admin/feeds", None);
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    reply.json()["feeds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == id)
+        .cloned()
+        .unwrap_or_else(|| panic!("feed {id} listed"))
+}
+
+/// A member joined on LINE at `store`: (LINE user id, member number, card path).
+fn new_member(f: &Fixture, store: &str) -> (String, String, String) {
+    let user = unique("Ufeed");
+    let card = join_line(f, &user, store);
+    let number = consent(&f.app, "line", &user)["member_number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (user, number, card)
+}
+
+fn new_store(f: &Fixture) -> String {
+    let store = unique("feed");
+    create_store(&f.app, &store);
+    store
+}
+
+/// Event ids by type among deliveries.
+fn types(deliveries: &[Value]) -> BTreeMap<String, BTreeSet<String>> {
+    let mut by_type: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for d in deliveries {
+        by_type
+            .entry(d["type"].as_str().unwrap().to_owned())
+            .or_default()
+            .insert(d["id"].as_str().unwrap().to_owned());
+    }
+    by_type
+}
+
+/// The ids of deliveries answered 2xx.
+fn delivered_ids(deliveries: &[Value]) -> BTreeSet<String> {
+    deliveries
+        .iter()
+        .filter(|d| {
+            d["answered"]
+                .as_u64()
+                .is_some_and(|s| (200..300).contains(&s))
+        })
+        .map(|d| d["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn redeem_at(f: &Fixture, store: &str, member: &str) -> Value {
+    let key = admin(
+        &f.app,
+        "POST",
+        &format!("/api/admin/stores/{store}/pos-keys"),
+        Some(json!({ "label": "feed" })),
+    );
+    assert_eq!(key.status, 201, "{}", key.text());
+    let key = format!("Bearer {}", key.json()["key"].as_str().unwrap());
+    let id = coupon_id("fd");
+    let now = now_ms();
+    let put = put_coupon(
+        &f.app,
+        &id,
+        coupon("Feed coupon", now - DAY, now + DAY, Some(vec![store]), true),
+    );
+    assert!(matches!(put.status, 200 | 201), "{}", put.text());
+    let code = make_barcode(
+        SIGNING_KID,
+        SIGNING_KEY_TEXT,
+        member,
+        (now / 1000 + 86_400) as u32,
+        "",
+    );
+    let body = json!({"code": code, "coupon_id": id, "transaction_id": unique("T"),
+        "register_id": "R7"});
+    let reply = f.app.send(
+        "POST",
+        "/api/pos/redeem",
+        &[
+            ("authorization", key.as_str()),
+            ("content-type", "application/json"),
+        ],
+        body.to_string().into_bytes(),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    reply.json()["redemption"].clone()
+}
+
+fn members(list: &[&str]) -> BTreeSet<String> {
+    list.iter().map(|s| (*s).to_owned()).collect()
+}
+
+fn every_kind_of_event_arrives_verified_by_the_reference_libraries(f: &Fixture) {
+    let receiver = Receiver::start();
+    let (feed, secret) = add_feed(f, &receiver);
+    // First with a secret that is not the endpoint's: the library refuses every delivery.
+    receiver.control(json!({ "secrets": ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"] }));
+    let store = new_store(f);
+    let (user, number, card) = new_member(f, &store);
+    let mine = members(&[&number]);
+    let started = Instant::now();
+    while receiver.received().1 == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "a rejected delivery"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(
+        receiver.of_members(&mine).is_empty(),
+        "nothing verified under a wrong secret"
+    );
+    // Now the right secret: the refused deliveries are retried and verify.
+    receiver.control(json!({ "secrets": [secret] }));
+    let redemption = redeem_at(f, &store, &number);
+    let stop = f.app.send("POST", &format!("{card}/stop"), &[], Vec::new());
+    assert_eq!(stop.status, 200, "{}", stop.text());
+    let deliveries = receiver.wait_until(&mine, Duration::from_secs(60), "every kind", |d| {
+        let t = types(d);
+        [
+            "member.created",
+            "member.consent.granted",
+            "coupon.redeemed",
+            "member.consent.withdrawn",
+        ]
+        .iter()
+        .all(|k| t.contains_key(*k))
+    });
+    for d in &deliveries {
+        assert_eq!(d["webhook_id"], d["id"], "webhook-id is the event id");
+        assert_eq!(d["verified_with"], json!([0]));
+        assert_eq!(d["source"], "https://shop.example");
+        assert!(d["content_type"]
+            .as_str()
+            .unwrap()
+            .starts_with("application/cloudevents+json"));
+        let data = d["data"].as_object().unwrap();
+        assert!(
+            data.values().all(|v| !v.is_object() && !v.is_array()),
+            "{d}"
+        );
+        assert_eq!(data["member_number"], number.as_str());
+        assert_eq!(data["line_user_id"], user.as_str());
+    }
+    let granted = deliveries
+        .iter()
+        .find(|d| d["type"] == "member.consent.granted")
+        .unwrap();
+    assert_eq!(granted["data"]["store_id"], store.as_str());
+    assert_eq!(granted["data"]["channel"], "line");
+    assert_eq!(granted["data"]["consent_state"], "granted");
+    assert_eq!(granted["data"]["source"], "join_code");
+    let redeemed = deliveries
+        .iter()
+        .find(|d| d["type"] == "coupon.redeemed")
+        .unwrap();
+    for field in ["coupon_id", "transaction_id", "register_id", "store_id"] {
+        assert_eq!(redeemed["data"][field], redemption[field], "{field}");
+    }
+    let withdrawn = deliveries
+        .iter()
+        .find(|d| d["type"] == "member.consent.withdrawn")
+        .unwrap();
+    assert_eq!(withdrawn["data"]["source"], "card_page");
+    // Each event once per cause: the card's stop is one withdrawal, the join one grant.
+    let t = types(&deliveries);
+    assert_eq!(t["member.consent.withdrawn"].len(), 1);
+    assert_eq!(t["member.consent.granted"].len(), 1);
+    delete_feed(f, &feed);
+}
+
+fn a_receiver_down_for_a_while_then_up_gets_every_event(f: &Fixture) {
+    let receiver = Receiver::start();
+    let (feed, secret) = add_feed(f, &receiver);
+    receiver.control(json!({ "secrets": [secret], "mode": "status", "status": 503 }));
+    let store = new_store(f);
+    let numbers: Vec<String> = (0..4).map(|_| new_member(f, &store).1).collect();
+    let mine: BTreeSet<String> = numbers.iter().cloned().collect();
+    // Down: 503s for a while, then no answer at all (the Worker gives up after 2 s).
+    receiver.wait_until(&mine, Duration::from_secs(30), "503s", |d| {
+        d.iter().filter(|x| x["answered"] == 503).count() >= 8
+    });
+    assert!(feed_status(f, &feed)["backlog"].as_u64().unwrap() >= 8);
+    receiver.control(json!({ "mode": "hang", "hang_secs": 3 }));
+    std::thread::sleep(Duration::from_secs(4));
+    receiver.control(json!({ "mode": "ok" }));
+    let want = 2 * numbers.len(); // member.created and member.consent.granted each
+    let deliveries = receiver.wait_until(&mine, Duration::from_secs(90), "all delivered", |d| {
+        delivered_ids(d).len() == want
+    });
+    assert!(
+        deliveries.iter().any(|d| d["mode"] == "hang"),
+        "some delivery timed out while the receiver hung"
+    );
+    // At least once, and every copy of an event carries the same webhook-id.
+    let mut by_id: BTreeMap<&str, Vec<&Value>> = BTreeMap::new();
+    for d in &deliveries {
+        by_id.entry(d["id"].as_str().unwrap()).or_default().push(d);
+    }
+    assert_eq!(by_id.len(), want, "no event lost, none invented");
+    for (id, copies) in &by_id {
+        assert!(copies.iter().all(|c| c["webhook_id"] == *id));
+    }
+    assert!(
+        by_id.values().any(|copies| copies.len() >= 3),
+        "events were refused before they were delivered"
+    );
+    let started = Instant::now();
+    loop {
+        let status = feed_status(f, &feed);
+        if status["last_success_at"].is_string() && status["backlog"] == 0 {
+            assert!(status["last_failure"].is_string());
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "backlog drains: {status}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    delete_feed(f, &feed);
+}
+
+fn spent_retries_become_dead_letters_that_a_replay_delivers(f: &Fixture) {
+    let receiver = Receiver::start();
+    let (feed, secret) = add_feed(f, &receiver);
+    receiver.control(json!({ "secrets": [secret], "mode": "status", "status": 500 }));
+    let store = new_store(f);
+    let (_, number, _) = new_member(f, &store);
+    let mine = members(&[&number]);
+    // The member's two events, from the log (some may never reach the receiver: once it fails,
+    // the rest of a batch waits for the next retry).
+    let range = format!(
+        "from={}&to={}",
+        iso(now_ms() - 60_000),
+        iso(now_ms() + 60_000)
+    );
+    let started = Instant::now();
+    let ids: BTreeSet<String> = loop {
+        let ids: BTreeSet<String> = export_lines(f, &range)
+            .iter()
+            .filter(|l| l["data"]["member_number"] == number.as_str())
+            .map(|l| l["id"].as_str().unwrap().to_owned())
+            .collect();
+        if ids.len() == 2 {
+            break ids;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "logged: {ids:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let started = Instant::now();
+    let dead = loop {
+        let reply = admin(
+            &f.app,
+            "GET",
+            &format!("/api/admin/feeds/{feed}/dead-letters?limit=1000"),
+            None,
+        );
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        let mine_dead: Vec<Value> = reply.json()["dead_letters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| ids.contains(d["event_id"].as_str().unwrap()))
+            .cloned()
+            .collect();
+        if mine_dead.len() == 2 {
+            break mine_dead;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the member's two events die after the schedule: {mine_dead:?}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    for d in &dead {
+        // The last attempt's answer, or "not tried: HTTP 500" when an earlier delivery of the
+        // batch had just found the receiver down.
+        assert!(d["reason"].as_str().unwrap().ends_with("HTTP 500"), "{d}");
+        assert!(d["attempts"].as_u64().unwrap() > 1);
+    }
+    let tries = receiver.of_members(&mine).len();
+    assert!(
+        tries >= 2 * 4,
+        "each event was tried on the whole schedule: {tries}"
+    );
+    // Up again: replaying the dead letters delivers them.
+    receiver.control(json!({ "mode": "ok" }));
+    let replay = admin(
+        &f.app,
+        "POST",
+        &format!("/api/admin/feeds/{feed}/replay"),
+        Some(json!({ "dead_letters": true })),
+    );
+    assert_eq!(replay.status, 202, "{}", replay.text());
+    assert!(replay.json()["queued"].as_u64().unwrap() >= 2);
+    receiver.wait_until(&mine, Duration::from_secs(30), "replayed", |d| {
+        delivered_ids(d).len() == 2
+    });
+    let both = admin(
+        &f.app,
+        "POST",
+        &format!("/api/admin/feeds/{feed}/replay"),
+        Some(json!({ "dead_letters": true, "from": "2026-01-01", "to": "2026-01-02" })),
+    );
+    assert_eq!(both.status, 400, "{}", both.text());
+    assert_eq!(both.error_code(), "invalid_replay");
+    delete_feed(f, &feed);
+}
+
+fn a_410_disables_the_endpoint_and_nothing_more_is_sent(f: &Fixture) {
+    let receiver = Receiver::start();
+    let (feed, secret) = add_feed(f, &receiver);
+    receiver.control(json!({ "secrets": [secret], "mode": "status", "status": 410 }));
+    let store = new_store(f);
+    let (_, first, _) = new_member(f, &store);
+    receiver.wait_until(&members(&[&first]), Duration::from_secs(30), "a 410", |d| {
+        !d.is_empty()
+    });
+    let started = Instant::now();
+    while feed_status(f, &feed)["status"] != "disabled" {
+        assert!(started.elapsed() < Duration::from_secs(20), "disabled");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let status = feed_status(f, &feed);
+    assert!(status["disabled_at"].is_string());
+    assert_eq!(status["backlog"], 0);
+    receiver.control(json!({ "mode": "ok" }));
+    let (_, second, _) = new_member(f, &store);
+    std::thread::sleep(Duration::from_secs(4));
+    assert!(
+        receiver.of_members(&members(&[&second])).is_empty(),
+        "a disabled endpoint receives nothing more"
+    );
+    let gone_tries = receiver.of_members(&members(&[&first])).len();
+    assert!(gone_tries <= 2, "no retry after a 410: {gone_tries}");
+    let replay = admin(
+        &f.app,
+        "POST",
+        &format!("/api/admin/feeds/{feed}/replay"),
+        Some(json!({ "from": "2026-01-01", "to": "2026-12-31" })),
+    );
+    assert_eq!(replay.status, 409, "{}", replay.text());
+    assert_eq!(replay.error_code(), "feed_disabled");
+    delete_feed(f, &feed);
+}
+
+fn rotation_signs_with_both_secrets_and_erasure_leaves_nothing_personal(f: &Fixture) {
+    let receiver = Receiver::start();
+    let (feed, old) = add_feed(f, &receiver);
+    let rotated = admin(
+        &f.app,
+        "POST",
+        &format!("/api/admin/feeds/{feed}/rotate"),
+        None,
+    );
+    assert_eq!(rotated.status, 200, "{}", rotated.text());
+    let new = rotated.json()["secret"].as_str().unwrap().to_owned();
+    assert_ne!(new, old);
+    assert!(rotated.json()["previous_secret_expires_at"].is_string());
+    assert_eq!(feed_status(f, &feed)["signing_secrets"], 2);
+    receiver.control(json!({ "secrets": [old, new] }));
+    let store = new_store(f);
+    let (user, number, _) = new_member(f, &store);
+    let mine = members(&[&number]);
+    let deliveries = receiver.wait_until(&mine, Duration::from_secs(30), "grant", |d| {
+        types(d).contains_key("member.consent.granted")
+    });
+    for d in &deliveries {
+        assert_eq!(d["verified_with"], json!([0, 1]), "both secrets verify");
+        assert_eq!(d["signatures"].as_array().unwrap().len(), 2);
+    }
+    // Erasure: an event with the number only, and the log (the export) scrubbed of user ids.
+    let from = now_ms() - 60_000;
+    let erased = admin(
+        &f.app,
+        "DELETE",
+        &format!("/api/admin/members/{number}"),
+        None,
+    );
+    assert_eq!(erased.status, 200, "{}", erased.text());
+    let deliveries = receiver.wait_until(&mine, Duration::from_secs(30), "erased", |d| {
+        types(d).contains_key("member.erased")
+    });
+    let event = deliveries
+        .iter()
+        .find(|d| d["type"] == "member.erased")
+        .unwrap();
+    assert_eq!(event["data"], json!({ "member_number": number }));
+    let started = Instant::now();
+    loop {
+        let lines = export_lines(
+            f,
+            &format!("from={}&to={}", iso(from), iso(now_ms() + 60_000)),
+        );
+        let of_member: Vec<&Value> = lines
+            .iter()
+            .filter(|l| l["data"]["member_number"] == number.as_str())
+            .collect();
+        if of_member.iter().any(|l| l["type"] == "member.erased") {
+            assert!(of_member.len() >= 3, "{of_member:?}");
+            for line in of_member {
+                assert!(
+                    !line.to_string().contains(&user),
+                    "the log keeps no user id of an erased member: {line}"
+                );
+            }
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "erasure in the log"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert!(
+        !f.app.log().contains(&new) && !f.app.log().contains(&old),
+        "a feed secret reached the log"
+    );
+    delete_feed(f, &feed);
+}
+
+fn iso(ms: u64) -> String {
+    crate::cards::rfc3339(ms)
+}
+
+fn export(f: &Fixture, query: &str) -> Reply {
+    admin(&f.app, "GET", &format!("/api/admin/export?{query}"), None)
+}
+
+fn export_lines(f: &Fixture, query: &str) -> Vec<Value> {
+    let reply = export(f, query);
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert!(reply
+        .header("content-type")
+        .unwrap()
+        .starts_with("application/x-ndjson"));
+    reply
+        .text()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+fn the_export_streams_exactly_the_delivered_events_in_order(f: &Fixture) {
+    let receiver = Receiver::start();
+    let (feed, secret) = add_feed(f, &receiver);
+    receiver.control(json!({ "secrets": [secret] }));
+    let from = now_ms() - 1000;
+    let store = new_store(f);
+    let numbers: Vec<String> = (0..3).map(|_| new_member(f, &store).1).collect();
+    redeem_at(f, &store, &numbers[0]);
+    let mine: BTreeSet<String> = numbers.iter().cloned().collect();
+    let delivered = receiver.wait_until(&mine, Duration::from_secs(30), "delivered", |d| {
+        delivered_ids(d).len() == 2 * numbers.len() + 1
+    });
+    let to = now_ms() + 1000;
+    let lines = export_lines(f, &format!("from={}&to={}", iso(from), iso(to)));
+    let exported: Vec<&Value> = lines
+        .iter()
+        .filter(|l| {
+            l["data"]["member_number"]
+                .as_str()
+                .is_some_and(|m| mine.contains(m))
+        })
+        .collect();
+    let exported_ids: BTreeSet<String> = exported
+        .iter()
+        .map(|l| l["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(exported_ids, delivered_ids(&delivered), "the same events");
+    // In order of time, then id, over everything in the range.
+    let keys: Vec<(String, String)> = lines
+        .iter()
+        .map(|l| {
+            (
+                l["time"].as_str().unwrap().to_owned(),
+                l["id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted, "ordered by time then id");
+    for line in &exported {
+        let delivery = delivered.iter().find(|d| d["id"] == line["id"]).unwrap();
+        assert_eq!(
+            delivery["data"], line["data"],
+            "the body delivered is the body exported"
+        );
+        assert_eq!(line["specversion"], "1.0");
+    }
+    // A type filter, and a range before any of them.
+    let redeemed = export_lines(
+        f,
+        &format!("from={}&to={}&type=coupon.redeemed", iso(from), iso(to)),
+    );
+    assert!(redeemed.iter().all(|l| l["type"] == "coupon.redeemed"));
+    assert!(redeemed
+        .iter()
+        .any(|l| l["data"]["member_number"] == numbers[0].as_str()));
+    let before = export_lines(f, "from=2020-01-01&to=2020-01-31");
+    assert!(before.is_empty());
+    for (query, code) in [
+        ("from=2026-11-02", "invalid_range"),
+        ("from=2026-11-02&to=2026-11-01", "invalid_range"),
+        ("from=2024-01-01&to=2026-01-01", "invalid_range"),
+        ("from=2026-11-01&to=2026-11-02&type=coupon", "invalid_type"),
+    ] {
+        let reply = export(f, query);
+        assert_eq!(reply.status, 400, "{query}: {}", reply.text());
+        assert_eq!(reply.error_code(), code, "{query}");
+    }
+    // A range replay to this endpoint sends the same events again, same webhook-ids.
+    let replay = admin(
+        &f.app,
+        "POST",
+        &format!("/api/admin/feeds/{feed}/replay"),
+        Some(json!({ "from": iso(from), "to": iso(to), "type": "coupon.redeemed" })),
+    );
+    assert_eq!(replay.status, 202, "{}", replay.text());
+    receiver.wait_until(&mine, Duration::from_secs(30), "replayed", |d| {
+        d.iter().filter(|x| x["type"] == "coupon.redeemed").count() >= 2
+    });
+    delete_feed(f, &feed);
+}
+
+fn feed_admin_routes_check_the_token_the_url_and_never_show_a_secret(f: &Fixture) {
+    for (method, path) in [
+        ("GET", "/api/admin/feeds"),
+        ("POST", "/api/admin/feeds"),
+        ("DELETE", "/api/admin/feeds/fe_aaaaaaaaaaaaaaaa"),
+        ("POST", "/api/admin/feeds/fe_aaaaaaaaaaaaaaaa/rotate"),
+        ("GET", "/api/admin/export?from=2026-11-01&to=2026-11-02"),
+    ] {
+        let reply = f.app.send(
+            method,
+            path,
+            &[("authorization", "Bearer nope")],
+            Vec::new(),
+        );
+        assert_eq!(reply.status, 401, "{method} {path}");
+    }
+    for url in [
+        "http://tool.example/feed",
+        "ftp://tool.example",
+        "https://user:pw@tool.example/",
+        "not a url",
+    ] {
+        let reply = admin(
+            &f.app,
+            "POST",
+            "/api/admin/feeds",
+            Some(json!({ "url": url })),
+        );
+        assert_eq!(reply.status, 422, "{url}: {}", reply.text());
+        assert_eq!(reply.error_code(), "invalid_url");
+    }
+    let bad = admin(
+        &f.app,
+        "POST",
+        "/api/admin/feeds",
+        Some(json!({ "uri": "x" })),
+    );
+    assert_eq!(bad.status, 400, "{}", bad.text());
+    for path in [
+        "/api/admin/feeds/fe_aaaaaaaaaaaaaaaa",
+        "/api/admin/feeds/../../x",
+        "/api/admin/feeds/nope",
+    ] {
+        let reply = admin(&f.app, "DELETE", path, None);
+        assert!(matches!(reply.status, 404), "{path}: {}", reply.text());
+    }
+    let receiver = Receiver::start();
+    let (feed, secret) = add_feed(f, &receiver);
+    let listed = admin(&f.app, "GET", "/api/admin/feeds", None).text();
+    assert!(!listed.contains("whsec_"), "{listed}");
+    assert!(!listed.contains(&secret[6..]), "{listed}");
+    let status = feed_status(f, &feed);
+    assert_eq!(status["status"], "active");
+    assert_eq!(status["signing_secrets"], 1);
+    delete_feed(f, &feed);
+    let again = admin(&f.app, "DELETE", &format!("/api/admin/feeds/{feed}"), None);
+    assert_eq!(again.status, 404);
+    assert_eq!(again.error_code(), "unknown_feed");
+}
