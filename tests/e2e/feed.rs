@@ -337,11 +337,25 @@ fn a_receiver_down_for_a_while_then_up_gets_every_event(f: &Fixture) {
     let store = new_store(f);
     let numbers: Vec<String> = (0..4).map(|_| new_member(f, &store).1).collect();
     let mine: BTreeSet<String> = numbers.iter().cloned().collect();
-    // Down: 503s for a while, then no answer at all (the Worker gives up after 2 s).
-    receiver.wait_until(&mine, Duration::from_secs(30), "503s", |d| {
-        d.iter().filter(|x| x["answered"] == 503).count() >= 8
-    });
-    assert!(feed_status(f, &feed)["backlog"].as_u64().unwrap() >= 8);
+    // Down: 503s for a while, then no answer at all (the Worker gives up after 2 s). Once a
+    // delivery finds the receiver down, the rest of its batch waits for the next retry, so
+    // count the receiver's 503s over every event, and the backlog.
+    let started = Instant::now();
+    while receiver
+        .received()
+        .0
+        .iter()
+        .filter(|x| x["answered"] == 503)
+        .count()
+        < 5
+        || feed_status(f, &feed)["backlog"].as_u64().unwrap() < 8
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "503s and a backlog"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
     receiver.control(json!({ "mode": "hang", "hang_secs": 3 }));
     std::thread::sleep(Duration::from_secs(4));
     receiver.control(json!({ "mode": "ok" }));
@@ -350,7 +364,7 @@ fn a_receiver_down_for_a_while_then_up_gets_every_event(f: &Fixture) {
         delivered_ids(d).len() == want
     });
     assert!(
-        deliveries.iter().any(|d| d["mode"] == "hang"),
+        receiver.received().0.iter().any(|d| d["mode"] == "hang"),
         "some delivery timed out while the receiver hung"
     );
     // At least once, and every copy of an event carries the same webhook-id.
@@ -443,10 +457,15 @@ fn spent_retries_become_dead_letters_that_a_replay_delivers(f: &Fixture) {
         assert!(d["reason"].as_str().unwrap().ends_with("HTTP 500"), "{d}");
         assert!(d["attempts"].as_u64().unwrap() > 1);
     }
-    let tries = receiver.of_members(&mine).len();
+    let refused = receiver
+        .received()
+        .0
+        .iter()
+        .filter(|x| x["answered"] == 500)
+        .count();
     assert!(
-        tries >= 2 * 4,
-        "each event was tried on the whole schedule: {tries}"
+        refused >= 4,
+        "the receiver was tried along the schedule: {refused}"
     );
     // Up again: replaying the dead letters delivers them.
     receiver.control(json!({ "mode": "ok" }));
