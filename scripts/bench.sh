@@ -3,7 +3,8 @@
 # would measure itself) with wrk on loopback, bounded in time. Prints, per endpoint of
 # bench/endpoints.tsv, req/s, p50 and p99, then the wasm and upload sizes.
 # DURATION (default 10s), CONNECTIONS (16) and THREADS (2) tune the load; ENDPOINTS (a regex of
-# names, e.g. 'scan|redeem') picks endpoints.
+# names, e.g. 'scan|redeem') picks endpoints; `feed` is the events feed's deliveries per second
+# (under wrangler dev, after the rest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh >/dev/null
@@ -102,6 +103,33 @@ if ran landing; then
   counted=$(curl -fsS -H "authorization: Bearer $admin_token" "http://127.0.0.1:$port/api/admin/stats?from=$(date -u -d '-1 day' +%F)&to=$(date -u -d '+1 day' +%F)" |
     python3 -c 'import json,sys; print(sum(r["landing_views"] for r in json.load(sys.stdin)["stats"] if r["store_id"] == "shibuya"))')
   printf '\nlanding views: %s served, %s counted\n' "$served" "$counted"
+fi
+
+# The events feed's deliveries per second, end to end. workerd alone has no queue broker, so this
+# one runs under `wrangler dev` (same build), with the local receiver verifying every delivery.
+# ENDPOINTS picks it as `feed`; FEED_EVENTS sets how many new shoppers (two events each).
+if [ -z "${ENDPOINTS:-}" ] || [[ feed =~ ^(${ENDPOINTS})$ ]]; then
+  kill -TERM -- "-$server" 2>/dev/null || true
+  dev_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  rx_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  rm -rf "$OUT/feed-state"
+  set -m
+  SKIP_WORKER_BUILD=1 CI=true wrangler dev --ip 127.0.0.1 --port "$dev_port" --persist-to "$OUT/feed-state" \
+    --env-file .dev.vars.example --show-interactive-dev-session=false >"$OUT/feed-wrangler.log" 2>&1 &
+  dev=$!
+  .venv/bin/python scripts/feed_receiver.py --port "$rx_port" --quiet >"$OUT/feed-receiver.log" 2>&1 &
+  rx=$!
+  set +m
+  trap 'kill -TERM -- "-$server" "-$dev" "-$rx" 2>/dev/null || true' EXIT INT TERM
+  for _ in $(seq 1 120); do
+    curl -fsS -o /dev/null "http://127.0.0.1:$dev_port/healthz" 2>/dev/null && break
+    sleep 0.5
+  done
+  printf '
+'
+  python3 bench/feed_deliveries.py "http://127.0.0.1:$dev_port" "$admin_token" \
+    "$(secret LINE_CHANNEL_SECRET)" "http://127.0.0.1:$rx_port" "${FEED_EVENTS:-1000}"
+  kill -TERM -- "-$dev" "-$rx" 2>/dev/null || true
 fi
 
 wasm_raw=$(stat -c %s build/index_bg.wasm)

@@ -709,4 +709,35 @@ mod tests {
             RequestLogging::Errors
         );
     }
+
+    #[test]
+    fn the_feed_retry_schedule_and_timeout_default_and_can_be_shortened() {
+        let read = |vars: &[(&str, &str)]| {
+            let vars: Vec<(String, String)> = vars
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect();
+            Config::from_lookup(move |name| {
+                vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+            })
+        };
+        let default = read(&[]);
+        assert_eq!(default.feed_retry_delays, RETRY_DELAYS_SECS.to_vec());
+        assert_eq!(default.feed_timeout_ms, 10_000);
+        let short = read(&[
+            ("FEED_RETRY_DELAYS", " 1, 2,3 "),
+            ("FEED_TIMEOUT_SECS", "2"),
+        ]);
+        assert_eq!(short.feed_retry_delays, vec![1, 2, 3]);
+        assert_eq!(short.feed_timeout_ms, 2_000);
+        for bad in ["", "1,,2", "x", "43201", "-1"] {
+            let c = read(&[("FEED_RETRY_DELAYS", bad), ("FEED_TIMEOUT_SECS", "61")]);
+            assert_eq!(c.feed_retry_delays, RETRY_DELAYS_SECS.to_vec(), "{bad}");
+            assert_eq!(c.feed_timeout_ms, 10_000);
+        }
+        let report = read(&[("FEED_RETRY_DELAYS", "x")])
+            .report(|n| (n == "FEED_RETRY_DELAYS").then(|| "x".to_owned()));
+        assert!(report.contains(&("FEED_RETRY_DELAYS", "invalid".to_owned())));
+        assert!(report.contains(&("FEED_TIMEOUT_SECS", "default".to_owned())));
+    }
 }

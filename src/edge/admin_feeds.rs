@@ -135,11 +135,7 @@ pub async fn delete(call: &Call<'_>, id: &str) -> Result<Response, Error> {
     require_admin(call, &config)?;
     let id = check_feed_id(id)?;
     match feeds(call, &FeedsRequest::Delete { id: id.to_owned() }).await? {
-        FeedsAnswer::Done => Ok(respond::text(
-            204,
-            "text/plain; charset=utf-8",
-            String::new(),
-        )),
+        FeedsAnswer::Done => Ok(respond::no_content()),
         _ => Err(unknown_feed()),
     }
 }

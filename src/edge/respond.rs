@@ -29,6 +29,15 @@ pub fn text(status: u16, content_type: &str, body: String) -> Response {
     }
 }
 
+/// `204 No Content`: no body at all (a zero-length body on a 204 is flagged by the runtime).
+pub fn no_content() -> Response {
+    let headers = Headers::new();
+    let _ = headers.set("cache-control", "no-store");
+    Response::empty()
+        .map(|r| r.with_status(204).with_headers(headers))
+        .unwrap_or_else(|_| fallback())
+}
+
 /// `303 See Other` to a path of this origin (after a form post).
 pub fn redirect(location: &str) -> Response {
     let mut response = text(303, "text/plain; charset=utf-8", String::new());

@@ -3,7 +3,7 @@
 //! everything (`../shared/API.md`: any 2xx is success, 410 disables the endpoint).
 
 /// Waits before retries 1, 2, 3…, in seconds (Cloudflare Queues accept delays up to 12 hours).
-/// Together they span 25 h 46 min; after the last, the message goes to the dead-letter path.
+/// Together they span 31 h 52 min; after the last, the message goes to the dead-letter path.
 pub const RETRY_DELAYS_SECS: [u32; 13] = [
     10, 30, 60, 300, 900, 1800, 3600, 7200, 14_400, 21_600, 21_600, 21_600, 21_600,
 ];

@@ -13,6 +13,8 @@ case by what is actually sent.
   (else 422 `unknown_store`);
 - a store's time zone is one the runtime knows (else 422 `invalid_timezone`);
 - the stats range: `from` not after `to`, at most 92 days (else 400 `invalid_range`);
+- the feed's export and replay ranges: `to` after `from`, at most 366 days, not before 1970
+  (else 400 `invalid_range`);
 - a till's `code` is a barcode signed with the Worker's key (else 422 `invalid_code`), and the
   coupon redeemed with a member's barcode is one of the seeded coupons valid at the till's store.
 
@@ -130,6 +132,42 @@ def _fix_stats(query: dict) -> None:
     query["from"], query["to"] = start.isoformat(), end.isoformat()
 
 
+MAX_RANGE = dt.timedelta(days=366)
+
+
+def _fix_range(values: dict) -> None:
+    """An export or replay range as the Worker reads it: a day is its start as `from` and its
+    end (the next midnight) as `to`; written back as instants so `to` comes after `from`."""
+
+    def bound(name, end):
+        text = values.get(name)
+        if not isinstance(text, str):
+            return None
+        instant = _instant(text)
+        if instant is not None:
+            return instant
+        try:
+            day = dt.date.fromisoformat(text) if len(text) == 10 else None
+        except ValueError:
+            return None
+        if day is None:
+            return None
+        start = dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
+        return start + dt.timedelta(days=1) if end else start
+
+    start, end = bound("from", False), bound("to", True)
+    if start is None or end is None:
+        return
+    start, end = max(start, EPOCH), max(end, EPOCH)
+    if end < start:
+        start, end = end, start
+    if end - start < dt.timedelta(seconds=1):
+        end = start + dt.timedelta(hours=1)
+    if end - start > MAX_RANGE:
+        end = start + MAX_RANGE
+    values["from"], values["to"] = _rfc3339(start), _rfc3339(end)
+
+
 @schemathesis.hook
 def before_call(context, case, kwargs):
     """Right before each request, in every phase (stateful sequences included): schemathesis
@@ -169,6 +207,10 @@ def before_call(context, case, kwargs):
             case.body["timezone"] = KNOWN_ZONES[len(zone) % len(KNOWN_ZONES)]
     elif _is(case, "GET", "/api/admin/stats") and isinstance(case.query, dict):
         _fix_stats(case.query)
+    elif _is(case, "GET", "/api/admin/export") and isinstance(case.query, dict):
+        _fix_range(case.query)
+    elif path == "/api/admin/feeds/{id}/replay" and isinstance(case.body, dict):
+        _fix_range(case.body)
     elif path in ("/api/pos/scan", "/api/pos/redeem") and isinstance(case.body, dict):
         if MEMBER_CODE and "code" in case.body:
             case.body["code"] = MEMBER_CODE
