@@ -7,14 +7,8 @@
 //! headers. Outcomes go to the `Feeds` object in one call per endpoint and batch.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
-use futures_util::future::{select, Either};
-use wasm_bindgen::JsValue;
-use worker::{
-    AbortController, Date, Delay, Env, Fetch, Headers, MessageBatch, MessageExt, Method,
-    QueueRetryOptionsBuilder, RawMessage, Request, RequestInit,
-};
+use worker::{Date, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder, RawMessage};
 
 use crate::error::Error;
 use crate::feed::endpoints::{DeliveryResult, Endpoint, FeedsAnswer, FeedsRequest, Reported};
@@ -25,6 +19,7 @@ use crate::feed::retry::{next_delay_in, receiver_down, verdict, Verdict};
 use crate::feed::signature::{signature_header, HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP};
 use crate::log::{EventLog, Level};
 
+use super::courier_object::{Outgoing, Posted, COURIERS};
 pub use super::feed_queue::enqueue;
 use super::{env, feed_queue, objects};
 
@@ -333,7 +328,7 @@ async fn deliver_group(
         let (status, reason) = match &down {
             // The receiver is down: the rest of the batch waits for its retry.
             Some(reason) => (None, format!("not tried: {reason}")),
-            None => post(endpoint, d, body, config.feed_timeout_ms).await,
+            None => post(env, endpoint, d, body, config.feed_timeout_ms).await,
         };
         match verdict(status) {
             Verdict::Delivered => results.push(reported(d, DeliveryResult::Delivered)),
@@ -413,8 +408,10 @@ fn reported(d: &Delivery, result: DeliveryResult) -> Reported {
     }
 }
 
-/// POSTs one delivery; the status, or `None` and why when there was no answer in time.
+/// POSTs one delivery through the endpoint's `Courier` object; the status, or `None` and why
+/// when there was no answer in time.
 async fn post(
+    env: &Env,
     endpoint: &Endpoint,
     d: &Delivery,
     body: &str,
@@ -424,41 +421,26 @@ async fn post(
     let timestamp = now_ms / 1000;
     let secrets = endpoint.signing(now_ms);
     let signature = signature_header(&secrets, &d.event_id, timestamp, body.as_bytes());
-    let request = (|| -> worker::Result<Request> {
-        let headers = Headers::new();
-        headers.set(
-            "content-type",
-            "application/cloudevents+json; charset=utf-8",
-        )?;
-        headers.set("user-agent", "optin-edge-feed/1")?;
-        headers.set(HEADER_ID, &d.event_id)?;
-        headers.set(HEADER_TIMESTAMP, &timestamp.to_string())?;
-        headers.set(HEADER_SIGNATURE, &signature)?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post)
-            .with_headers(headers)
-            .with_body(Some(JsValue::from_str(body)));
-        Request::new_with_init(&endpoint.url, &init)
-    })();
-    let request = match request {
-        Ok(r) => r,
-        Err(_) => return (None, "request could not be built".into()),
+    let outgoing = Outgoing {
+        url: endpoint.url.clone(),
+        headers: vec![
+            (
+                "content-type".into(),
+                "application/cloudevents+json; charset=utf-8".into(),
+            ),
+            ("user-agent".into(), "optin-edge-feed/1".into()),
+            (HEADER_ID.into(), d.event_id.clone()),
+            (HEADER_TIMESTAMP.into(), timestamp.to_string()),
+            (HEADER_SIGNATURE.into(), signature),
+        ],
+        body: body.to_owned(),
+        timeout_ms,
     };
-    let controller = AbortController::default();
-    let signal = controller.signal();
-    let fetch = Fetch::Request(request);
-    let sent = Box::pin(fetch.send_with_signal(&signal));
-    let timer = Box::pin(Delay::from(Duration::from_millis(timeout_ms)));
-    let outcome = match select(sent, timer).await {
-        Either::Left((Ok(response), _)) => {
-            let status = response.status_code();
-            (Some(status), format!("HTTP {status}"))
-        }
-        Either::Left((Err(_), _)) => (None, "network error".into()),
-        Either::Right(_) => (None, "timeout".into()),
-    };
-    if outcome.0.is_none() {
-        controller.abort();
+    match objects::call::<Posted>(env, COURIERS, &endpoint.id, &outgoing).await {
+        Ok(posted) => (posted.status, posted.reason),
+        Err(e) => (
+            None,
+            format!("courier: {}", e.log_detail().unwrap_or_default()),
+        ),
     }
-    outcome
 }

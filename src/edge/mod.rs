@@ -10,6 +10,7 @@ mod body;
 mod cache;
 mod card;
 mod clock;
+mod courier_object;
 mod env;
 mod feed_consumer;
 mod feed_log_object;

@@ -23,6 +23,7 @@ pub fn tests() -> Vec<Test> {
     crate::tests![
         every_kind_of_event_arrives_verified_by_the_reference_libraries,
         a_receiver_down_for_a_while_then_up_gets_every_event,
+        a_receiver_refusing_connections_then_listening_gets_each_event_without_a_storm,
         spent_retries_become_dead_letters_that_a_replay_delivers,
         a_410_disables_the_endpoint_and_nothing_more_is_sent,
         rotation_signs_with_both_secrets_and_erasure_leaves_nothing_personal,
@@ -46,10 +47,10 @@ impl Drop for Receiver {
 
 impl Receiver {
     fn start() -> Receiver {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .unwrap()
-            .port();
+        Receiver::start_on(free_port())
+    }
+
+    fn start_on(port: u16) -> Receiver {
         let root = repo_root();
         let child = Command::new(root.join(".venv/bin/python"))
             .arg(root.join("scripts/feed_receiver.py"))
@@ -130,6 +131,13 @@ impl Receiver {
             std::thread::sleep(Duration::from_millis(200));
         }
     }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port()
 }
 
 /// Adds an endpoint for the receiver: (id, secret).
@@ -393,6 +401,62 @@ fn a_receiver_down_for_a_while_then_up_gets_every_event(f: &Fixture) {
         );
         std::thread::sleep(Duration::from_millis(300));
     }
+    delete_feed(f, &feed);
+}
+
+/// A connection refused (or a DNS failure) must be one failed delivery, not a failed queue
+/// batch whose messages all come back: that would multiply deliveries with every retry.
+fn a_receiver_refusing_connections_then_listening_gets_each_event_without_a_storm(f: &Fixture) {
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}/feed");
+    let reply = admin(
+        &f.app,
+        "POST",
+        "/api/admin/feeds",
+        Some(json!({ "url": url })),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    let (feed, secret) = (
+        reply.json()["id"].as_str().unwrap().to_owned(),
+        reply.json()["secret"].as_str().unwrap().to_owned(),
+    );
+    let store = new_store(f);
+    let numbers: Vec<String> = (0..2).map(|_| new_member(f, &store).1).collect();
+    let mine: BTreeSet<String> = numbers.iter().cloned().collect();
+    let started = Instant::now();
+    while !feed_status(f, &feed)["last_failure"]
+        .as_str()
+        .is_some_and(|r| r.ends_with("network error"))
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "a refused connection"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    let receiver = Receiver::start_on(port);
+    receiver.control(json!({ "secrets": [secret] }));
+    let deliveries = receiver.wait_until(&mine, Duration::from_secs(60), "delivered", |d| {
+        delivered_ids(d).len() == 2 * numbers.len()
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    let copies = receiver.of_members(&mine).len();
+    assert!(
+        copies <= 2 * deliveries.len().max(4),
+        "a few copies at most, not a storm: {copies} for {} events",
+        2 * numbers.len()
+    );
+    let mut per_event: BTreeMap<String, usize> = BTreeMap::new();
+    for d in receiver.of_members(&mine) {
+        *per_event
+            .entry(d["id"].as_str().unwrap().to_owned())
+            .or_default() += 1;
+    }
+    assert!(
+        per_event.values().all(|n| *n <= 2),
+        "each event once (twice at most): {per_event:?}"
+    );
     delete_feed(f, &feed);
 }
 
