@@ -8,7 +8,8 @@ use serde_json::json;
 use worker::{Date, Headers, Response};
 
 use super::admin::require_admin;
-use super::feed_consumer::{enqueue, fan_out, FEEDS, FEEDS_NAME, FEED_LOG};
+use super::feed_consumer::{fan_out, FEEDS, FEEDS_NAME, FEED_LOG};
+use super::feed_queue::enqueue;
 use super::{body, env, objects, random, respond, Call};
 use crate::error::Error;
 use crate::feed::endpoints::{parse_url, Endpoint, FeedsAnswer, FeedsRequest};

@@ -20,7 +20,6 @@ use crate::feed::signature::{signature_header, HEADER_ID, HEADER_SIGNATURE, HEAD
 use crate::log::{EventLog, Level};
 
 use super::courier_object::{Outgoing, Posted, COURIERS};
-pub use super::feed_queue::enqueue;
 use super::{env, feed_queue, objects};
 
 /// The `Feeds` object's binding and name, and the logs' binding.
@@ -46,9 +45,18 @@ pub async fn consume(batch: MessageBatch<FeedMessage>, env: Env) {
             }
         }
     }
+    // Records fan out to the active endpoints and deliveries go to them: one look-up serves both.
+    let endpoints = if records.is_empty() && deliveries.is_empty() {
+        Ok(Vec::new())
+    } else {
+        active_endpoints(&env).await
+    };
     if !records.is_empty() {
         let events: Vec<FeedEvent> = records.iter().map(|(_, e)| e.clone()).collect();
-        let outcome = record(&env, &events).await;
+        let outcome = match &endpoints {
+            Ok(endpoints) => record(&env, &events, endpoints).await,
+            Err(e) => Err(e.clone()),
+        };
         settle_steps(records.iter().map(|(raw, _)| raw), outcome, "record");
     }
     for (raw, page) in replays {
@@ -56,7 +64,10 @@ pub async fn consume(batch: MessageBatch<FeedMessage>, env: Env) {
         settle_steps(std::iter::once(&raw), outcome, "replay");
     }
     if !deliveries.is_empty() {
-        deliver_all(&env, deliveries).await;
+        match endpoints {
+            Ok(endpoints) => deliver_all(&env, &endpoints, deliveries).await,
+            Err(e) => settle_steps(deliveries.iter().map(|(raw, _)| raw), Err(e), "deliver"),
+        }
     }
 }
 
@@ -141,11 +152,11 @@ pub async fn fan_out(env: &Env, endpoint: &str, events: &[(String, u64)]) -> Res
             })
         })
         .collect();
-    enqueue(env, messages).await
+    feed_queue::enqueue(env, messages).await
 }
 
 /// Keeps the events in their months' logs, scrubs after an erasure, then fans them out.
-async fn record(env: &Env, events: &[FeedEvent]) -> Result<(), Error> {
+async fn record(env: &Env, events: &[FeedEvent], endpoints: &[Endpoint]) -> Result<(), Error> {
     let config = env::config(env);
     let source = config
         .public_base_url
@@ -162,21 +173,16 @@ async fn record(env: &Env, events: &[FeedEvent]) -> Result<(), Error> {
         log_call(env, &month, &LogRequest::Append { rows }).await?;
     }
     for event in events {
-        let (Some(from), Some(member)) = (event.scrub_from_ms, event.data.get("member_number"))
-        else {
+        let (Some(from), Some(member)) = (event.scrub_from_ms, event.member_number()) else {
             continue;
         };
-        let member = serde_json::to_value(member)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
         let mut scrubbed = 0;
         for month in months_between(from, event.time_ms.saturating_add(1)) {
             let answer = log_call(
                 env,
                 &month,
                 &LogRequest::Scrub {
-                    member: member.clone(),
+                    member: member.to_owned(),
                 },
             )
             .await?;
@@ -190,7 +196,7 @@ async fn record(env: &Env, events: &[FeedEvent]) -> Result<(), Error> {
         );
     }
     let refs: Vec<(String, u64)> = events.iter().map(|e| (e.id.clone(), e.time_ms)).collect();
-    for endpoint in active_endpoints(env).await? {
+    for endpoint in endpoints {
         fan_out(env, &endpoint.id, &refs).await?;
     }
     Ok(())
@@ -234,20 +240,13 @@ async fn replay_page(env: &Env, page: &ReplayPage) -> Result<(), Error> {
             .map(|r| (r.id.clone(), r.time_ms))
             .collect();
         fan_out(env, &page.endpoint, &refs).await?;
-        return enqueue(env, vec![FeedMessage::Replay(next)]).await;
+        return feed_queue::enqueue(env, vec![FeedMessage::Replay(next)]).await;
     }
     Ok(())
 }
 
 /// Delivers a batch's deliveries, endpoint by endpoint.
-async fn deliver_all(env: &Env, deliveries: Vec<(RawMessage, Delivery)>) {
-    let endpoints = match active_endpoints(env).await {
-        Ok(list) => list,
-        Err(e) => {
-            settle_steps(deliveries.iter().map(|(raw, _)| raw), Err(e), "deliver");
-            return;
-        }
-    };
+async fn deliver_all(env: &Env, endpoints: &[Endpoint], deliveries: Vec<(RawMessage, Delivery)>) {
     let mut by_endpoint: BTreeMap<String, Vec<(RawMessage, Delivery)>> = BTreeMap::new();
     for (raw, d) in deliveries {
         by_endpoint
@@ -296,8 +295,9 @@ async fn deliver_group(
     let bodies = match bodies(env, &group).await {
         Ok(b) => b,
         Err(e) => {
-            settle_steps(group.iter().map(|(raw, _)| raw), Err(e.clone()), "deliver");
-            return Err(e);
+            // Logged there; the group waits for the queue's retry.
+            settle_steps(group.iter().map(|(raw, _)| raw), Err(e), "deliver");
+            return Ok(());
         }
     };
     let config = env::config(env);

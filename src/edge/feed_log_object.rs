@@ -6,6 +6,7 @@
 use serde::Deserialize;
 use worker::{durable_object, DurableObject, Env, Request, Response, SqlStorageValue, State};
 
+use super::sql::{int, text};
 use crate::feed::events::{scrub, EventType};
 use crate::feed::log::{LogAnswer, LogRequest, LogRow};
 
@@ -36,14 +37,6 @@ impl Row {
 }
 
 const COLUMNS: &str = "id, time_ms, kind, member, body";
-
-fn text(s: &str) -> SqlStorageValue {
-    SqlStorageValue::String(s.to_owned())
-}
-
-fn int(n: u64) -> SqlStorageValue {
-    SqlStorageValue::Integer(i64::try_from(n).unwrap_or(i64::MAX))
-}
 
 impl FeedLog {
     fn rows(&self, query: &str, bindings: Vec<SqlStorageValue>) -> worker::Result<Vec<LogRow>> {

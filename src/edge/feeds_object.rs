@@ -6,10 +6,12 @@
 use serde::Deserialize;
 use worker::{durable_object, DurableObject, Env, Request, Response, SqlStorageValue, State};
 
+use super::sql::{int, text};
 use crate::feed::endpoints::{
     DeadLetter, DeliveryResult, Endpoint, FeedsAnswer, FeedsRequest, ENDPOINTS_MAX,
 };
 use crate::feed::signature::FeedSecret;
+use crate::time::format_rfc3339;
 
 #[durable_object]
 pub struct Feeds {
@@ -33,14 +35,6 @@ struct DeadRow {
     attempts: i64,
     reason: String,
     dead_at: i64,
-}
-
-fn text(s: &str) -> SqlStorageValue {
-    SqlStorageValue::String(s.to_owned())
-}
-
-fn int(n: u64) -> SqlStorageValue {
-    SqlStorageValue::Integer(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 fn unsigned(n: i64) -> u64 {
@@ -149,20 +143,16 @@ impl Feeds {
                 e.rotate(secret, now_ms);
                 self.put(&e)?;
                 FeedsAnswer::Rotated {
-                    previous_expires_at: e.view(0, 0, now_ms).previous_secret_expires_at,
+                    previous_expires_at: e.previous_secret_expires_at(now_ms).map(format_rfc3339),
                 }
             }
             FeedsRequest::Delete { id } => {
                 if self.endpoint(&id)?.is_none() {
                     return Ok(FeedsAnswer::Unknown);
                 }
-                for table in [
-                    "endpoints WHERE id",
-                    "pending WHERE endpoint",
-                    "dead WHERE endpoint",
-                ] {
-                    self.exec(&format!("DELETE FROM {table} = ?"), vec![text(&id)])?;
-                }
+                self.exec("DELETE FROM endpoints WHERE id = ?", vec![text(&id)])?;
+                self.exec("DELETE FROM pending WHERE endpoint = ?", vec![text(&id)])?;
+                self.exec("DELETE FROM dead WHERE endpoint = ?", vec![text(&id)])?;
                 FeedsAnswer::Done
             }
             FeedsRequest::Active => FeedsAnswer::Endpoints {

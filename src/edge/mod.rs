@@ -28,6 +28,7 @@ mod pos;
 mod random;
 mod respond;
 mod shopper;
+mod sql;
 mod till_object;
 mod webhooks;
 

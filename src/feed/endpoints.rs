@@ -148,6 +148,14 @@ impl Endpoint {
         );
     }
 
+    /// When the secret a rotation replaced stops signing, while it still signs.
+    pub fn previous_secret_expires_at(&self, now_ms: u64) -> Option<u64> {
+        self.secrets
+            .iter()
+            .filter_map(|s| s.expires_at_ms)
+            .find(|t| *t > now_ms)
+    }
+
     /// Takes in how a delivery went.
     pub fn record(&mut self, result: &DeliveryResult, at_ms: u64) {
         match result {
@@ -190,12 +198,7 @@ impl Endpoint {
             backlog,
             dead_letters,
             signing_secrets: self.signing(now_ms).len(),
-            previous_secret_expires_at: time(
-                self.secrets
-                    .iter()
-                    .filter_map(|s| s.expires_at_ms)
-                    .find(|t| *t > now_ms),
-            ),
+            previous_secret_expires_at: time(self.previous_secret_expires_at(now_ms)),
         }
     }
 }

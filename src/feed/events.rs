@@ -115,6 +115,14 @@ struct Envelope<'a> {
 }
 
 impl FeedEvent {
+    /// The member the event is about (every event names one).
+    pub fn member_number(&self) -> Option<&str> {
+        match self.data.get("member_number") {
+            Some(Scalar::Text(number)) => Some(number),
+            _ => None,
+        }
+    }
+
     /// The JSON body of a delivery (and a line of the NDJSON export). `source` names this
     /// service: the public base URL.
     pub fn envelope(&self, source: &str) -> String {

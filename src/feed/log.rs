@@ -59,10 +59,7 @@ impl LogRow {
             id: event.id.clone(),
             time_ms: event.time_ms,
             kind: event.kind,
-            member: event.data.get("member_number").and_then(|v| match v {
-                super::events::Scalar::Text(t) => Some(t.clone()),
-                _ => None,
-            }),
+            member: event.member_number().map(str::to_owned),
             body: event.envelope(source),
         }
     }
