@@ -28,13 +28,13 @@ pub fn tests() -> Vec<Test> {
 }
 
 /// A store id no other test (or run) uses.
-fn store_id(prefix: &str) -> String {
+pub(crate) fn store_id(prefix: &str) -> String {
     let id = unique(prefix);
     assert!(id.len() <= 32, "{id}");
     id
 }
 
-fn new_pos_key(worker: &Worker, store: &str, label: &str) -> String {
+pub(crate) fn new_pos_key(worker: &Worker, store: &str, label: &str) -> String {
     let reply = admin(
         worker,
         "POST",
@@ -67,7 +67,13 @@ fn scan(worker: &Worker, key: &str, code: &str) -> Reply {
     )
 }
 
-fn redeem(worker: &Worker, key: &str, code: &str, coupon: &str, transaction: &str) -> Reply {
+pub(crate) fn redeem(
+    worker: &Worker,
+    key: &str,
+    code: &str,
+    coupon: &str,
+    transaction: &str,
+) -> Reply {
     pos(
         worker,
         key,
@@ -77,7 +83,7 @@ fn redeem(worker: &Worker, key: &str, code: &str, coupon: &str, transaction: &st
 }
 
 /// A member joined on LINE at `store`: (LINE user id, member number, card path).
-fn new_member(f: &Fixture, store: &str) -> (String, String, String) {
+pub(crate) fn new_member(f: &Fixture, store: &str) -> (String, String, String) {
     let user = unique("Utill");
     let card = join_line(f, &user, store);
     let number = consent(&f.app, "line", &user)["member_number"]
@@ -88,7 +94,7 @@ fn new_member(f: &Fixture, store: &str) -> (String, String, String) {
 }
 
 /// A barcode of the member (and coupon) valid for a day, signed like the Worker's.
-fn barcode(member: &str, coupon: &str) -> String {
+pub(crate) fn barcode(member: &str, coupon: &str) -> String {
     make_barcode(
         SIGNING_KID,
         SIGNING_KEY_TEXT,
