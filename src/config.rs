@@ -7,6 +7,7 @@ use std::fmt;
 use base64::Engine as _;
 use subtle::ConstantTimeEq;
 
+use crate::consent::{Controller, InForce};
 use crate::error::Error;
 use crate::feed::retry::RETRY_DELAYS_SECS;
 use crate::lang::Lang;
@@ -20,6 +21,13 @@ pub const MIN_SIGNING_KEY_BYTES: usize = 32;
 /// The longest key id: it travels in every signed code, and a barcode with the longest key id and
 /// coupon id must still fit a version-4 QR code at level M.
 pub const MAX_KID_LEN: usize = 16;
+/// How long consent evidence is kept after the subject's consent ended, by default: five years
+/// (1,826 days), the longest limitation period a claim about our messages may be brought in
+/// among the markets we serve — France's civil limitation (Code civil art. 2224, 5 years), the
+/// US TCPA's (28 U.S.C. § 1658(a), 4 years), Japan's tort claims (Civil Code art. 724, 3 years,
+/// beyond the Specified E-mail Act's 1 month after the last message). A retailer in one market
+/// may shorten it (`RETENTION_DAYS`).
+pub const DEFAULT_RETENTION_DAYS: u32 = 1826;
 
 /// A secret string. Its `Debug` and `Display` never print the value.
 #[derive(Clone, PartialEq, Eq)]
@@ -230,11 +238,20 @@ pub struct Config {
     /// How long a feed delivery waits for the receiver's answer (`FEED_TIMEOUT_SECS`, 1–60,
     /// default 10).
     pub feed_timeout_ms: u64,
+    /// The controller's name, postal address, e-mail and phone (`CONTROLLER_*`).
+    pub controller_name: Setting<String>,
+    pub controller_address: Setting<String>,
+    pub controller_email: Setting<String>,
+    pub controller_phone: Setting<String>,
+    /// `JURISDICTION`: ISO 3166-1 alpha-2, upper case.
+    pub jurisdiction: Setting<String>,
+    /// `RETENTION_DAYS` (1 to 36,500; default [`DEFAULT_RETENTION_DAYS`]).
+    pub retention_days: u32,
 }
 
 /// The names of every setting, in the order of the contract, then ours: for the configuration
 /// report.
-pub const SETTING_NAMES: [&str; 20] = [
+pub const SETTING_NAMES: [&str; 26] = [
     "PUBLIC_BASE_URL",
     "LINE_BOT_BASIC_ID",
     "WHATSAPP_NUMBER",
@@ -255,6 +272,12 @@ pub const SETTING_NAMES: [&str; 20] = [
     "LOG_REQUESTS",
     "FEED_RETRY_DELAYS",
     "FEED_TIMEOUT_SECS",
+    "CONTROLLER_NAME",
+    "CONTROLLER_ADDRESS",
+    "CONTROLLER_EMAIL",
+    "CONTROLLER_PHONE",
+    "JURISDICTION",
+    "RETENTION_DAYS",
 ];
 
 impl Config {
@@ -345,6 +368,42 @@ impl Config {
             feed_timeout_ms: read("FEED_TIMEOUT_SECS")
                 .and_then(|v| parse_timeout_secs(&v))
                 .map_or(10_000, |s| s * 1000),
+            controller_name: plain("CONTROLLER_NAME", check_text),
+            controller_address: plain("CONTROLLER_ADDRESS", check_text),
+            controller_email: plain("CONTROLLER_EMAIL", check_email),
+            controller_phone: plain("CONTROLLER_PHONE", check_text),
+            jurisdiction: match plain("JURISDICTION", check_country) {
+                Setting::Set(v) => Setting::Set(v.to_ascii_uppercase()),
+                other => other,
+            },
+            retention_days: read("RETENTION_DAYS")
+                .and_then(|v| parse_retention_days(&v))
+                .unwrap_or(DEFAULT_RETENTION_DAYS),
+        }
+    }
+
+    /// The controller, when all four `CONTROLLER_*` settings are usable.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the first that is missing or invalid.
+    pub fn controller(&self) -> Result<Controller, Error> {
+        Ok(Controller {
+            name: self.controller_name.require("CONTROLLER_NAME")?.clone(),
+            address: self
+                .controller_address
+                .require("CONTROLLER_ADDRESS")?
+                .clone(),
+            email: self.controller_email.require("CONTROLLER_EMAIL")?.clone(),
+            phone: self.controller_phone.require("CONTROLLER_PHONE")?.clone(),
+        })
+    }
+
+    /// The controller and jurisdiction every new ledger event records (what is configured;
+    /// a consent is recorded all the same when they are not).
+    pub fn in_force(&self) -> InForce {
+        InForce {
+            controller: self.controller().ok(),
+            jurisdiction: self.jurisdiction.get().cloned(),
         }
     }
 
@@ -394,6 +453,14 @@ impl Config {
             optional_status(lookup("FEED_TIMEOUT_SECS"), |v| {
                 parse_timeout_secs(v).is_some()
             }),
+            self.controller_name.status().to_owned(),
+            self.controller_address.status().to_owned(),
+            self.controller_email.status().to_owned(),
+            self.controller_phone.status().to_owned(),
+            self.jurisdiction.status().to_owned(),
+            optional_status(lookup("RETENTION_DAYS"), |v| {
+                parse_retention_days(v).is_some()
+            }),
         ];
         SETTING_NAMES.into_iter().zip(statuses).collect()
     }
@@ -416,6 +483,40 @@ fn parse_retry_delays(v: &str) -> Option<Vec<u32>> {
         .map(|d| d.trim().parse::<u32>().ok().filter(|d| *d <= 43_200))
         .collect::<Option<Vec<u32>>>()?;
     (1..=30).contains(&delays.len()).then_some(delays)
+}
+
+fn parse_retention_days(v: &str) -> Option<u32> {
+    v.parse::<u32>().ok().filter(|d| (1..=36_500).contains(d))
+}
+
+/// Printable text of at most 300 characters (it is shown in receipts and pages).
+fn check_text(v: &str) -> Result<(), &'static str> {
+    if v.chars().count() <= 300 && !v.chars().any(char::is_control) {
+        Ok(())
+    } else {
+        Err("not one line of at most 300 characters")
+    }
+}
+
+fn check_email(v: &str) -> Result<(), &'static str> {
+    check_text(v)?;
+    match v.split_once('@') {
+        Some((local, domain))
+            if !local.is_empty() && domain.contains('.') && !v.contains(char::is_whitespace) =>
+        {
+            Ok(())
+        }
+        _ => Err("not an e-mail address"),
+    }
+}
+
+/// ISO 3166-1 alpha-2: two ASCII letters (checked for shape; the list of codes changes).
+fn check_country(v: &str) -> Result<(), &'static str> {
+    if v.len() == 2 && v.chars().all(|c| c.is_ascii_alphabetic()) {
+        Ok(())
+    } else {
+        Err("not an ISO 3166-1 alpha-2 country code such as FR or JP")
+    }
 }
 
 fn parse_timeout_secs(v: &str) -> Option<u64> {
@@ -695,6 +796,39 @@ mod tests {
         assert_eq!(get("PUBLIC_BASE_URL"), "missing");
         assert!(!format!("{report:?}").contains("tok-123"));
         assert_eq!(get("LOG_REQUESTS"), "default");
+    }
+
+    #[test]
+    fn controller_and_jurisdiction_are_read_and_checked() {
+        let full = config(&[
+            ("CONTROLLER_NAME", "Demo Retail K.K."),
+            ("CONTROLLER_ADDRESS", "1-1 Dogenzaka, Shibuya, Tokyo"),
+            ("CONTROLLER_EMAIL", "privacy@example.com"),
+            ("CONTROLLER_PHONE", "+81 3 0000 0000"),
+            ("JURISDICTION", "jp"),
+        ]);
+        let in_force = full.in_force();
+        assert_eq!(in_force.jurisdiction.as_deref(), Some("JP"));
+        assert_eq!(in_force.controller.unwrap().email, "privacy@example.com");
+        assert_eq!(full.retention_days, DEFAULT_RETENTION_DAYS);
+        let partial = config(&[("CONTROLLER_NAME", "Demo"), ("JURISDICTION", "Japan")]);
+        let err = partial.controller().unwrap_err();
+        assert!(err.log_detail().unwrap().starts_with("CONTROLLER_ADDRESS"));
+        assert_eq!(partial.in_force().controller, None);
+        assert_eq!(partial.jurisdiction.status(), "invalid");
+        let bad_mail = config(&[("CONTROLLER_EMAIL", "privacy at example.com")]);
+        assert_eq!(bad_mail.controller_email.status(), "invalid");
+        for (raw, days) in [
+            ("30", 30),
+            ("0", DEFAULT_RETENTION_DAYS),
+            ("x", DEFAULT_RETENTION_DAYS),
+        ] {
+            assert_eq!(
+                config(&[("RETENTION_DAYS", raw)]).retention_days,
+                days,
+                "{raw}"
+            );
+        }
     }
 
     #[test]

@@ -103,12 +103,88 @@ pub enum Source {
     CardPage,
 }
 
+/// How a consent change was collected: what the shopper saw and did, as evidence of it
+/// (GDPR Art. 7(1); Japan's specified e-mail rules ask for "when and how").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Collection {
+    /// The store's landing page (the consent notice shown, a channel button tapped), then the
+    /// `JOIN {code}` message or the platform's opt-in carrying that page's signed code.
+    LandingPageAndChat,
+    /// The "also get it on" button of the member's card (a link code), then the message.
+    CardLinkAndChat,
+    /// A `JOIN` message typed in the chat with no valid code (no landing page seen).
+    ChatMessage,
+    /// LINE: the shopper added the account as a friend (or unblocked it).
+    ChatFollow,
+    /// Messenger / Instagram: the platform's marketing-messages opt-in, without a code.
+    PlatformOptin,
+    /// The platform's own marketing switch (Messenger stop / resume, WhatsApp stop / resume).
+    PlatformPreference,
+    /// A stop keyword sent in the chat.
+    ChatKeyword,
+    /// LINE: the shopper blocked the account.
+    ChatBlock,
+    /// The stop button of the member's card page.
+    CardPage,
+}
+
+impl Collection {
+    /// How a change of `source` was collected; `code` says whether it carried a valid join code
+    /// (`Some(false)`: a link code of the member's card).
+    pub fn of(source: Source, code: Option<bool>) -> Collection {
+        match (source, code) {
+            (Source::JoinCode | Source::Optin, Some(true)) => Collection::LandingPageAndChat,
+            (Source::JoinCode | Source::Optin, Some(false)) => Collection::CardLinkAndChat,
+            (Source::JoinCode, None) => Collection::ChatMessage,
+            (Source::Optin, None) => Collection::PlatformOptin,
+            (Source::Follow, _) => Collection::ChatFollow,
+            (Source::Unfollow, _) => Collection::ChatBlock,
+            (Source::Preference, _) => Collection::PlatformPreference,
+            (Source::Keyword, _) => Collection::ChatKeyword,
+            (Source::CardPage, _) => Collection::CardPage,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Collection::LandingPageAndChat => "landing_page_and_chat",
+            Collection::CardLinkAndChat => "card_link_and_chat",
+            Collection::ChatMessage => "chat_message",
+            Collection::ChatFollow => "chat_follow",
+            Collection::PlatformOptin => "platform_optin",
+            Collection::PlatformPreference => "platform_preference",
+            Collection::ChatKeyword => "chat_keyword",
+            Collection::ChatBlock => "chat_block",
+            Collection::CardPage => "card_page",
+        }
+    }
+}
+
+/// The retailer as data controller (`CONTROLLER_*`), named in each ledger event and receipt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Controller {
+    pub name: String,
+    pub address: String,
+    pub email: String,
+    pub phone: String,
+}
+
+/// Who answered for a consent, and under which law, when it was recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InForce {
+    pub controller: Option<Controller>,
+    /// ISO 3166-1 alpha-2 (`JURISDICTION`).
+    pub jurisdiction: Option<String>,
+}
+
 /// A consent change as the platforms report it, normalised; not yet in the ledger.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsentChange {
     pub subject: Subject,
     pub action: Action,
     pub source: Source,
+    pub collection: Collection,
     pub store: Option<StoreId>,
     pub campaign: Option<CampaignId>,
     pub lang: Option<Lang>,
@@ -145,6 +221,15 @@ pub struct ConsentEvent {
     /// When this service recorded it, Unix milliseconds.
     pub recorded_at_ms: u64,
     pub platform_event_id: String,
+    /// How it was collected. Events recorded before this field existed have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collection: Option<Collection>,
+    /// The controller in force when it was recorded (none when unconfigured, or older).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub controller: Option<Controller>,
+    /// The jurisdiction in force when it was recorded (ISO 3166-1 alpha-2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jurisdiction: Option<String>,
     /// Set when the member was erased and this entry lost its channel user id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub erased_at_ms: Option<u64>,
@@ -366,6 +451,14 @@ mod tests {
             occurred_at_ms: 1,
             recorded_at_ms: 2,
             platform_event_id: "01H".into(),
+            collection: Some(Collection::LandingPageAndChat),
+            controller: Some(Controller {
+                name: "Demo Retail".into(),
+                address: "1-1 Shibuya, Tokyo".into(),
+                email: "privacy@example.com".into(),
+                phone: "+81 3 0000 0000".into(),
+            }),
+            jurisdiction: Some("JP".into()),
             erased_at_ms: None,
         };
         let v = serde_json::to_value(&event).unwrap();
@@ -383,13 +476,58 @@ mod tests {
             "occurred_at_ms",
             "recorded_at_ms",
             "platform_event_id",
+            "collection",
+            "controller",
+            "jurisdiction",
         ] {
             assert!(v.get(field).is_some(), "{field}");
         }
+        assert_eq!(v["collection"], "landing_page_and_chat");
         assert_eq!(v["action"], "granted");
         assert_eq!(v["source"], "join_code");
         assert_eq!(v["subject"]["channel"], "line");
         let back: ConsentEvent = serde_json::from_value(v).unwrap();
         assert_eq!(back, event);
+    }
+
+    #[test]
+    fn an_event_recorded_before_the_evidence_fields_still_reads() {
+        let old = r#"{"event_id":"e","subject":{"channel":"whatsapp","user_id":"16505551234"},
+            "purpose":"marketing","action":"withdrawn","source":"keyword",
+            "occurred_at_ms":1,"recorded_at_ms":2,"platform_event_id":"wamid.1"}"#;
+        let e: ConsentEvent = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            (e.collection, e.controller, e.jurisdiction),
+            (None, None, None)
+        );
+    }
+
+    #[test]
+    fn collection_follows_source_and_code() {
+        use Collection as C;
+        assert_eq!(
+            Collection::of(Source::JoinCode, Some(true)),
+            C::LandingPageAndChat
+        );
+        assert_eq!(
+            Collection::of(Source::Optin, Some(true)),
+            C::LandingPageAndChat
+        );
+        assert_eq!(
+            Collection::of(Source::JoinCode, Some(false)),
+            C::CardLinkAndChat
+        );
+        assert_eq!(Collection::of(Source::JoinCode, None), C::ChatMessage);
+        assert_eq!(Collection::of(Source::Optin, None), C::PlatformOptin);
+        assert_eq!(Collection::of(Source::Follow, None), C::ChatFollow);
+        assert_eq!(Collection::of(Source::Unfollow, None), C::ChatBlock);
+        assert_eq!(
+            Collection::of(Source::Preference, None),
+            C::PlatformPreference
+        );
+        assert_eq!(Collection::of(Source::Keyword, None), C::ChatKeyword);
+        assert_eq!(Collection::of(Source::CardPage, None), C::CardPage);
+        let json = serde_json::to_value(C::CardLinkAndChat).unwrap();
+        assert_eq!(json, C::CardLinkAndChat.as_str());
     }
 }

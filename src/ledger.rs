@@ -14,7 +14,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::consent::{Action, ConsentChange, ConsentEvent, Subject, PURPOSE_MARKETING};
+use crate::consent::{Action, ConsentChange, ConsentEvent, InForce, Subject, PURPOSE_MARKETING};
 use crate::ids::MemberNumber;
 use crate::signing;
 
@@ -83,11 +83,13 @@ pub fn member_number_for(key: &[u8], subject: &Subject, attempt: u32) -> MemberN
     MemberNumber::from_body(u64::from_be_bytes(wide))
 }
 
-/// The ledger entry of a change: the evidence, as immutable as the platform event it records.
+/// The ledger entry of a change: the evidence, as immutable as the platform event it records,
+/// with how it was collected and the controller and jurisdiction in force.
 pub fn event(
     change: &ConsentChange,
     event_id: String,
     member_number: Option<MemberNumber>,
+    in_force: &InForce,
     now_ms: u64,
 ) -> ConsentEvent {
     ConsentEvent {
@@ -104,6 +106,9 @@ pub fn event(
         occurred_at_ms: change.occurred_at_ms,
         recorded_at_ms: now_ms,
         platform_event_id: change.platform_event_id.clone(),
+        collection: Some(change.collection),
+        controller: in_force.controller.clone(),
+        jurisdiction: in_force.jurisdiction.clone(),
         erased_at_ms: None,
     }
 }
@@ -121,6 +126,7 @@ mod tests {
             subject: Subject::new(Channel::Line, "U4af4980629"),
             action,
             source,
+            collection: crate::consent::Collection::of(source, None),
             store: None,
             campaign: None,
             lang: None,
@@ -177,7 +183,13 @@ mod tests {
         c.lang = Some(crate::lang::Lang::Fr);
         let n = MemberNumber::from_body(42);
         c.notice_version = Some("2026-11".into());
-        let e = event(&c, "evt".into(), Some(n), 99);
+        let in_force = InForce {
+            controller: None,
+            jurisdiction: Some("FR".into()),
+        };
+        let e = event(&c, "evt".into(), Some(n), &in_force, 99);
+        assert_eq!(e.jurisdiction.as_deref(), Some("FR"));
+        assert_eq!(e.collection, Some(crate::consent::Collection::ChatMessage));
         assert_eq!(e.member_number, Some(n));
         assert_eq!(e.store_id.as_ref().map(StoreId::as_str), Some("shibuya"));
         assert_eq!(e.lang.as_deref(), Some("fr"));

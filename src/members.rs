@@ -11,6 +11,12 @@
 //! its own slot. Erasure leaves a tombstone, so the number is never given to anyone else and a
 //! later opt-in of the same person walks on to a new member.
 //!
+//! **One person, several ids.** WhatsApp moves from phone-number ids (`wa_id`) to business-scoped
+//! ids (`user_id`), and regenerates the latter when a user changes number; a webhook that shows
+//! two ids of one user makes them *aliases* of one linked subject: one state, one history, one
+//! reply (see [`LinkedSubject::aliases`]; the edge places a pointer for each alias in its own
+//! chain, so a later event under either id reaches the same person).
+//!
 //! **Consent.** Each subject's state is the last event in platform time (a withdrawal wins a
 //! tie); an event id is applied once. Applying an event answers whether the state changed and
 //! which reply that earns, so each change earns exactly one reply.
@@ -85,11 +91,44 @@ pub struct LinkedSubject {
     /// The last event in platform time: `(occurred_at_ms, action)`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latest: Option<(u64, Action)>,
+    /// Other ids of the same person on this channel (a WhatsApp `wa_id` beside its `user_id`,
+    /// a business-scoped id from before a number change): their events are this subject's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<Alias>,
+}
+
+/// Another id of a linked subject's person, on the same channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alias {
+    pub pseudonym: String,
+    pub user_id: String,
+    /// The slot holding the alias's pointer.
+    pub home: MemberNumber,
+    pub linked_at_ms: u64,
 }
 
 impl LinkedSubject {
     pub fn state(&self) -> ConsentState {
         derive_state(self.latest)
+    }
+
+    /// Whether `pseudonym` names this person (its own id or an alias).
+    pub fn knows(&self, pseudonym: &str) -> bool {
+        self.pseudonym == pseudonym || self.aliases.iter().any(|a| a.pseudonym == pseudonym)
+    }
+
+    /// Every pseudonym of this person, its own first: the ledger records its events under each.
+    pub fn pseudonyms(&self) -> Vec<String> {
+        std::iter::once(&self.pseudonym)
+            .chain(self.aliases.iter().map(|a| &a.pseudonym))
+            .cloned()
+            .collect()
+    }
+
+    /// Every user id of this person, its own first.
+    pub fn user_ids(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.user_id.as_str())
+            .chain(self.aliases.iter().map(|a| a.user_id.as_str()))
     }
 }
 
@@ -128,7 +167,12 @@ impl MemberRecord {
     }
 
     fn subject_mut(&mut self, pseudonym: &str) -> Option<&mut LinkedSubject> {
-        self.subjects.iter_mut().find(|s| s.pseudonym == pseudonym)
+        self.subjects.iter_mut().find(|s| s.knows(pseudonym))
+    }
+
+    /// The linked subject `pseudonym` names (its own id or an alias).
+    pub fn subject(&self, pseudonym: &str) -> Option<&LinkedSubject> {
+        self.subjects.iter().find(|s| s.knows(pseudonym))
     }
 }
 
@@ -161,9 +205,28 @@ pub enum Request {
         subject: SubjectRef,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         change: Option<Change>,
+        /// Other ids the platform showed for the same person: the change applies only once
+        /// they are all known as this subject's ([`Answer::Unaliased`] otherwise).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        aliases: Vec<SubjectRef>,
     },
     /// Applies a change to a subject already linked to this member (reached by a pointer).
-    ApplyLinked { subject: SubjectRef, change: Change },
+    ApplyLinked {
+        subject: SubjectRef,
+        change: Change,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        aliases: Vec<SubjectRef>,
+    },
+    /// Records `alias` as another id of the person `anchor` names. A second business-scoped id
+    /// is refused unless `renumbered` (a number change): Meta gives one user one such id per
+    /// business, so a phone number seen with another one has been given to someone else.
+    AddAlias {
+        anchor: String,
+        alias: SubjectRef,
+        home: MemberNumber,
+        #[serde(default)]
+        renumbered: bool,
+    },
     /// Places a pointer for a new subject that a link code brings to `member`.
     PlacePointer {
         subject: SubjectRef,
@@ -203,6 +266,11 @@ pub enum Answer {
     Elsewhere { member: MemberNumber },
     /// The subject is not here, and this slot is taken: try the next number of the chain.
     Next,
+    /// Some of the ids given as aliases are not yet known as the subject's: nothing was
+    /// applied. `member`: the subject's member, if it has one.
+    Unaliased { member: Option<MemberNumber> },
+    /// The alias is recorded (or already was).
+    Aliased,
     /// The subject is unknown (a look-up without a change reached a free slot).
     Unknown,
     /// The pointer is in place (or was already, for the same member).
@@ -247,6 +315,10 @@ pub struct Applied {
     /// This change issued the member's card (its first grant).
     #[serde(default)]
     pub card_issued: bool,
+    /// Every pseudonym of the person (the subject's own first, then its aliases): the ledger
+    /// records the change under each, so each id's history and state are the person's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pseudonyms: Vec<String>,
 }
 
 /// A subject the card's stop withdrew.
@@ -255,6 +327,9 @@ pub struct Withdrawn {
     pub pseudonym: String,
     pub channel: Channel,
     pub user_id: String,
+    /// Every pseudonym of the person, as [`Applied::pseudonyms`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pseudonyms: Vec<String>,
 }
 
 /// Why a link code was refused.
@@ -279,12 +354,59 @@ impl Slot {
                 slot,
                 subject,
                 change,
-            } => self.resolve(slot, subject, change, now_ms),
-            Request::ApplyLinked { subject, change } => match self.member.as_mut() {
-                Some(m) if m.subjects.iter().any(|s| s.pseudonym == subject.pseudonym) => {
-                    Answer::Applied(apply(m, &subject.pseudonym, &change, false))
+                aliases,
+            } => self.resolve(slot, subject, change, &aliases, now_ms),
+            Request::ApplyLinked {
+                subject,
+                change,
+                aliases,
+            } => match self.member.as_mut() {
+                Some(m) => match m.subject(&subject.pseudonym) {
+                    Some(s) if !aliases.iter().all(|a| s.knows(&a.pseudonym)) => {
+                        Answer::Unaliased {
+                            member: Some(m.number),
+                        }
+                    }
+                    Some(_) => Answer::Applied(apply(m, &subject.pseudonym, &change, false)),
+                    None => Answer::NotLinked,
+                },
+                None => Answer::NotLinked,
+            },
+            Request::AddAlias {
+                anchor,
+                alias,
+                home,
+                renumbered,
+            } => match self.member.as_mut() {
+                Some(m)
+                    if m.subject(&alias.pseudonym)
+                        .is_some_and(|s| s.knows(&anchor)) =>
+                {
+                    Answer::Aliased
                 }
-                _ => Answer::NotLinked,
+                Some(m) if m.subject(&alias.pseudonym).is_some() => Answer::AlreadyKnown,
+                Some(m) => match m.subject_mut(&anchor) {
+                    Some(s)
+                        if !renumbered
+                            && is_business_scoped(&alias.user_id)
+                            && s.user_ids().any(is_business_scoped) =>
+                    {
+                        Answer::LinkRefused {
+                            reason: LinkRefusal::Mismatch,
+                        }
+                    }
+                    Some(s) if s.channel == alias.channel => {
+                        s.aliases.push(Alias {
+                            pseudonym: alias.pseudonym,
+                            user_id: alias.user_id,
+                            home,
+                            linked_at_ms: now_ms,
+                        });
+                        Answer::Aliased
+                    }
+                    _ => Answer::NotLinked,
+                },
+                None => Answer::NotLinked,
             },
             Request::PlacePointer { subject, member } => self.place_pointer(&subject, member),
             Request::RemovePointer { pseudonym, member } => {
@@ -339,10 +461,16 @@ impl Slot {
         slot: MemberNumber,
         subject: SubjectRef,
         change: Option<Change>,
+        aliases: &[SubjectRef],
         now_ms: u64,
     ) -> Answer {
         if let Some(m) = self.member.as_mut() {
-            if m.subject_mut(&subject.pseudonym).is_some() {
+            if let Some(s) = m.subject(&subject.pseudonym) {
+                if !aliases.iter().all(|a| s.knows(&a.pseudonym)) {
+                    return Answer::Unaliased {
+                        member: Some(m.number),
+                    };
+                }
                 return match change {
                     Some(c) => Answer::Applied(apply(m, &subject.pseudonym, &c, false)),
                     None => Answer::Applied(unchanged(m, &subject.pseudonym)),
@@ -358,6 +486,10 @@ impl Slot {
         let Some(change) = change else {
             return Answer::Unknown;
         };
+        if !aliases.is_empty() {
+            // The person may already be a member under one of its other ids.
+            return Answer::Unaliased { member: None };
+        }
         // A free slot and a subject seen for the first time: its member is founded here.
         let pseudonym = subject.pseudonym.clone();
         let m = self.member.insert(MemberRecord {
@@ -373,6 +505,7 @@ impl Slot {
                 home: slot,
                 linked_at_ms: now_ms,
                 latest: None,
+                aliases: Vec::new(),
             }],
             applied: Vec::new(),
             used_links: Vec::new(),
@@ -383,7 +516,7 @@ impl Slot {
 
     fn place_pointer(&mut self, subject: &SubjectRef, member: MemberNumber) -> Answer {
         if let Some(m) = &self.member {
-            if m.subjects.iter().any(|s| s.pseudonym == subject.pseudonym) {
+            if m.subject(&subject.pseudonym).is_some() {
                 return Answer::AlreadyKnown;
             }
         }
@@ -441,6 +574,7 @@ impl Slot {
             home,
             linked_at_ms: now_ms,
             latest: None,
+            aliases: Vec::new(),
         });
         Answer::Applied(apply(m, &pseudonym, change, false))
     }
@@ -459,6 +593,7 @@ impl Slot {
                     pseudonym: s.pseudonym.clone(),
                     channel: s.channel,
                     user_id: s.user_id.clone(),
+                    pseudonyms: s.pseudonyms(),
                 });
             }
         }
@@ -476,13 +611,28 @@ impl Slot {
             };
         };
         self.erased_at_ms = Some(now_ms);
+        // Aliases become subjects of their own here: each has a pointer to remove and ledger
+        // entries to redact.
         self.erased_subjects = m
             .subjects
             .into_iter()
-            .map(|s| LinkedSubject {
-                user_id: String::new(),
-                latest: None,
-                ..s
+            .flat_map(|s| {
+                let aliases = s.aliases.iter().map(|a| LinkedSubject {
+                    pseudonym: a.pseudonym.clone(),
+                    channel: s.channel,
+                    user_id: String::new(),
+                    home: a.home,
+                    linked_at_ms: a.linked_at_ms,
+                    latest: None,
+                    aliases: Vec::new(),
+                });
+                let own = LinkedSubject {
+                    user_id: String::new(),
+                    latest: None,
+                    aliases: Vec::new(),
+                    ..s.clone()
+                };
+                std::iter::once(own).chain(aliases.collect::<Vec<_>>())
             })
             .collect();
         Answer::Erased {
@@ -491,13 +641,16 @@ impl Slot {
     }
 }
 
+/// Whether a WhatsApp user id is business-scoped (`US.1349…`: a country code and a period,
+/// Meta's "Business-scoped user IDs") rather than a phone number (digits only).
+pub fn is_business_scoped(user_id: &str) -> bool {
+    user_id.contains('.')
+}
+
 /// The answer for a look-up without a change.
 pub fn unchanged(m: &MemberRecord, pseudonym: &str) -> Applied {
-    let state = m
-        .subjects
-        .iter()
-        .find(|s| s.pseudonym == pseudonym)
-        .map_or(ConsentState::Unknown, LinkedSubject::state);
+    let subject = m.subject(pseudonym);
+    let state = subject.map_or(ConsentState::Unknown, LinkedSubject::state);
     Applied {
         member: m.number,
         new_member: false,
@@ -508,6 +661,7 @@ pub fn unchanged(m: &MemberRecord, pseudonym: &str) -> Applied {
         lang: m.lang.clone(),
         store: m.favourite_store.clone(),
         card_issued: false,
+        pseudonyms: subject.map(LinkedSubject::pseudonyms).unwrap_or_default(),
     }
 }
 
@@ -525,6 +679,7 @@ fn apply(m: &mut MemberRecord, pseudonym: &str, change: &Change, new_member: boo
         .subject_mut(pseudonym)
         .expect("apply is called for a subject of this member");
     let before = subject.state();
+    let pseudonyms = subject.pseudonyms();
     if duplicate {
         return Applied {
             member: number,
@@ -536,6 +691,7 @@ fn apply(m: &mut MemberRecord, pseudonym: &str, change: &Change, new_member: boo
             lang: m.lang.clone(),
             store: None,
             card_issued: false,
+            pseudonyms,
         };
     }
     let incoming = (change.occurred_at_ms, change.action);
@@ -566,6 +722,7 @@ fn apply(m: &mut MemberRecord, pseudonym: &str, change: &Change, new_member: boo
         lang: m.lang.clone(),
         store: change.store.clone().or_else(|| m.favourite_store.clone()),
         card_issued,
+        pseudonyms,
     }
 }
 
@@ -633,6 +790,7 @@ mod tests {
                 slot: number,
                 subject: s.clone(),
                 change: c,
+                aliases: Vec::new(),
             },
             NOW,
         )
@@ -1017,12 +1175,150 @@ mod tests {
         assert!(dup.duplicate);
     }
 
+    fn resolve_with(
+        slot: &mut Slot,
+        number: MemberNumber,
+        s: &SubjectRef,
+        aliases: &[SubjectRef],
+        c: Option<Change>,
+    ) -> Answer {
+        slot.handle(
+            Request::Resolve {
+                slot: number,
+                subject: s.clone(),
+                change: c,
+                aliases: aliases.to_vec(),
+            },
+            NOW,
+        )
+    }
+
+    #[test]
+    fn two_ids_of_one_whatsapp_user_are_one_person_with_one_state_and_one_reply() {
+        // Opted in under the phone-number id, before Meta sent business-scoped ids.
+        let wa_id = subject("wa", Channel::Whatsapp);
+        let bsuid = subject("bs", Channel::Whatsapp);
+        let mut member = Slot::default();
+        resolve(&mut member, n(1), &wa_id, Some(grant("g", 10)));
+        // A STOP that shows both ids: nothing is applied until the alias is known.
+        let stop = change("s", 20, Action::Withdrawn, Source::Keyword);
+        assert_eq!(
+            resolve_with(
+                &mut member,
+                n(1),
+                &wa_id,
+                std::slice::from_ref(&bsuid),
+                Some(stop.clone())
+            ),
+            Answer::Unaliased { member: Some(n(1)) }
+        );
+        assert_eq!(
+            resolve_with(
+                &mut Slot::default(),
+                n(5),
+                &bsuid,
+                std::slice::from_ref(&wa_id),
+                Some(stop.clone())
+            ),
+            Answer::Unaliased { member: None },
+            "a free slot founds nobody while another id may be a member"
+        );
+        let add = |slot: &mut Slot, anchor: &str, alias: &SubjectRef| {
+            slot.handle(
+                Request::AddAlias {
+                    anchor: anchor.into(),
+                    alias: alias.clone(),
+                    home: n(5),
+                    renumbered: false,
+                },
+                NOW,
+            )
+        };
+        assert_eq!(add(&mut member, "wa", &bsuid), Answer::Aliased);
+        assert_eq!(
+            add(&mut member, "wa", &bsuid),
+            Answer::Aliased,
+            "idempotent"
+        );
+        assert_eq!(
+            add(&mut member, "wa", &subject("ig", Channel::Instagram)),
+            Answer::NotLinked,
+            "an alias is an id on the same channel"
+        );
+        // The STOP under the business-scoped id, reached through its pointer.
+        let a = applied(member.handle(
+            Request::ApplyLinked {
+                subject: bsuid.clone(),
+                change: stop,
+                aliases: vec![wa_id.clone()],
+            },
+            NOW,
+        ));
+        assert_eq!(
+            (a.after, a.reply),
+            (
+                ConsentState::Withdrawn,
+                Some(ReplyKind::WithdrawalConfirmation)
+            )
+        );
+        assert_eq!(a.pseudonyms, ["wa", "bs"], "recorded under both ids");
+        // The phone number seen later with another business-scoped id: someone else's now.
+        let mut stranger = subject("bs2", Channel::Whatsapp);
+        stranger.user_id = "US.222".into();
+        let mut scoped = bsuid.clone();
+        scoped.pseudonym = "bs3".into();
+        scoped.user_id = "US.111".into();
+        let mut phone_member = Slot::default();
+        resolve(&mut phone_member, n(2), &wa_id, Some(grant("g2", 10)));
+        assert_eq!(add(&mut phone_member, "wa", &scoped), Answer::Aliased);
+        assert_eq!(
+            add(&mut phone_member, "wa", &stranger),
+            Answer::LinkRefused {
+                reason: LinkRefusal::Mismatch
+            }
+        );
+        let renumbered = phone_member.handle(
+            Request::AddAlias {
+                anchor: "wa".into(),
+                alias: stranger,
+                home: n(6),
+                renumbered: true,
+            },
+            NOW,
+        );
+        assert_eq!(
+            renumbered,
+            Answer::Aliased,
+            "a number change says it is the same user"
+        );
+        // Under the old id alone: the same person, already withdrawn.
+        let look = applied(resolve(&mut member, n(1), &wa_id, None));
+        assert_eq!(look.after, ConsentState::Withdrawn);
+        let m = member.member.as_ref().unwrap();
+        assert_eq!(m.subjects.len(), 1);
+        assert_eq!(
+            m.subjects[0].user_ids().collect::<Vec<_>>(),
+            ["user-wa", "user-bs"]
+        );
+        // Erasure forgets both and lists both for redaction and pointer removal.
+        let Answer::Erased { subjects } = member.handle(Request::Erase, NOW) else {
+            panic!()
+        };
+        let erased: Vec<_> = subjects
+            .iter()
+            .map(|s| (s.pseudonym.as_str(), s.home))
+            .collect();
+        assert_eq!(erased, [("wa", n(1)), ("bs", n(5))]);
+        assert!(!serde_json::to_string(&member).unwrap().contains("user-bs"));
+    }
+
     #[test]
     fn requests_and_answers_survive_json() {
         let r = Request::Resolve {
             slot: n(1),
             subject: subject("p", Channel::Instagram),
             change: Some(grant("e", 1)),
+            aliases: vec![subject("q", Channel::Instagram)],
         };
         let back: Request = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
         assert_eq!(back, r);

@@ -152,12 +152,19 @@ pub fn build(
             let from = phone_number_id
                 .as_deref()
                 .or(bases.whatsapp_phone_number_id)?;
+            // A business-scoped user id goes in `recipient`, a phone number in `to` (Meta,
+            // "Business-scoped user IDs": sending to a BSUID in `to` fails).
+            let field = if crate::members::is_business_scoped(to) {
+                "recipient"
+            } else {
+                "to"
+            };
             Some(graph(
                 &format!("{from}/messages"),
                 json!({
                     "messaging_product": "whatsapp",
                     "recipient_type": "individual",
-                    "to": to,
+                    field: to,
                     "type": "text",
                     "text": { "preview_url": false, "body": words },
                 }),

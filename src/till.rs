@@ -210,6 +210,7 @@ mod tests {
                 home: number,
                 linked_at_ms: 0,
                 latest: Some((1, action)),
+                aliases: Vec::new(),
             }],
             applied: Default::default(),
             used_links: vec![],

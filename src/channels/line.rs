@@ -100,6 +100,7 @@ fn parse_event(event: &Value) -> Option<Inbound> {
         platform_event_id: event.get("webhookEventId")?.as_str()?.to_owned(),
         kind,
         reply_to,
+        aliases: Vec::new(),
     })
 }
 

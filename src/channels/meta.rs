@@ -206,7 +206,11 @@ fn whatsapp_change(change: &Value, out: &mut Parsed) {
         Some("messages") => {
             out.ignored += array(value, "statuses").len();
             for message in array(value, "messages") {
-                out.push(whatsapp_message(message, contacts, &phone_number_id));
+                let event = match str_of(message, "type") {
+                    Some("system") => whatsapp_identity_change(message, &phone_number_id),
+                    _ => whatsapp_message(message, contacts, &phone_number_id),
+                };
+                out.push(event);
             }
         }
         Some("user_preferences") => {
@@ -218,13 +222,28 @@ fn whatsapp_change(change: &Value, out: &mut Parsed) {
     }
 }
 
-/// The WhatsApp subject: the business-scoped user id where present (it replaces phone numbers
-/// as usernames arrive), else the `wa_id`; and the phone number to reply to, if known.
+/// A WhatsApp user as one webhook shows them.
+struct WhatsappIdentity {
+    /// The subject: the business-scoped user id where present, else the `wa_id`.
+    user_id: String,
+    /// The phone-number id, to reply to, when Meta shared it.
+    wa_id: Option<String>,
+    /// The `wa_id` when the subject is the business-scoped id: the same person.
+    aliases: Vec<String>,
+}
+
+/// The WhatsApp subject: the business-scoped user id where present, else the `wa_id`. Meta
+/// ("Business-scoped user IDs", WhatsApp Business Platform docs, 2026): the BSUID is assigned to
+/// `user_id` and "appear[s] in all messages webhooks", while the phone number (`wa_id` / `from`)
+/// is omitted for users with a username unless the business exchanged messages with that number
+/// in the last 30 days or has it in its contact book. A webhook carrying both is Meta saying they
+/// are one person: the `wa_id` becomes an alias, so a consent given under one is withdrawn under
+/// the other (../shared/API.md, Events that change consent).
 fn whatsapp_identity(
     wa_id: Option<&str>,
     bsuid: Option<&str>,
     contacts: &[Value],
-) -> Option<(String, Option<String>)> {
+) -> Option<WhatsappIdentity> {
     let contact = contacts.iter().find(|c| {
         (wa_id.is_some() && str_of(c, "wa_id") == wa_id)
             || (bsuid.is_some() && str_of(c, "user_id") == bsuid)
@@ -237,7 +256,62 @@ fn whatsapp_identity(
     let bsuid = bsuid.or_else(|| contact.and_then(|c| str_of(c, "user_id")));
     let wa_id = wa_id.or_else(|| contact.and_then(|c| str_of(c, "wa_id")));
     let user_id = bsuid.or(wa_id)?;
-    Some((user_id.to_owned(), wa_id.map(str::to_owned)))
+    let aliases = wa_id
+        .filter(|w| *w != user_id)
+        .map(str::to_owned)
+        .into_iter()
+        .collect();
+    Some(WhatsappIdentity {
+        user_id: user_id.to_owned(),
+        wa_id: wa_id.map(str::to_owned),
+        aliases,
+    })
+}
+
+/// A `system` message telling that the user's ids changed: `user_changed_number` (a new phone
+/// number, which also regenerates the business-scoped id) or `user_changed_user_id` (a new
+/// business-scoped id alone). Meta (System messages webhook reference; changelog of
+/// 2026-08-11): `system.wa_id` / `system.user_id` carry the new ids, `system.previous_user_id`
+/// the old business-scoped id, the message's `from` the old phone number. The person keeps its
+/// consent and its card under the new ids.
+fn whatsapp_identity_change(message: &Value, phone_number_id: &Option<String>) -> Option<Inbound> {
+    let system = message.get("system")?;
+    if !matches!(
+        str_of(system, "type"),
+        Some("user_changed_number" | "user_changed_user_id")
+    ) {
+        return None;
+    }
+    let new_wa_id = str_of(system, "wa_id");
+    let user_id = str_of(system, "user_id").or(new_wa_id)?;
+    let mut aliases: Vec<String> = Vec::new();
+    for id in [
+        new_wa_id,
+        str_of(system, "previous_user_id"),
+        str_of(message, "from"),
+        str_of(message, "from_user_id"),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if id != user_id && !aliases.iter().any(|a| a == id) {
+            aliases.push(id.to_owned());
+        }
+    }
+    if aliases.is_empty() {
+        return None;
+    }
+    Some(Inbound {
+        subject: Subject::new(Channel::Whatsapp, user_id),
+        occurred_at_ms: millis(message.get("timestamp"), true)?,
+        platform_event_id: str_of(message, "id")?.to_owned(),
+        kind: InboundKind::IdentityChange,
+        reply_to: ReplyTarget::Whatsapp {
+            phone_number_id: phone_number_id.clone(),
+            to: new_wa_id.unwrap_or(user_id).to_owned(),
+        },
+        aliases,
+    })
 }
 
 fn whatsapp_message(
@@ -249,20 +323,21 @@ fn whatsapp_message(
         return None;
     }
     let text = message.get("text").and_then(|t| str_of(t, "body"))?;
-    let (user_id, wa_id) = whatsapp_identity(
+    let who = whatsapp_identity(
         str_of(message, "from"),
         str_of(message, "from_user_id"),
         contacts,
     )?;
     Some(Inbound {
-        subject: Subject::new(Channel::Whatsapp, user_id.clone()),
+        subject: Subject::new(Channel::Whatsapp, who.user_id.clone()),
         occurred_at_ms: millis(message.get("timestamp"), true)?,
         platform_event_id: str_of(message, "id")?.to_owned(),
         kind: InboundKind::Text(text.to_owned()),
         reply_to: ReplyTarget::Whatsapp {
             phone_number_id: phone_number_id.clone(),
-            to: wa_id.unwrap_or(user_id),
+            to: who.wa_id.unwrap_or(who.user_id),
         },
+        aliases: who.aliases,
     })
 }
 
@@ -279,19 +354,19 @@ fn whatsapp_preference(
         "resume" => Action::Granted,
         _ => return None,
     };
-    let (user_id, wa_id) =
-        whatsapp_identity(str_of(pref, "wa_id"), str_of(pref, "user_id"), contacts)?;
+    let who = whatsapp_identity(str_of(pref, "wa_id"), str_of(pref, "user_id"), contacts)?;
     let at = millis(pref.get("timestamp"), true)?;
     Some(Inbound {
-        subject: Subject::new(Channel::Whatsapp, user_id.clone()),
+        subject: Subject::new(Channel::Whatsapp, who.user_id.clone()),
         occurred_at_ms: at,
         // The platform gives these no id: the content identifies the event.
-        platform_event_id: format!("pref:{user_id}:{at}:{}", str_of(pref, "value")?),
+        platform_event_id: format!("pref:{}:{at}:{}", who.user_id, str_of(pref, "value")?),
         kind: InboundKind::MarketingPreference(action),
         reply_to: ReplyTarget::Whatsapp {
             phone_number_id: phone_number_id.clone(),
-            to: wa_id.unwrap_or(user_id),
+            to: who.wa_id.unwrap_or(who.user_id),
         },
+        aliases: who.aliases,
     })
 }
 
@@ -367,6 +442,7 @@ fn messaging_inbound(channel: Channel, event: &Value) -> Option<Inbound> {
         platform_event_id: event_id,
         kind,
         reply_to,
+        aliases: Vec::new(),
     })
 }
 
@@ -395,6 +471,7 @@ fn instagram_comment(entry: &Value, change: &Value) -> Option<Inbound> {
             comment_id: comment_id.clone(),
         },
         reply_to: ReplyTarget::InstagramComment { comment_id },
+        aliases: Vec::new(),
     })
 }
 
@@ -559,9 +636,49 @@ mod tests {
         );
         let (events, _) = parse(with_bsuid.as_bytes()).unwrap();
         assert_eq!(events[0].subject.user_id, "IN.1410018717833190");
+        assert_eq!(events[0].aliases, ["972544401243"], "one person, two ids");
         assert!(
             matches!(&events[0].reply_to, ReplyTarget::Whatsapp { to, .. } if to == "972544401243")
         );
+    }
+
+    #[test]
+    fn whatsapp_ids_of_one_user_become_aliases_only_when_a_webhook_shows_both() {
+        // Shapes of Meta's "Business-scoped user IDs" page: a username user whose phone number
+        // is hidden (no `wa_id`, no `from`), then one whose number is shared.
+        let hidden = br#"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"phone_number_id":"106540352242922"},"contacts":[{"profile":{"name":"Sheena Nelson","username":"realsheenanelson"},"user_id":"US.13491208655302741918"}],"messages":[{"from_user_id":"US.13491208655302741918","id":"wamid.A","timestamp":"1749416383","type":"text","text":{"body":"STOP"}}]}}]}]}"#;
+        let (events, _) = parse(hidden).unwrap();
+        assert_eq!(events[0].subject.user_id, "US.13491208655302741918");
+        assert!(events[0].aliases.is_empty());
+        let both = String::from_utf8(hidden.to_vec()).unwrap().replace(
+            r#""from_user_id""#,
+            r#""from":"16505551234","from_user_id""#,
+        );
+        let (events, _) = parse(both.as_bytes()).unwrap();
+        assert_eq!(events[0].aliases, ["16505551234"]);
+        let prefs = br#"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"user_preferences","value":{"messaging_product":"whatsapp","metadata":{"phone_number_id":"106540352242922"},"contacts":[{"profile":{"name":"Pablo"},"wa_id":"16505551234","user_id":"US.13491208655302741918"}],"user_preferences":[{"wa_id":"16505551234","user_id":"US.13491208655302741918","detail":"User requested to stop marketing messages","category":"marketing_messages","value":"stop","timestamp":1731705721}]}}]}]}"#;
+        let (events, _) = parse(prefs).unwrap();
+        assert_eq!(
+            (
+                events[0].subject.user_id.as_str(),
+                events[0].aliases.as_slice()
+            ),
+            ("US.13491208655302741918", &["16505551234".to_owned()][..])
+        );
+    }
+
+    #[test]
+    fn a_whatsapp_number_change_names_the_new_ids_and_the_old_ones() {
+        let body = br#"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"phone_number_id":"106540352242922"},"messages":[{"from":"16505551234","id":"wamid.S","timestamp":"1749416400","type":"system","system":{"body":"User A changed from 16505551234 to 16505550000","wa_id":"16505550000","user_id":"US.999","previous_user_id":"US.134","type":"user_changed_number"}}]}}]}]}"#;
+        let (events, _) = parse(body).unwrap();
+        let e = &events[0];
+        assert_eq!(e.kind, InboundKind::IdentityChange);
+        assert_eq!(e.subject.user_id, "US.999");
+        assert_eq!(e.aliases, ["16505550000", "US.134", "16505551234"]);
+        let other = String::from_utf8(body.to_vec())
+            .unwrap()
+            .replace("user_changed_number", "customer_identity_changed");
+        assert_eq!(parse(other.as_bytes()).unwrap().0, vec![]);
     }
 
     #[test]

@@ -19,6 +19,9 @@ pub struct Inbound {
     pub kind: InboundKind,
     /// How to answer this person.
     pub reply_to: ReplyTarget,
+    /// Other ids the platform gave for the same person on this channel (a WhatsApp `wa_id`
+    /// beside its business-scoped `user_id`, the ids before a number change): one person.
+    pub aliases: Vec<String>,
 }
 
 /// What the person did.
@@ -38,6 +41,9 @@ pub enum InboundKind {
     MarketingPreference(Action),
     /// Instagram: a comment on one of the account's posts.
     Comment { comment_id: String },
+    /// WhatsApp: the user's ids changed (a new phone number, a new business-scoped id); the
+    /// subject is the new id, the aliases the ids before. No consent change.
+    IdentityChange,
 }
 
 /// Where a reply to this person goes.
@@ -75,6 +81,8 @@ pub enum Decision {
     AskOptin { code: String, store_known: bool },
     /// Instagram comment: invite the shopper to opt in with one private reply.
     InviteFromComment { comment_id: String },
+    /// Record the aliases as ids of the subject's person (no consent change).
+    Alias,
     /// Nothing to do (another text, an event kind we ignore).
     Ignore,
 }
@@ -93,10 +101,16 @@ pub fn interpret(inbound: &Inbound, keys: Option<&SigningKeys>, now: u64) -> Dec
             _ => None,
         };
         let verified = join.and_then(Result::ok);
+        let code_kind = match (&verified, &link) {
+            (Some(_), _) => Some(true),
+            (None, Some(_)) => Some(false),
+            (None, None) => None,
+        };
         let change = ConsentChange {
             subject: inbound.subject.clone(),
             action,
             source,
+            collection: crate::consent::Collection::of(source, code_kind),
             store: verified.as_ref().map(|j| j.store.clone()),
             campaign: verified.as_ref().and_then(|j| j.campaign.clone()),
             lang: verified.as_ref().and_then(|j| j.lang),
@@ -130,6 +144,7 @@ pub fn interpret(inbound: &Inbound, keys: Option<&SigningKeys>, now: u64) -> Dec
         InboundKind::Comment { comment_id } => Decision::InviteFromComment {
             comment_id: comment_id.clone(),
         },
+        InboundKind::IdentityChange => Decision::Alias,
     }
 }
 
@@ -177,6 +192,7 @@ mod tests {
             platform_event_id: "ev".into(),
             kind,
             reply_to: ReplyTarget::None,
+            aliases: Vec::new(),
         }
     }
 

@@ -61,7 +61,7 @@ pub async fn consent(call: &Call<'_>) -> Result<Response, Error> {
     let kv = call.kv()?;
     let key = pseudonym_key.expose().as_bytes();
     let (member, events) = futures_util::join!(
-        super::members::apply(call.env, key, &subject, None, None, call.request_id),
+        super::members::apply(call.env, key, &subject, &[], None, None, call.request_id),
         super::ledger_store::history(&kv, key, &subject),
     );
     let (member, events) = (member?.map(|a| a.member), events?);

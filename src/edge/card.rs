@@ -9,7 +9,7 @@ use super::{body, cache, env, ledger_store, members, respond, webhooks, Call};
 use crate::channels::ReplyTarget;
 use crate::codes::{Barcode, CardRef, LinkCode};
 use crate::config::{Config, SigningKeys};
-use crate::consent::{Action, Channel, ConsentChange, Source, Subject};
+use crate::consent::{Action, Channel, Collection, ConsentChange, Source, Subject};
 use crate::coupons::Coupon;
 use crate::error::Error;
 use crate::ids::{CouponId, StoreId};
@@ -176,6 +176,7 @@ pub async fn stop(call: &Call<'_>, card: &str) -> Result<Response, Error> {
             subject: Subject::new(w.channel, w.user_id.clone()),
             action: Action::Withdrawn,
             source: Source::CardPage,
+            collection: Collection::CardPage,
             store: None,
             campaign: None,
             lang: Some(lang),
@@ -185,8 +186,14 @@ pub async fn stop(call: &Call<'_>, card: &str) -> Result<Response, Error> {
         };
         let key = pseudonym_key.expose().as_bytes();
         let event_id = ledger::event_id(key, &change);
-        let event = ledger::event(&change, event_id.clone(), Some(member.number), now_ms);
-        ledger_store::write(&kv, key, &event, false).await?;
+        let event = ledger::event(
+            &change,
+            event_id.clone(),
+            Some(member.number),
+            &config.in_force(),
+            now_ms,
+        );
+        ledger_store::write(&kv, key, &event, &w.pseudonyms, false).await?;
         let target = push_target(w.channel, w.user_id);
         let reply_lang = member.lang.as_deref().and_then(Lang::parse).unwrap_or(lang);
         outbox.extend(webhooks::build_reply(

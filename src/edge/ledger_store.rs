@@ -20,29 +20,40 @@ pub async fn active_notice_version(kv: &KvStore) -> Result<Option<String>, Error
         .map(|a| a.version))
 }
 
-/// Writes an event under its key, with the metadata a listing reads. The same platform event
-/// always has the same key: for an event the member's object had already applied (a
-/// redelivery), the entry is written only when it is missing (an earlier attempt failed
-/// between the two steps), so the first recording time stands.
+/// Writes an event under its key in the history of the event's subject and of each of `also`
+/// (the other ids of the same person: one person, one history under each id), with the metadata
+/// a listing reads. The same platform event always has the same keys: for an event the member's
+/// object had already applied (a redelivery), an entry is written only when it is missing (an
+/// earlier attempt failed between the two steps), so the first recording time stands.
 pub async fn write(
     kv: &KvStore,
     pseudonym_key: &[u8],
     event: &ConsentEvent,
+    also: &[String],
     already_applied: bool,
 ) -> Result<(), Error> {
-    let subject = ledger::subject_pseudonym(pseudonym_key, &event.subject);
-    let key = ledger::event_key(&subject, event.occurred_at_ms, &event.event_id);
-    if already_applied
-        && kv
-            .get(&key)
-            .text()
-            .await
-            .map_err(|e| storage("kv get", e))?
-            .is_some()
-    {
-        return Ok(());
+    let own = ledger::subject_pseudonym(pseudonym_key, &event.subject);
+    let mut subjects = vec![own];
+    for p in also {
+        if !subjects.contains(p) {
+            subjects.push(p.clone());
+        }
     }
-    put_event(kv, &key, event).await
+    for subject in subjects {
+        let key = ledger::event_key(&subject, event.occurred_at_ms, &event.event_id);
+        if already_applied
+            && kv
+                .get(&key)
+                .text()
+                .await
+                .map_err(|e| storage("kv get", e))?
+                .is_some()
+        {
+            continue;
+        }
+        put_event(kv, &key, event).await?;
+    }
+    Ok(())
 }
 
 async fn put_event(kv: &KvStore, key: &str, event: &ConsentEvent) -> Result<(), Error> {

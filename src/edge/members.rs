@@ -5,7 +5,7 @@
 use worker::Env;
 
 use crate::codes::LinkCode;
-use crate::consent::Subject;
+use crate::consent::{Action, Subject};
 use crate::error::Error;
 use crate::ids::MemberNumber;
 use crate::ledger;
@@ -32,11 +32,13 @@ pub fn subject_ref(pseudonym_key: &[u8], subject: &Subject) -> SubjectRef {
 
 /// Applies a change to the subject's member, founding one for a subject seen for the first
 /// time; with a valid link code, a new subject joins the code's member instead. With no change,
-/// only looks the subject up (`None`: no member).
+/// only looks the subject up (`None`: no member). `aliases`: other ids the platform showed for
+/// the same person (see [`unite`]).
 pub async fn apply(
     env: &Env,
     pseudonym_key: &[u8],
     subject: &Subject,
+    aliases: &[Subject],
     change: Option<Change>,
     link: Option<&LinkCode>,
     request_id: &str,
@@ -46,9 +48,60 @@ pub async fn apply(
         if let Some(applied) =
             try_link(env, pseudonym_key, subject, &sref, code, change, request_id).await?
         {
+            if !aliases.is_empty() {
+                unite(
+                    env,
+                    pseudonym_key,
+                    subject,
+                    aliases,
+                    None,
+                    false,
+                    request_id,
+                )
+                .await?;
+            }
             return Ok(Some(applied));
         }
     }
+    let arefs: Vec<SubjectRef> = aliases
+        .iter()
+        .map(|a| subject_ref(pseudonym_key, a))
+        .collect();
+    match walk(env, pseudonym_key, subject, &sref, &arefs, change.clone()).await? {
+        Walked::Applied(applied) => Ok(Some(applied)),
+        Walked::Unknown => Ok(None),
+        Walked::Unaliased => {
+            unite(
+                env,
+                pseudonym_key,
+                subject,
+                aliases,
+                change,
+                false,
+                request_id,
+            )
+            .await
+        }
+    }
+}
+
+/// What a walk along a subject's chain came to.
+enum Walked {
+    Applied(Applied),
+    Unknown,
+    /// The subject's person does not yet know every alias given.
+    Unaliased,
+}
+
+/// Walks the subject's chain: its own row, a pointer to its member, or a free slot.
+async fn walk(
+    env: &Env,
+    pseudonym_key: &[u8],
+    subject: &Subject,
+    sref: &SubjectRef,
+    aliases: &[SubjectRef],
+    change: Option<Change>,
+) -> Result<Walked, Error> {
     let mut attempt = 0;
     let mut stale_pointers = 0;
     while attempt < CHAIN_LENGTH {
@@ -60,12 +113,14 @@ pub async fn apply(
                 slot: number,
                 subject: sref.clone(),
                 change: change.clone(),
+                aliases: aliases.to_vec(),
             },
         )
         .await?;
         match answer {
-            Answer::Applied(applied) => return Ok(Some(applied)),
-            Answer::Unknown => return Ok(None),
+            Answer::Applied(applied) => return Ok(Walked::Applied(applied)),
+            Answer::Unknown => return Ok(Walked::Unknown),
+            Answer::Unaliased { .. } => return Ok(Walked::Unaliased),
             Answer::Next => attempt += 1,
             Answer::Elsewhere { member } => {
                 let answer = match &change {
@@ -76,14 +131,16 @@ pub async fn apply(
                             &Ask::ApplyLinked {
                                 subject: sref.clone(),
                                 change: change.clone(),
+                                aliases: aliases.to_vec(),
                             },
                         )
                         .await?
                     }
-                    None => look_up_linked(env, member, &sref).await?,
+                    None => look_up_linked(env, member, sref, aliases).await?,
                 };
                 match answer {
-                    Answer::Applied(applied) => return Ok(Some(applied)),
+                    Answer::Applied(applied) => return Ok(Walked::Applied(applied)),
+                    Answer::Unaliased { .. } => return Ok(Walked::Unaliased),
                     // The member was erased (or never took the link): the pointer is stale.
                     Answer::NotLinked if stale_pointers == 0 => {
                         stale_pointers += 1;
@@ -102,27 +159,216 @@ pub async fn apply(
     Err(Error::internal("member number chain exhausted"))
 }
 
+/// The member a subject belongs to, if any (a look-up: nothing changes).
+async fn member_of(
+    env: &Env,
+    pseudonym_key: &[u8],
+    subject: &Subject,
+) -> Result<Option<MemberNumber>, Error> {
+    let sref = subject_ref(pseudonym_key, subject);
+    Ok(
+        match walk(env, pseudonym_key, subject, &sref, &[], None).await? {
+            Walked::Applied(applied) => Some(applied.member),
+            _ => None,
+        },
+    )
+}
+
+/// Makes the subject and its aliases one person, then applies the change (the rare path: once
+/// per person and id). Each id is looked up; the ids no member knows join the member of the
+/// subject (else of the first alias that has one; else a member founded for the subject), each
+/// with a pointer in its own chain. Ids already on *another* member are left there (two
+/// members are never merged: their coupons and redemptions stay apart), and a second
+/// business-scoped id is refused ([`Ask::AddAlias`]): a recycled phone number. Whatever is not
+/// united, a **withdrawal** still reaches every member any of the ids belongs to — when in
+/// doubt, do not message — while a grant only reaches the subject's own. One reply: the
+/// subject's. `renumbered`: the platform said the ids changed (a second business-scoped id is
+/// then the same user's).
+pub async fn unite(
+    env: &Env,
+    pseudonym_key: &[u8],
+    subject: &Subject,
+    aliases: &[Subject],
+    change: Option<Change>,
+    renumbered: bool,
+    request_id: &str,
+) -> Result<Option<Applied>, Error> {
+    let mut known = Vec::with_capacity(aliases.len() + 1);
+    for id in std::iter::once(subject).chain(aliases) {
+        known.push((id, member_of(env, pseudonym_key, id).await?));
+    }
+    let mut founded = None;
+    let target = match known.iter().find_map(|(_, m)| *m) {
+        Some(member) => member,
+        None => {
+            let Some(change) = change.clone() else {
+                return Ok(None);
+            };
+            let sref = subject_ref(pseudonym_key, subject);
+            match walk(env, pseudonym_key, subject, &sref, &[], Some(change)).await? {
+                Walked::Applied(applied) => {
+                    known[0].1 = Some(applied.member);
+                    let member = applied.member;
+                    founded = Some(applied);
+                    member
+                }
+                _ => return Err(Error::internal("a change found no member")),
+            }
+        }
+    };
+    let anchor = known
+        .iter()
+        .find(|(_, m)| *m == Some(target))
+        .map(|(id, _)| subject_ref(pseudonym_key, id).pseudonym)
+        .ok_or_else(|| Error::internal("no id of the person on its member"))?;
+    let mut others = Vec::new();
+    for (id, member) in &known {
+        match member {
+            Some(m) if *m == target => {}
+            Some(m) => others.push((*id, *m)),
+            None => {
+                let attached = attach(
+                    env,
+                    pseudonym_key,
+                    id,
+                    &anchor,
+                    target,
+                    renumbered,
+                    request_id,
+                )
+                .await?;
+                if !attached {
+                    others.push((*id, target));
+                }
+            }
+        }
+    }
+    if !others.is_empty() {
+        log_warn(
+            request_id,
+            "whatsapp ids of one person not united",
+            format!("{} id(s) left on their own", others.len()),
+        );
+    }
+    let Some(change) = change else {
+        return Ok(None);
+    };
+    let mut applied = match founded {
+        Some(applied) => applied,
+        None => {
+            let sref = subject_ref(pseudonym_key, subject);
+            match walk(
+                env,
+                pseudonym_key,
+                subject,
+                &sref,
+                &[],
+                Some(change.clone()),
+            )
+            .await?
+            {
+                Walked::Applied(applied) => applied,
+                _ => return Err(Error::internal("a change found no member")),
+            }
+        }
+    };
+    if change.action == Action::Withdrawn {
+        for (id, member) in others {
+            if member == applied.member {
+                continue;
+            }
+            let sref = subject_ref(pseudonym_key, id);
+            if let Walked::Applied(also) =
+                walk(env, pseudonym_key, id, &sref, &[], Some(change.clone())).await?
+            {
+                for p in also.pseudonyms {
+                    if !applied.pseudonyms.contains(&p) {
+                        applied.pseudonyms.push(p);
+                    }
+                }
+            }
+        }
+    }
+    Ok(Some(applied))
+}
+
+/// Places the id's pointer to `member` in the first free slot of its chain, then records it as
+/// an alias of the person `anchor` names; `false` when either step is refused (the pointer is
+/// then removed).
+async fn attach(
+    env: &Env,
+    pseudonym_key: &[u8],
+    id: &Subject,
+    anchor: &str,
+    member: MemberNumber,
+    renumbered: bool,
+    request_id: &str,
+) -> Result<bool, Error> {
+    let sref = subject_ref(pseudonym_key, id);
+    for attempt in 0..CHAIN_LENGTH {
+        let home = ledger::member_number_for(pseudonym_key, id, attempt);
+        let place = Ask::PlacePointer {
+            subject: sref.clone(),
+            member,
+        };
+        match ask(env, home, &place).await? {
+            Answer::Next => continue,
+            Answer::AlreadyKnown => return Ok(false),
+            Answer::Placed => {
+                let add = Ask::AddAlias {
+                    anchor: anchor.to_owned(),
+                    alias: sref.clone(),
+                    home,
+                    renumbered,
+                };
+                return match ask(env, member, &add).await? {
+                    Answer::Aliased => Ok(true),
+                    other => {
+                        log_warn(request_id, "alias refused", format!("{other:?}"));
+                        let remove = Ask::RemovePointer {
+                            pseudonym: sref.pseudonym.clone(),
+                            member,
+                        };
+                        ask(env, home, &remove).await?;
+                        Ok(false)
+                    }
+                };
+            }
+            other => return Err(unexpected(&other)),
+        }
+    }
+    Err(Error::internal("member number chain exhausted"))
+}
+
+fn log_warn(request_id: &str, msg: &'static str, detail: String) {
+    let line = EventLog {
+        level: Level::Warn,
+        msg,
+        request_id,
+        detail: Some(detail),
+    }
+    .to_line();
+    worker::console_log!("{line}");
+}
+
 /// A look-up through a pointer: the member's record, reduced to this subject's state.
 async fn look_up_linked(
     env: &Env,
     member: MemberNumber,
     sref: &SubjectRef,
+    aliases: &[SubjectRef],
 ) -> Result<Answer, Error> {
     match ask(env, member, &Ask::Get).await? {
-        Answer::Member { member: record } => {
-            if record
-                .subjects
-                .iter()
-                .any(|s| s.pseudonym == sref.pseudonym)
-            {
-                Ok(Answer::Applied(crate::members::unchanged(
-                    &record,
-                    &sref.pseudonym,
-                )))
-            } else {
-                Ok(Answer::NotLinked)
-            }
-        }
+        Answer::Member { member: record } => match record.subject(&sref.pseudonym) {
+            Some(s) if !aliases.iter().all(|a| s.knows(&a.pseudonym)) => Ok(Answer::Unaliased {
+                member: Some(record.number),
+            }),
+            Some(_) => Ok(Answer::Applied(crate::members::unchanged(
+                &record,
+                &sref.pseudonym,
+            ))),
+            None => Ok(Answer::NotLinked),
+        },
         Answer::NoMember => Ok(Answer::NotLinked),
         other => Err(unexpected(&other)),
     }
@@ -159,14 +405,11 @@ async fn try_link(
                 return match ask(env, code.member, &link).await? {
                     Answer::Applied(applied) => Ok(Some(applied)),
                     Answer::LinkRefused { reason } => {
-                        let line = EventLog {
-                            level: Level::Warn,
-                            msg: "link code refused; the account gets its own card",
+                        log_warn(
                             request_id,
-                            detail: Some(format!("{reason:?}")),
-                        }
-                        .to_line();
-                        worker::console_log!("{line}");
+                            "link code refused; the account gets its own card",
+                            format!("{reason:?}"),
+                        );
                         let remove = Ask::RemovePointer {
                             pseudonym: sref.pseudonym.clone(),
                             member: code.member,

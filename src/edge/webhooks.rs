@@ -225,6 +225,19 @@ impl Context<'_> {
                     tally.duplicates += 1;
                 }
             }
+            Decision::Alias => {
+                let aliases = aliases_of(inbound);
+                members::unite(
+                    self.env,
+                    self.pseudonym_key,
+                    &inbound.subject,
+                    &aliases,
+                    None,
+                    true,
+                    self.request_id,
+                )
+                .await?;
+            }
             Decision::Ignore => {}
         }
         Ok(())
@@ -258,6 +271,7 @@ impl Context<'_> {
             self.env,
             self.pseudonym_key,
             &change.subject,
+            &aliases_of(inbound),
             Some(member_change),
             link,
             self.request_id,
@@ -266,8 +280,22 @@ impl Context<'_> {
         .ok_or_else(|| Error::internal("a change found no member"))?;
         // The notice version is the one the join code's landing page showed (carried in the
         // signed code), never the one in force now: the evidence names what the shopper saw.
-        let event = ledger::event(change, event_id, Some(applied.member), self.now_ms);
-        ledger_store::write(self.kv, self.pseudonym_key, &event, applied.duplicate).await?;
+        let in_force = self.config.in_force();
+        let event = ledger::event(
+            change,
+            event_id,
+            Some(applied.member),
+            &in_force,
+            self.now_ms,
+        );
+        ledger_store::write(
+            self.kv,
+            self.pseudonym_key,
+            &event,
+            &applied.pseudonyms,
+            applied.duplicate,
+        )
+        .await?;
         if applied.duplicate {
             tally.duplicates += 1;
             return Ok(());
@@ -332,6 +360,15 @@ impl Context<'_> {
     ) -> Option<Outbound> {
         build_reply(self.config, target, message, lang, seed)
     }
+}
+
+/// The other ids of the inbound's person, as subjects of its channel.
+fn aliases_of(inbound: &Inbound) -> Vec<crate::consent::Subject> {
+    inbound
+        .aliases
+        .iter()
+        .map(|id| crate::consent::Subject::new(inbound.subject.channel, id.clone()))
+        .collect()
 }
 
 /// The send request of a message to a shopper, with the configured API bases.

@@ -282,7 +282,9 @@ pub fn caused_by(
                     change: Some(change),
                     ..
                 }
-                | Request::ApplyLinked { subject, change }
+                | Request::ApplyLinked {
+                    subject, change, ..
+                }
                 | Request::Link {
                     subject, change, ..
                 } => (subject, change),
@@ -418,6 +420,7 @@ mod tests {
                 slot: number,
                 subject: subject("p1", Channel::Line, "U1"),
                 change: Some(change("e1", T, Action::Granted, Source::JoinCode)),
+                aliases: Vec::new(),
             },
         )
     }
@@ -462,12 +465,14 @@ mod tests {
             slot: number,
             subject: subject("p1", Channel::Line, "U1"),
             change: Some(change("e2", T + 5, Action::Granted, Source::Follow)),
+            aliases: Vec::new(),
         };
         assert!(run(&mut slot, regrant).is_empty(), "a grant while granted");
         let stop = Request::Resolve {
             slot: number,
             subject: subject("p1", Channel::Line, "U1"),
             change: Some(change("e3", T + 9, Action::Withdrawn, Source::Keyword)),
+            aliases: Vec::new(),
         };
         let events = run(&mut slot, stop);
         assert_eq!(events.len(), 1);
