@@ -12,6 +12,7 @@ pub mod config;
 pub mod consent;
 pub mod coupons;
 pub mod error;
+pub mod evidence;
 pub mod feed;
 pub mod freshness;
 pub mod ids;

@@ -483,13 +483,13 @@ impl Slot {
         if !self.is_free() {
             return Answer::Next;
         }
-        let Some(change) = change else {
-            return Answer::Unknown;
-        };
         if !aliases.is_empty() {
             // The person may already be a member under one of its other ids.
             return Answer::Unaliased { member: None };
         }
+        let Some(change) = change else {
+            return Answer::Unknown;
+        };
         // A free slot and a subject seen for the first time: its member is founded here.
         let pseudonym = subject.pseudonym.clone();
         let m = self.member.insert(MemberRecord {

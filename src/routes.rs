@@ -51,6 +51,10 @@ pub enum Route {
     CardStop(String),
     /// `POST /card/{card}/favourite`: the favourite-store form.
     CardFavourite(String),
+    /// `GET /card/{card}/data`: the shopper's own data page (consent history, receipts, stop).
+    CardData(String),
+    /// `GET /card/{card}/receipts.json`: the member's Kantara consent receipts.
+    CardReceipts(String),
     /// `GET /api/admin/coupons`
     AdminCoupons,
     /// `PUT /api/admin/coupons/{coupon_id}`
@@ -146,6 +150,8 @@ impl Route {
             ),
             ["card", card, "stop"] => one("POST", Route::CardStop((*card).to_owned())),
             ["card", card, "favourite"] => one("POST", Route::CardFavourite((*card).to_owned())),
+            ["card", card, "data"] => one("GET", Route::CardData((*card).to_owned())),
+            ["card", card, "receipts.json"] => one("GET", Route::CardReceipts((*card).to_owned())),
             ["api", "admin", "coupons"] => one("GET", Route::AdminCoupons),
             ["api", "admin", "coupons", id] => one("PUT", Route::AdminCouponPut((*id).to_owned())),
             ["api", "admin", "members", n] => (
@@ -228,6 +234,8 @@ impl Route {
             Route::CardBarcode(_, ImageFormat::Png) => "card_barcode_png",
             Route::CardStop(_) => "card_stop",
             Route::CardFavourite(_) => "card_favourite",
+            Route::CardData(_) => "card_data",
+            Route::CardReceipts(_) => "card_receipts",
             Route::AdminCoupons => "admin_coupons",
             Route::AdminCouponPut(_) => "admin_coupon_put",
             Route::AdminMember(_) => "admin_member",
@@ -354,6 +362,14 @@ mod tests {
         assert_eq!(
             Route::resolve("GET", "/card/ABC/barcode.png"),
             Ok(Route::CardBarcode("ABC".into(), ImageFormat::Png))
+        );
+        assert_eq!(
+            Route::resolve("GET", "/card/ABC/data").map(|r| r.name()),
+            Ok("card_data")
+        );
+        assert_eq!(
+            Route::resolve("GET", "/card/ABC/receipts.json").map(|r| r.name()),
+            Ok("card_receipts")
         );
         assert_eq!(
             Route::resolve("POST", "/card/ABC/stop"),

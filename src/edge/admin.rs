@@ -64,7 +64,18 @@ pub async fn consent(call: &Call<'_>) -> Result<Response, Error> {
         super::members::apply(call.env, key, &subject, &[], None, None, call.request_id),
         super::ledger_store::history(&kv, key, &subject),
     );
-    let (member, events) = (member?.map(|a| a.member), events?);
+    let (member, mut events) = (member?, events?);
+    // Other ids of the same person: their events are this subject's too (one history).
+    if let Some(applied) = &member {
+        let own = crate::ledger::subject_pseudonym(key, &subject);
+        let others = applied.pseudonyms.iter().filter(|p| **p != own);
+        let mut histories = vec![std::mem::take(&mut events)];
+        for p in others {
+            histories.push(super::ledger_store::history_of(&kv, p).await?);
+        }
+        events = crate::evidence::person_history(histories);
+    }
+    let member = member.map(|a| a.member);
     let state = derive_state(events.iter().map(|e| (e.occurred_at_ms, e.action)));
     Ok(respond::json(
         200,

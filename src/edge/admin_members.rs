@@ -5,7 +5,7 @@ use worker::{Date, Response};
 
 use super::admin::require_admin;
 use super::kv::put_json;
-use super::{env, ledger_store, members, respond, Call};
+use super::{env, evidence, ledger_store, members, respond, Call};
 use crate::codes::CardRef;
 use crate::error::Error;
 use crate::ids::MemberNumber;
@@ -27,23 +27,27 @@ pub async fn access(call: &Call<'_>, raw: &str) -> Result<Response, Error> {
         _ => return Err(Error::NotFound),
     };
     let kv = call.kv()?;
-    let histories = futures_util::future::join_all(
-        member
-            .subjects
-            .iter()
-            .map(|s| ledger_store::history_of(&kv, &s.pseudonym)),
-    )
-    .await;
-    let mut subjects = Vec::new();
-    for (s, history) in member.subjects.iter().zip(histories) {
-        subjects.push(json!({
-            "channel": s.channel,
-            "user_id": s.user_id,
-            "linked_at_ms": s.linked_at_ms,
-            "state": s.state(),
-            "events": history?,
-        }));
-    }
+    let histories = evidence::histories(&kv, &member).await?;
+    let subjects: Vec<_> = histories
+        .iter()
+        .map(|(s, history)| {
+            json!({
+                "channel": s.channel,
+                "user_id": s.user_id,
+                // Other ids of the same person (WhatsApp): one state, one history.
+                "also_known_as": s.aliases.iter().map(|a| &a.user_id).collect::<Vec<_>>(),
+                "linked_at_ms": s.linked_at_ms,
+                "state": s.state(),
+                "events": history,
+            })
+        })
+        .collect();
+    // The receipts need the controller's settings; the rest of the export does not wait on them.
+    let (receipts, receipts_unavailable) = match evidence::receipts_of(&config, &member, &histories)
+    {
+        Ok(receipts) => (receipts, None),
+        Err(e) => (Vec::new(), e.log_detail()),
+    };
     let card_url = match (config.public_base_url.get(), config.signing_keys.get()) {
         (Some(base), Some(keys)) => Some(format!(
             "{base}/card/{}",
@@ -62,6 +66,8 @@ pub async fn access(call: &Call<'_>, raw: &str) -> Result<Response, Error> {
             "consent_granted": member.consent_granted(),
             "card_url": card_url,
             "subjects": subjects,
+            "receipts": receipts,
+            "receipts_unavailable": receipts_unavailable,
             "redemptions": member
                 .redemptions
                 .iter()

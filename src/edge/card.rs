@@ -24,14 +24,18 @@ use crate::routes::ImageFormat;
 
 /// The card holds personal data: never kept by shared caches, and not by the browser's HTTP
 /// cache either (the offline copy is the service worker's, refreshed at every online visit).
-const CARD_CACHE: &str = "private, no-store";
+pub(super) const CARD_CACHE: &str = "private, no-store";
 /// As the other shopper pages, plus this origin's script and service worker (`card.js`).
 const CARD_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
     script-src 'self'; worker-src 'self'; connect-src 'self'; form-action 'self'; \
     base-uri 'none'; frame-ancestors 'none'";
 
 /// Verifies the card reference and reads the member; unknown, forged or erased: 404.
-async fn member_of(call: &Call<'_>, keys: &SigningKeys, card: &str) -> Result<MemberRecord, Error> {
+pub(super) async fn member_of(
+    call: &Call<'_>,
+    keys: &SigningKeys,
+    card: &str,
+) -> Result<MemberRecord, Error> {
     let card = CardRef::verify(keys, card).map_err(|_| Error::NotFound)?;
     match members::ask(call.env, card.member, &Ask::Get).await? {
         Answer::Member { member } => Ok(*member),
@@ -39,7 +43,7 @@ async fn member_of(call: &Call<'_>, keys: &SigningKeys, card: &str) -> Result<Me
     }
 }
 
-fn member_lang(call: &Call<'_>, config: &Config, member: &MemberRecord) -> Lang {
+pub(super) fn member_lang(call: &Call<'_>, config: &Config, member: &MemberRecord) -> Lang {
     let fallback = member
         .lang
         .as_deref()

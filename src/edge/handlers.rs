@@ -4,8 +4,8 @@ use serde_json::json;
 use worker::Response;
 
 use super::{
-    admin, admin_coupons, admin_feeds, admin_members, admin_pos_keys, card, pos, respond, shopper,
-    webhooks, Call,
+    admin, admin_coupons, admin_feeds, admin_members, admin_pos_keys, card, evidence, pos, respond,
+    shopper, webhooks, Call,
 };
 use crate::error::Error;
 use crate::routes::Route;
@@ -33,6 +33,8 @@ pub async fn handle(route: Route, call: Call<'_>) -> Result<Response, Error> {
         Route::CardBarcode(c, format) => card::barcode(&call, &c, format).await,
         Route::CardStop(c) => card::stop(&call, &c).await,
         Route::CardFavourite(c) => card::favourite(call, &c).await,
+        Route::CardData(c) => evidence::data_page(&call, &c).await,
+        Route::CardReceipts(c) => evidence::receipts(&call, &c).await,
         Route::AdminCoupons => admin_coupons::list(&call).await,
         Route::AdminCouponPut(id) => admin_coupons::put(call, &id).await,
         Route::AdminMember(n) => admin_members::access(&call, &n).await,

@@ -12,6 +12,7 @@ mod card;
 mod clock;
 mod courier_object;
 mod env;
+mod evidence;
 mod feed_consumer;
 mod feed_log_object;
 mod feed_queue;
@@ -27,6 +28,7 @@ mod outbox;
 mod pos;
 mod random;
 mod respond;
+mod retention;
 mod shopper;
 mod sql;
 mod till_object;
@@ -116,6 +118,24 @@ async fn queue(
 ) -> worker::Result<()> {
     feed_consumer::consume(batch, env).await;
     Ok(())
+}
+
+/// The daily retention job (see [`retention`]); its log line counts what it deleted.
+#[event(scheduled)]
+async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
+    match retention::run(&env, Date::now().as_millis()).await {
+        Ok(report) => worker::console_log!("{}", report.to_line()),
+        Err(error) => {
+            let line = log::EventLog {
+                level: Level::Error,
+                msg: "retention failed",
+                request_id: "scheduled",
+                detail: error.log_detail(),
+            }
+            .to_line();
+            worker::console_error!("{line}");
+        }
+    }
 }
 
 /// Writes the access-log line: `console.error` for server errors (alerting keys on it).

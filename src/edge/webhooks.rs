@@ -238,6 +238,20 @@ impl Context<'_> {
                 )
                 .await?;
             }
+            // Any text showing two ids of one WhatsApp user is Meta saying they are one person:
+            // recorded now, so that a later stop under either id reaches both.
+            Decision::Ignore if !inbound.aliases.is_empty() => {
+                members::apply(
+                    self.env,
+                    self.pseudonym_key,
+                    &inbound.subject,
+                    &aliases_of(inbound),
+                    None,
+                    None,
+                    self.request_id,
+                )
+                .await?;
+            }
             Decision::Ignore => {}
         }
         Ok(())

@@ -54,6 +54,7 @@ struct CardTexts {
     receiving: &'static str,
     stopped: &'static str,
     add_channel: &'static str,
+    your_data: &'static str,
     stop_title: &'static str,
     stop_hint: &'static str,
     stop_button: &'static str,
@@ -81,6 +82,7 @@ fn card_texts(lang: Lang) -> &'static CardTexts {
             receiving: "receiving offers",
             stopped: "messages stopped",
             add_channel: "Also get it on",
+            your_data: "Your data: every consent and your receipts",
             stop_title: "Stop marketing messages",
             stop_hint: "One tap stops our offers in every app linked to this card. Your card stays.",
             stop_button: "Stop messages",
@@ -105,6 +107,7 @@ fn card_texts(lang: Lang) -> &'static CardTexts {
             receiving: "お知らせ受信中",
             stopped: "配信停止中",
             add_channel: "ほかのアプリでも受け取る：",
+            your_data: "お客様のデータ：同意の記録とレシート",
             stop_title: "配信停止",
             stop_hint: "この会員証に連携したすべてのアプリで、お知らせの配信を停止します。会員証はそのままご利用いただけます。",
             stop_button: "配信を停止する",
@@ -129,6 +132,7 @@ fn card_texts(lang: Lang) -> &'static CardTexts {
             receiving: "offres reçues",
             stopped: "messages arrêtés",
             add_channel: "Recevoir aussi sur",
+            your_data: "Vos données : chaque consentement et vos reçus",
             stop_title: "Arrêter les messages marketing",
             stop_hint: "Un seul geste arrête nos offres dans toutes les applications liées à cette carte. Votre carte reste valable.",
             stop_button: "Arrêter les messages",
@@ -227,6 +231,7 @@ pub fn card_page(v: &CardView<'_>) -> String {
                     }
                 }
             }
+            p { a href={ (base) "/data?lang=" (v.lang.code()) } { (t.your_data) } }
             @if !v.add_links.is_empty() {
                 ul class="channels" {
                     @for link in &v.add_links {

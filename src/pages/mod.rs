@@ -2,6 +2,7 @@
 //! interpolated value is escaped by construction; pages take plain data and a language.
 
 mod card;
+mod data;
 mod error_page;
 mod landing;
 mod layout;
@@ -10,6 +11,7 @@ mod privacy;
 mod texts;
 
 pub use card::{card_page, stopped_page, CardCoupon, CardView};
+pub use data::{data_page, AppHistory, DataView};
 pub use error_page::error_page;
 pub use landing::{landing_page, Landing};
 pub use pos::till_page;

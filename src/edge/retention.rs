@@ -1,0 +1,130 @@
+//! The daily retention job (`#[event(scheduled)]`, cron in `wrangler.toml`): deletes consent
+//! evidence past `RETENTION_DAYS` after the consent ended ([`crate::evidence::retention`]) and
+//! logs what it did, in counts. It reads key listings only (each entry's metadata holds its
+//! action, time and member), and stops at a budget of KV operations below the per-invocation
+//! limit, saving its place: the next run resumes there.
+
+use std::collections::BTreeMap;
+
+use worker::kv::KvStore;
+use worker::Env;
+
+use super::env;
+use super::kv::{get_json, list_keys, put_json, storage};
+use crate::error::Error;
+use crate::evidence::retention::{cutoff_ms, erasure_of, expired, subject_of, Entry, Report};
+use crate::ledger::EventMeta;
+use crate::time::format_rfc3339;
+
+/// Where an unfinished run stopped (a KV list cursor).
+const CURSOR_KEY: &str = "retention-cursor";
+/// KV operations one run may use (Workers KV allows 1,000 per invocation): list pages and
+/// deletions; a subject's deletions are never split across runs, hence the margin.
+const BUDGET: usize = 800;
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Resume {
+    cursor: String,
+}
+
+/// Runs the job at `now_ms`.
+pub async fn run(env: &Env, now_ms: u64) -> Result<Report, Error> {
+    let config = env::config(env);
+    let kv = env.kv("KV").map_err(Error::internal)?;
+    let cutoff = cutoff_ms(now_ms, config.retention_days);
+    let mut report = Report {
+        retention_days: config.retention_days,
+        cutoff: format_rfc3339(cutoff),
+        ..Report::default()
+    };
+    let erasures = list_keys(&kv, "erasure:").await?;
+    let mut ops = 1 + erasures.len() / 1000;
+    let erased_at: BTreeMap<_, _> = erasures
+        .iter()
+        .filter_map(|k| erasure_of(&k.name))
+        .collect();
+
+    let mut cursor = get_json::<Resume>(&kv, CURSOR_KEY)
+        .await?
+        .map(|r| r.cursor)
+        .filter(|c| !c.is_empty());
+    ops += 1;
+    let mut group: Vec<Entry> = Vec::new();
+    let mut group_subject = String::new();
+    // The cursor of the page the current group began on: a stop re-lists it.
+    let mut group_cursor = cursor.clone();
+    loop {
+        if ops >= BUDGET {
+            let resume = Resume {
+                cursor: group_cursor.unwrap_or_default(),
+            };
+            put_json(&kv, CURSOR_KEY, &resume).await?;
+            return Ok(report);
+        }
+        let page_cursor = cursor.clone();
+        let mut list = kv.list().prefix("consent:".to_owned());
+        if let Some(c) = cursor.take() {
+            list = list.cursor(c);
+        }
+        let page = list.execute().await.map_err(|e| storage("kv list", e))?;
+        ops += 1;
+        for key in page.keys {
+            let Some(subject) = subject_of(&key.name) else {
+                continue;
+            };
+            if subject != group_subject {
+                ops += settle(&kv, &group, &erased_at, cutoff, &mut report).await?;
+                group.clear();
+                group_subject = subject.to_owned();
+                group_cursor.clone_from(&page_cursor);
+            }
+            // An entry without readable metadata is never judged, so never deleted.
+            if let Some(meta) = key
+                .metadata
+                .and_then(|m| serde_json::from_value::<EventMeta>(m).ok())
+            {
+                report.entries_seen += 1;
+                group.push(Entry {
+                    key: key.name,
+                    action: meta.action,
+                    occurred_at_ms: meta.occurred_at_ms,
+                    member: meta.member,
+                });
+            }
+        }
+        match page.cursor {
+            Some(c) if !page.list_complete && !c.is_empty() => cursor = Some(c),
+            _ => {
+                settle(&kv, &group, &erased_at, cutoff, &mut report).await?;
+                kv.delete(CURSOR_KEY)
+                    .await
+                    .map_err(|e| storage("kv delete", e))?;
+                report.complete = true;
+                return Ok(report);
+            }
+        }
+    }
+}
+
+/// Deletes one subject's expired entries; returns the operations used.
+async fn settle(
+    kv: &KvStore,
+    group: &[Entry],
+    erased_at: &BTreeMap<crate::ids::MemberNumber, u64>,
+    cutoff: u64,
+    report: &mut Report,
+) -> Result<usize, Error> {
+    if group.is_empty() {
+        return Ok(0);
+    }
+    report.subjects_seen += 1;
+    let doomed = expired(group, erased_at, cutoff);
+    for key in &doomed {
+        kv.delete(key).await.map_err(|e| storage("kv delete", e))?;
+    }
+    if !doomed.is_empty() {
+        report.subjects_with_deletions += 1;
+        report.entries_deleted += doomed.len();
+    }
+    Ok(doomed.len())
+}
