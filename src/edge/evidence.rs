@@ -58,7 +58,11 @@ pub fn receipts_of(
         public_base_url: base,
         controller: &controller,
         jurisdiction,
-        default_lang: config.default_lang,
+        default_lang: member
+            .lang
+            .as_deref()
+            .and_then(crate::lang::Lang::parse)
+            .unwrap_or(config.default_lang),
     };
     let mut receipts: Vec<receipt::Receipt> = histories
         .iter()

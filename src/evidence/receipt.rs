@@ -43,6 +43,7 @@ pub struct Context<'a> {
     pub public_base_url: &'a str,
     pub controller: &'a Controller,
     pub jurisdiction: &'a str,
+    /// For events that do not say the shopper's language: the member's, else the default.
     pub default_lang: Lang,
 }
 

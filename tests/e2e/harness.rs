@@ -13,6 +13,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// The controller and jurisdiction the app runs with (not `wrangler.toml`'s demo values, so
+/// receipts that name them prove they come from the configuration).
+pub const E2E_CONTROLLER: &str = "E2E Retail SAS";
+pub const E2E_JURISDICTION: &str = "FR";
+
 /// Secrets of the test environment (demo values that exist only in this file).
 pub const ADMIN_TOKEN: &str = "e2e-admin-token-0f3a9c";
 pub const LINE_CHANNEL_SECRET: &str = "e2e-line-channel-secret";
@@ -78,6 +83,10 @@ impl Setup {
                 // and spent retries fit in a test. Deliveries time out after 2 s.
                 ("FEED_RETRY_DELAYS", "1,1,1,1,2,2,2,3,3,3,5,5".into()),
                 ("FEED_TIMEOUT_SECS", "2".into()),
+                ("CONTROLLER_NAME", E2E_CONTROLLER.into()),
+                ("JURISDICTION", E2E_JURISDICTION.into()),
+                // Evidence of consents ended over 30 days ago goes at the scheduled run.
+                ("RETENTION_DAYS", "30".into()),
             ],
         }
     }
@@ -137,6 +146,8 @@ impl Worker {
             "--env-file".into(),
             env_file.display().to_string(),
             "--show-interactive-dev-session=false".into(),
+            // `GET /__scheduled` fires the Worker's scheduled handler (the retention job).
+            "--test-scheduled".into(),
             "--inspector-port".into(),
             free_port().to_string(),
         ];

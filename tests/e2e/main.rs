@@ -13,6 +13,7 @@ macro_rules! tests {
 }
 
 mod cards;
+mod evidence;
 mod feed;
 mod foundation;
 mod harness;
@@ -52,6 +53,7 @@ fn main() {
         cards::tests(),
         till::tests(),
         feed::tests(),
+        evidence::tests(),
     ]
     .concat();
     let wanted = tests

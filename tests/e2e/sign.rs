@@ -53,6 +53,30 @@ pub fn join_code(
     body.extend_from_slice(store.as_bytes());
     body.push(campaign.len() as u8);
     body.extend_from_slice(campaign.as_bytes());
+    seal_join(key, body)
+}
+
+/// A join code whose landing page showed consent-notice version `notice` (the layout's
+/// trailing short string after the campaign).
+pub fn join_code_with_notice(
+    kid: &str,
+    key: &str,
+    store: &str,
+    lang: u8,
+    issued_at: u32,
+    notice: &str,
+) -> String {
+    let plain = join_code(kid, key, store, "", lang, issued_at);
+    let mut body = data_encoding::BASE32_NOPAD
+        .decode(plain.as_bytes())
+        .unwrap();
+    body.truncate(body.len() - 10);
+    body.push(notice.len() as u8);
+    body.extend_from_slice(notice.as_bytes());
+    seal_join(key, body)
+}
+
+fn seal_join(key: &str, mut body: Vec<u8>) -> String {
     let tag = openssl_hmac(key, &body);
     body.extend_from_slice(&tag[..10]);
     data_encoding::BASE32_NOPAD.encode(&body)

@@ -1,0 +1,397 @@
+//! Consent evidence, end to end: one WhatsApp person across its ids (Meta's payload shapes), the
+//! Kantara receipts validated by the reference `jsonschema`, the shopper's data page in Chromium,
+//! and the daily retention job fired by `wrangler dev --test-scheduled`.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use serde_json::{json, Value};
+
+use crate::cards::{card_path_from_welcome, create_store, member_export};
+use crate::harness::{self, E2E_CONTROLLER, E2E_JURISDICTION};
+use crate::webhooks::{
+    code_for, consent, line_body, line_event, line_text, now_ms, post_line, post_meta, unique,
+};
+use crate::{Fixture, Test};
+
+pub fn tests() -> Vec<Test> {
+    crate::tests![
+        a_stop_under_one_whatsapp_id_withdraws_the_person_seen_with_both,
+        a_whatsapp_number_change_keeps_the_person_and_its_card,
+        every_receipt_validates_against_the_kantara_schema_and_names_the_controller,
+        data_page_in_each_language_in_headless_chromium,
+        retention_deletes_only_evidence_of_consents_that_ended_long_ago,
+    ]
+}
+
+const DAY: u64 = 86_400_000;
+
+/// A phone-number id (digits) no other test uses.
+fn wa_id() -> String {
+    let digits: String = unique("")
+        .chars()
+        .map(|c| char::from(b'0' + (c as u8 % 10)))
+        .collect();
+    format!("1555{}", &digits[digits.len().saturating_sub(9)..])
+}
+
+/// A business-scoped id in Meta's shape (`US.` and digits).
+fn bsuid() -> String {
+    format!("US.{}", &wa_id()[4..])
+}
+
+/// A WhatsApp text as Meta sends it ("Business-scoped user IDs"): `from` and `contacts[].wa_id`
+/// only when the number is shared, `from_user_id` and `contacts[].user_id` always once rolled
+/// out.
+fn whatsapp(wa: Option<&str>, user: Option<&str>, text: &str, at_ms: u64) -> Vec<u8> {
+    let mut contact = json!({ "profile": { "name": "Shopper", "username": "shopper.e2e" } });
+    let mut message = json!({
+        "id": unique("wamid."), "timestamp": (at_ms / 1000).to_string(),
+        "type": "text", "text": { "body": text },
+    });
+    if let Some(wa) = wa {
+        contact["wa_id"] = json!(wa);
+        message["from"] = json!(wa);
+    }
+    if let Some(user) = user {
+        contact["user_id"] = json!(user);
+        message["from_user_id"] = json!(user);
+    }
+    meta_value(json!({ "contacts": [contact], "messages": [message] }))
+}
+
+fn meta_value(mut value: Value) -> Vec<u8> {
+    value["messaging_product"] = json!("whatsapp");
+    value["metadata"] =
+        json!({"display_phone_number":"15550783881","phone_number_id":"106540352242922"});
+    serde_json::to_vec(&json!({"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"field":"messages","value":value}]}]})).unwrap()
+}
+
+fn ok(reply: &harness::Reply) {
+    assert_eq!(reply.status, 200, "{}", reply.text());
+}
+
+fn event_ids(history: &Value) -> Vec<String> {
+    history["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn a_stop_under_one_whatsapp_id_withdraws_the_person_seen_with_both(f: &Fixture) {
+    let (wa, user) = (wa_id(), bsuid());
+    let store = unique("wab");
+    create_store(&f.app, &store);
+    let t = now_ms();
+    // 1. Opted in under the phone number, before Meta sent business-scoped ids.
+    let join = format!("JOIN {}", code_for(&store, "", 1));
+    ok(&post_meta(
+        &f.app,
+        &whatsapp(Some(&wa), None, &join, t - 60_000),
+    ));
+    f.platforms.settle(&wa, 1);
+    // 2. Any message showing both ids says they are one person.
+    ok(&post_meta(
+        &f.app,
+        &whatsapp(Some(&wa), Some(&user), "hello", t - 30_000),
+    ));
+    // 3. A username user's STOP: the business-scoped id only.
+    ok(&post_meta(&f.app, &whatsapp(None, Some(&user), "STOP", t)));
+    // One confirmation, to the id the STOP came from; nothing more to the phone number.
+    let confirmations = f.platforms.settle(&user, 1);
+    let body: Value = serde_json::from_slice(&confirmations[0].body).unwrap();
+    assert_eq!(
+        body["recipient"],
+        json!(user),
+        "a BSUID is sent to in `recipient`"
+    );
+    f.platforms.settle(&wa, 1);
+
+    let by_phone = consent(&f.app, "whatsapp", &wa);
+    let by_user = consent(&f.app, "whatsapp", &user);
+    for history in [&by_phone, &by_user] {
+        assert_eq!(history["state"], "withdrawn", "{history:#}");
+        assert_eq!(
+            event_ids(history).len(),
+            2,
+            "the JOIN and the STOP: {history:#}"
+        );
+    }
+    assert_eq!(event_ids(&by_phone), event_ids(&by_user), "one history");
+    assert_eq!(by_phone["member_number"], by_user["member_number"]);
+    let export = member_export(&f.app, by_phone["member_number"].as_str().unwrap()).json();
+    let subjects = export["member"]["subjects"].as_array().unwrap();
+    assert_eq!(subjects.len(), 1, "one person: {export:#}");
+    assert_eq!(subjects[0]["user_id"], json!(wa));
+    assert_eq!(subjects[0]["also_known_as"], json!([user]));
+    assert_eq!(subjects[0]["state"], "withdrawn");
+    let events = subjects[0]["events"].as_array().unwrap();
+    let actions: Vec<_> = events
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["granted", "withdrawn"]);
+    assert_eq!(events[1]["collection"], "chat_keyword");
+    assert_eq!(events[0]["collection"], "landing_page_and_chat");
+    assert_eq!(events[0]["controller"]["name"], E2E_CONTROLLER);
+    assert_eq!(events[0]["jurisdiction"], E2E_JURISDICTION);
+}
+
+fn a_whatsapp_number_change_keeps_the_person_and_its_card(f: &Fixture) {
+    let (wa, user) = (wa_id(), bsuid());
+    let (new_wa, new_user) = (wa_id(), bsuid());
+    let t = now_ms();
+    ok(&post_meta(
+        &f.app,
+        &whatsapp(Some(&wa), Some(&user), "JOIN", t - 60_000),
+    ));
+    f.platforms.settle(&wa, 1);
+    let before = consent(&f.app, "whatsapp", &user);
+    // Meta's system message (System messages webhook reference; changelog 2026-08-11).
+    let change = meta_value(json!({"messages":[{
+        "from": wa, "id": unique("wamid."), "timestamp": ((t - 30_000) / 1000).to_string(),
+        "type": "system",
+        "system": {"body": "User changed number", "wa_id": new_wa, "user_id": new_user,
+                   "previous_user_id": user, "type": "user_changed_number"},
+    }]}));
+    ok(&post_meta(&f.app, &change));
+    // The STOP arrives under the new business-scoped id alone.
+    ok(&post_meta(
+        &f.app,
+        &whatsapp(None, Some(&new_user), "STOP", t),
+    ));
+    f.platforms.settle(&new_user, 1);
+    let old = consent(&f.app, "whatsapp", &wa);
+    let new = consent(&f.app, "whatsapp", &new_user);
+    assert_eq!(old["state"], "withdrawn", "{old:#}");
+    assert_eq!(new["state"], "withdrawn");
+    assert_eq!(
+        new["member_number"], before["member_number"],
+        "the same card"
+    );
+    // And a phone number given to someone else (another business-scoped id) is not the person.
+    let stranger = bsuid();
+    ok(&post_meta(
+        &f.app,
+        &whatsapp(Some(&new_wa), Some(&stranger), "JOIN", t + 1000),
+    ));
+    f.platforms.settle(&new_wa, 1);
+    let theirs = consent(&f.app, "whatsapp", &stranger);
+    assert_ne!(
+        theirs["member_number"], before["member_number"],
+        "{theirs:#}"
+    );
+    assert_eq!(theirs["state"], "granted");
+    assert_eq!(consent(&f.app, "whatsapp", &new_user)["state"], "withdrawn");
+}
+
+/// Runs the reference validator over `receipts`; `(passed, its report)`.
+fn validate(receipts: &Value) -> (bool, Value) {
+    let root = harness::repo_root();
+    let mut child = Command::new(root.join(".venv/bin/python"))
+        .arg(root.join("tests/kantara/validate.py"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the venv's python (make setup)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(receipts.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
+        panic!("validator: {}", String::from_utf8_lossy(&out.stderr));
+    });
+    (out.status.success(), report)
+}
+
+/// A LINE member who followed, then joined from a store's landing page (two grants); its card.
+fn member_with_two_grants(f: &Fixture, lang: u8) -> (String, String) {
+    let store = unique("rcp");
+    create_store(&f.app, &store);
+    let user = unique("Ureceipt");
+    let t = now_ms();
+    ok(&post_line(
+        &f.app,
+        &line_body(&[line_event(
+            &user,
+            "follow",
+            t - 5_000,
+            json!({"replyToken": unique("rt")}),
+        )]),
+    ));
+    let token = unique("rt-join");
+    // A code from a landing page that showed notice version 2026-11.
+    let code = crate::sign::join_code_with_notice(
+        harness::SIGNING_KID,
+        harness::SIGNING_KEY_TEXT,
+        &store,
+        lang,
+        (t / 1000) as u32,
+        "2026-11",
+    );
+    let mut join = line_text(&user, &format!("JOIN {code}"), t);
+    join["replyToken"] = json!(token);
+    ok(&post_line(&f.app, &line_body(&[join])));
+    (user, card_path_from_welcome(f, &token))
+}
+
+fn every_receipt_validates_against_the_kantara_schema_and_names_the_controller(f: &Fixture) {
+    // The check can fail: the published example passes, a receipt without its controller fails.
+    let example: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            harness::repo_root().join("tests/kantara/kantara-consent-receipt-v1_1-example.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert!(validate(&json!([example])).0);
+    let mut broken = example.clone();
+    broken.as_object_mut().unwrap().remove("piiControllers");
+    assert!(!validate(&json!([broken])).0);
+
+    let (_, card) = member_with_two_grants(f, 3);
+    let reply = f.app.get(&format!("{card}/receipts.json"));
+    ok(&reply);
+    assert!(reply
+        .header("content-disposition")
+        .is_some_and(|d| d.starts_with("attachment")));
+    assert_eq!(reply.header("cache-control"), Some("private, no-store"));
+    let receipts = reply.json()["receipts"].clone();
+    assert_eq!(
+        receipts.as_array().unwrap().len(),
+        2,
+        "one per grant: {receipts:#}"
+    );
+    let (valid, report) = validate(&receipts);
+    assert!(valid, "{report}");
+    for r in receipts.as_array().unwrap() {
+        assert_eq!(r["version"], "KI-CR-v1.1.0");
+        assert_eq!(r["piiControllers"][0]["piiController"], E2E_CONTROLLER);
+        assert_eq!(r["jurisdiction"], E2E_JURISDICTION);
+    }
+    let (follow, landing) = (&receipts[0], &receipts[1]);
+    assert_eq!(landing["language"], "fr", "the landing page's language");
+    assert_eq!(follow["language"], "fr", "else the member's");
+    assert_eq!(landing["policyUrl"], "https://shop.example/privacy/2026-11");
+    assert_eq!(follow["policyUrl"], "https://shop.example/privacy");
+    assert!(landing["collectionMethod"]
+        .as_str()
+        .unwrap()
+        .contains("QR code"));
+    // The access export carries the same receipts.
+    let number = receipts[0]["piiPrincipalId"].as_str().unwrap();
+    let export = member_export(&f.app, number).json();
+    assert_eq!(export["member"]["receipts"], receipts);
+    assert!(validate(&export["member"]["receipts"]).0);
+    // A forged card has none.
+    assert_eq!(f.app.get("/card/FORGED0000/receipts.json").status, 404);
+}
+
+fn data_page_in_each_language_in_headless_chromium(f: &Fixture) {
+    let (user, card) = member_with_two_grants(f, 2);
+    let t = now_ms();
+    ok(&post_line(
+        &f.app,
+        &line_body(&[line_text(&user, "STOP", t + 1000)]),
+    ));
+    for lang in ["ja", "en", "fr"] {
+        let shot = harness::artifact_path(&format!("data-phone-{lang}.png"));
+        let out = Command::new("node")
+            .arg(harness::repo_root().join("tests/browser/data.mjs"))
+            .arg(format!("{}{card}/data?lang={lang}", f.app.base))
+            .arg(&shot)
+            .current_dir(harness::repo_root())
+            .output()
+            .expect("node runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(seen["status"], 200);
+        assert_eq!(seen["lang"], lang);
+        assert_eq!(seen["axe"], json!([]), "axe-core: {seen:#}");
+        assert_eq!(seen["errors"], json!([]));
+        assert_eq!(seen["scripts"], 0, "no JavaScript");
+        assert_eq!(seen["events"], 3, "follow, join, stop: {seen:#}");
+        assert_eq!(seen["noticeLinks"], 1, "the join's notice version, linked");
+        assert_eq!(seen["receipts"], 1);
+        assert_eq!(seen["stopButton"], 0, "already stopped");
+        let requests = seen["requests"].as_array().unwrap();
+        assert!(
+            requests
+                .iter()
+                .all(|r| r.as_str().unwrap().starts_with(&f.app.base)),
+            "{requests:?}"
+        );
+    }
+    // The card links to it.
+    let page = f.app.get(&card).text();
+    assert!(
+        page.contains(&format!("{card}/data?lang=")),
+        "the card links the data page"
+    );
+}
+
+fn retention_deletes_only_evidence_of_consents_that_ended_long_ago(f: &Fixture) {
+    // The app runs with RETENTION_DAYS=30.
+    let t = now_ms();
+    let ended_long_ago = unique("Uold");
+    let in_force = unique("Ukeep");
+    let ended_recently = unique("Urecent");
+    let event = |user: &str, kind: &str, at: u64| {
+        let mut e = line_event(user, kind, at, json!({}));
+        if kind == "follow" {
+            e["replyToken"] = json!(unique("rt"));
+        }
+        e
+    };
+    ok(&post_line(
+        &f.app,
+        &line_body(&[
+            event(&ended_long_ago, "follow", t - 400 * DAY),
+            event(&ended_long_ago, "unfollow", t - 300 * DAY),
+            event(&in_force, "follow", t - 400 * DAY),
+            event(&ended_recently, "follow", t - 400 * DAY),
+            event(&ended_recently, "unfollow", t - 10 * DAY),
+        ]),
+    ));
+    let count = |user: &str| event_ids(&consent(&f.app, "line", user)).len();
+    assert_eq!(
+        (
+            count(&ended_long_ago),
+            count(&in_force),
+            count(&ended_recently)
+        ),
+        (2, 1, 2)
+    );
+    for run in 0..2 {
+        let fired = f.app.get("/__scheduled?cron=17+3+*+*+*");
+        assert_eq!(fired.status, 200, "run {run}: {}", fired.text());
+        assert_eq!(
+            (
+                count(&ended_long_ago),
+                count(&in_force),
+                count(&ended_recently)
+            ),
+            (0, 1, 2),
+            "run {run}: only the consent that ended 300 days ago goes"
+        );
+    }
+    assert_eq!(consent(&f.app, "line", &in_force)["state"], "granted");
+    // The job's log line counts; it names no one.
+    let log = f.app.log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("\"msg\":\"retention\""))
+        .expect("a retention log line");
+    assert!(line.contains("\"retention_days\":30"), "{line}");
+    assert!(!line.contains(&ended_long_ago), "{line}");
+}
