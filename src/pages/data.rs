@@ -166,7 +166,7 @@ pub fn data_page(v: &DataView<'_>) -> String {
                             li class={ "history-" @if e.action == Action::Granted { "given" } @else { "withdrawn" } } {
                                 p class="history-what" {
                                     strong { @if e.action == Action::Granted { (t.given) } @else { (t.withdrawn) } }
-                                    " · "
+                                    " "
                                     time datetime=(format_rfc3339(e.occurred_at_ms)) { (when(e.occurred_at_ms)) }
                                 }
                                 dl class="history-facts" {
