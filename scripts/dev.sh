@@ -24,7 +24,7 @@ echo "==> starting wrangler dev on http://127.0.0.1:$PORT"
 # Own process group, so stopping it stops wrangler and workerd together.
 set -m
 SKIP_WORKER_BUILD=1 wrangler dev --ip 127.0.0.1 --port "$PORT" \
-  --show-interactive-dev-session=false &
+  --show-interactive-dev-session=false --test-scheduled &
 server=$!
 set +m
 stop() { kill -TERM -- "-$server" 2>/dev/null || true; }

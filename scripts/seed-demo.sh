@@ -98,6 +98,7 @@ cat <<MSG
     and one shopper who joined on LINE at Shibuya: member $member)
     landing page:    $BASE/s/shibuya        (?lang=ja|en|fr, ?c=spring for a campaign)
     member's card:   $card_url   (open it on a phone-sized window; ?lang=ja|en|fr)
+    their data page: $card_url/data   (every consent, receipts: $card_url/receipts.json)
     till (cashier):  $BASE/pos   — paste the POS key once: $pos_key
                      then type or paste the member's barcode and press Enter (a scanner does
                      just that), press 1 to redeem the first coupon:
@@ -114,6 +115,7 @@ cat <<MSG
                      verifies it and prints a "[feed]" line here (redeem at the till to see one);
                      curl -H 'authorization: Bearer $ADMIN_TOKEN' $BASE/api/admin/feeds
                      curl -H 'authorization: Bearer $ADMIN_TOKEN' "$BASE/api/admin/export?from=$(date -u +%Y-%m-%d)&to=$(date -u +%Y-%m-%d)"
+    retention job:   $BASE/__scheduled   (fires the daily evidence clean-up; a log line counts it)
     health:          $BASE/healthz
     (Ctrl-C stops the server; data persists under .wrangler/state)
 MSG
