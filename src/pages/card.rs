@@ -244,17 +244,7 @@ pub fn card_page(v: &CardView<'_>) -> String {
                 }
             }
         }
-        section class="card stop" aria-labelledby="stop" {
-            h2 id="stop" { (t.stop_title) }
-            @if granted {
-                p class="hint" { (t.stop_hint) }
-                form method="post" action={ (base) "/stop?lang=" (v.lang.code()) } {
-                    button type="submit" class="stop-button" { (t.stop_button) }
-                }
-            } @else {
-                p { (t.stopped_already) }
-            }
-        }
+        (stop_section(v.lang, &base, granted))
         (languages(v.lang, &base))
     };
     document_with_script(
@@ -264,6 +254,25 @@ pub fn card_page(v: &CardView<'_>) -> String {
         "/assets/card.js",
     )
     .into_string()
+}
+
+/// The one-tap stop (a plain form to `{base}/stop`), or the word that nothing is sent any more:
+/// on the card and on the data page.
+pub(crate) fn stop_section(lang: Lang, base: &str, granted: bool) -> Markup {
+    let t = card_texts(lang);
+    html! {
+        section class="card stop" aria-labelledby="stop" {
+            h2 id="stop" { (t.stop_title) }
+            @if granted {
+                p class="hint" { (t.stop_hint) }
+                form method="post" action={ (base) "/stop?lang=" (lang.code()) } {
+                    button type="submit" class="stop-button" { (t.stop_button) }
+                }
+            } @else {
+                p { (t.stopped_already) }
+            }
+        }
+    }
 }
 
 /// The confirmation after the one-tap stop.

@@ -9,6 +9,7 @@ use crate::consent::{Action, Channel, ConsentEvent, ConsentState};
 use crate::evidence::receipt::{app_name, collection_text};
 use crate::ids::MemberNumber;
 use crate::lang::Lang;
+use crate::pages::card::stop_section;
 use crate::pages::layout::document;
 use crate::pages::texts::texts as page_texts;
 use crate::stores::Store;
@@ -48,10 +49,6 @@ struct DataTexts {
     receipts_hint: &'static str,
     receipts_link: &'static str,
     retention: &'static str,
-    stop_title: &'static str,
-    stop_hint: &'static str,
-    stop_button: &'static str,
-    stopped_already: &'static str,
     back_to_card: &'static str,
 }
 
@@ -73,10 +70,6 @@ fn data_texts(lang: Lang) -> &'static DataTexts {
             receipts_hint: "One receipt per consent you gave, in the Kantara Consent Receipt v1.1 format (JSON).",
             receipts_link: "Download my receipts",
             retention: "When a consent ends, we keep its record for {days} days as evidence, then delete it.",
-            stop_title: "Stop marketing messages",
-            stop_hint: "One tap stops our offers in every app linked to your card. Your card stays.",
-            stop_button: "Stop messages",
-            stopped_already: "You receive no marketing messages from us.",
             back_to_card: "Back to my card",
         },
         Lang::Ja => &DataTexts {
@@ -95,10 +88,6 @@ fn data_texts(lang: Lang) -> &'static DataTexts {
             receipts_hint: "同意ごとに1件、Kantara Consent Receipt v1.1 形式（JSON）でダウンロードできます。",
             receipts_link: "同意の記録をダウンロード",
             retention: "同意が終了した記録は、証拠として{days}日間保管した後に削除します。",
-            stop_title: "配信停止",
-            stop_hint: "会員証に連携したすべてのアプリで、お知らせの配信を停止します。会員証はそのままご利用いただけます。",
-            stop_button: "配信を停止する",
-            stopped_already: "マーケティングメッセージは配信されていません。",
             back_to_card: "会員証に戻る",
         },
         Lang::Fr => &DataTexts {
@@ -117,10 +106,6 @@ fn data_texts(lang: Lang) -> &'static DataTexts {
             receipts_hint: "Un reçu par consentement donné, au format Kantara Consent Receipt v1.1 (JSON).",
             receipts_link: "Télécharger mes reçus",
             retention: "Quand un consentement prend fin, nous en gardons la trace {days} jours comme preuve, puis nous la supprimons.",
-            stop_title: "Arrêter les messages marketing",
-            stop_hint: "Un seul geste arrête nos offres dans toutes les applications liées à votre carte. Votre carte reste valable.",
-            stop_button: "Arrêter les messages",
-            stopped_already: "Vous ne recevez aucun message marketing de notre part.",
             back_to_card: "Retour à ma carte",
         },
     }
@@ -190,17 +175,7 @@ pub fn data_page(v: &DataView<'_>) -> String {
             p { a class="button download" href={ (base) "/receipts.json" } download="consent-receipts.json" type="application/json" { (t.receipts_link) } }
             p class="hint" { (t.retention.replace("{days}", &v.retention_days.to_string())) }
         }
-        section class="card stop" aria-labelledby="stop" {
-            h2 id="stop" { (t.stop_title) }
-            @if granted {
-                p class="hint" { (t.stop_hint) }
-                form method="post" action={ (base) "/stop?lang=" (v.lang.code()) } {
-                    button type="submit" class="stop-button" { (t.stop_button) }
-                }
-            } @else {
-                p { (t.stopped_already) }
-            }
-        }
+        (stop_section(v.lang, &base, granted))
         p class="back" { a href={ (base) "?lang=" (v.lang.code()) } { (t.back_to_card) } }
         nav class="languages" aria-label="Language" {
             @for l in Lang::ALL {

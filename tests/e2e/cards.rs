@@ -631,20 +631,14 @@ fn card_in_headless_chromium_at_a_phone_viewport(f: &Fixture) {
     for lang in ["ja", "en", "fr"] {
         let shot = harness::artifact_path(&format!("card-phone-{lang}.png"));
         let barcode_shot = harness::artifact_path(&format!("card-barcode-{lang}.png"));
-        let out = Command::new("node")
-            .arg(harness::repo_root().join("tests/browser/card.mjs"))
-            .arg(format!("{}{card}?lang={lang}", f.app.base))
-            .arg(&shot)
-            .arg(&barcode_shot)
-            .current_dir(harness::repo_root())
-            .output()
-            .expect("node runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let seen = harness::browser(
+            "card.mjs",
+            &[
+                &format!("{}{card}?lang={lang}", f.app.base),
+                &shot.display().to_string(),
+                &barcode_shot.display().to_string(),
+            ],
         );
-        let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(seen["status"], 200);
         assert_eq!(seen["lang"], lang);
         assert_eq!(seen["errors"], json!([]), "no console errors");

@@ -295,6 +295,21 @@ fn every_receipt_validates_against_the_kantara_schema_and_names_the_controller(f
 
 fn data_page_in_each_language_in_headless_chromium(f: &Fixture) {
     let (user, card) = member_with_two_grants(f, 2);
+    // While granted, the page offers the one-tap stop.
+    let granted = harness::browser(
+        "data.mjs",
+        &[
+            &format!("{}{card}/data?lang=en", f.app.base),
+            &harness::artifact_path("data-phone-granted.png")
+                .display()
+                .to_string(),
+        ],
+    );
+    assert_eq!(
+        (granted["stopButton"].clone(), granted["events"].clone()),
+        (json!(1), json!(2))
+    );
+    assert_eq!(granted["axe"], json!([]), "axe-core: {granted:#}");
     let t = now_ms();
     ok(&post_line(
         &f.app,
@@ -302,19 +317,13 @@ fn data_page_in_each_language_in_headless_chromium(f: &Fixture) {
     ));
     for lang in ["ja", "en", "fr"] {
         let shot = harness::artifact_path(&format!("data-phone-{lang}.png"));
-        let out = Command::new("node")
-            .arg(harness::repo_root().join("tests/browser/data.mjs"))
-            .arg(format!("{}{card}/data?lang={lang}", f.app.base))
-            .arg(&shot)
-            .current_dir(harness::repo_root())
-            .output()
-            .expect("node runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let seen = harness::browser(
+            "data.mjs",
+            &[
+                &format!("{}{card}/data?lang={lang}", f.app.base),
+                &shot.display().to_string(),
+            ],
         );
-        let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(seen["status"], 200);
         assert_eq!(seen["lang"], lang);
         assert_eq!(seen["axe"], json!([]), "axe-core: {seen:#}");

@@ -607,19 +607,7 @@ fn landing_page_in_headless_chromium_at_a_phone_viewport(f: &Fixture) {
     create_store(&f.app, &id, json!({ "ja": "渋谷店", "en": "Shibuya" }));
     let url = format!("{}/s/{id}?c=spring", f.app.base);
     let shot = harness::artifact_path("landing-phone.png");
-    let out = Command::new("node")
-        .arg(harness::repo_root().join("tests/browser/landing.mjs"))
-        .arg(&url)
-        .arg(&shot)
-        .current_dir(harness::repo_root())
-        .output()
-        .expect("node runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let seen = harness::browser("landing.mjs", &[&url, &shot.display().to_string()]);
     assert_eq!(seen["status"], 200);
     assert_eq!(seen["lang"], "ja");
     assert_eq!(seen["errors"], json!([]), "no console errors");
