@@ -125,6 +125,16 @@ impl LinkedSubject {
             .collect()
     }
 
+    /// Makes the alias `pseudonym` this subject's own id (its contact id), the own id an alias.
+    fn promote(&mut self, pseudonym: &str) {
+        let Some(alias) = self.aliases.iter_mut().find(|a| a.pseudonym == pseudonym) else {
+            return;
+        };
+        std::mem::swap(&mut self.pseudonym, &mut alias.pseudonym);
+        std::mem::swap(&mut self.user_id, &mut alias.user_id);
+        std::mem::swap(&mut self.home, &mut alias.home);
+    }
+
     /// Every user id of this person, its own first.
     pub fn user_ids(&self) -> impl Iterator<Item = &str> {
         std::iter::once(self.user_id.as_str())
@@ -168,6 +178,50 @@ impl MemberRecord {
 
     fn subject_mut(&mut self, pseudonym: &str) -> Option<&mut LinkedSubject> {
         self.subjects.iter_mut().find(|s| s.knows(pseudonym))
+    }
+
+    /// Records `alias` as another id of the person `anchor` names (see [`Request::AddAlias`]).
+    fn add_alias(
+        &mut self,
+        anchor: &str,
+        alias: SubjectRef,
+        home: MemberNumber,
+        renumbered: bool,
+        promote: bool,
+        now_ms: u64,
+    ) -> Answer {
+        if let Some(s) = self.subject(&alias.pseudonym) {
+            if !s.knows(anchor) {
+                return Answer::AlreadyKnown;
+            }
+        } else {
+            let Some(s) = self.subject_mut(anchor) else {
+                return Answer::NotLinked;
+            };
+            if s.channel != alias.channel {
+                return Answer::NotLinked;
+            }
+            if !renumbered
+                && is_business_scoped(&alias.user_id)
+                && s.user_ids().any(is_business_scoped)
+            {
+                return Answer::LinkRefused {
+                    reason: LinkRefusal::Mismatch,
+                };
+            }
+            s.aliases.push(Alias {
+                pseudonym: alias.pseudonym.clone(),
+                user_id: alias.user_id,
+                home,
+                linked_at_ms: now_ms,
+            });
+        }
+        if promote {
+            if let Some(s) = self.subject_mut(&alias.pseudonym) {
+                s.promote(&alias.pseudonym);
+            }
+        }
+        Answer::Aliased
     }
 
     /// The linked subject `pseudonym` names (its own id or an alias).
@@ -226,6 +280,10 @@ pub enum Request {
         home: MemberNumber,
         #[serde(default)]
         renumbered: bool,
+        /// The alias becomes the subject's contact id (its `user_id`: replies and the feed
+        /// use it): the newest id after a number change.
+        #[serde(default)]
+        promote: bool,
     },
     /// Places a pointer for a new subject that a link code brings to `member`.
     PlacePointer {
@@ -319,6 +377,22 @@ pub struct Applied {
     /// records the change under each, so each id's history and state are the person's.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pseudonyms: Vec<String>,
+    /// Other members the same withdrawal reached (ids of one webhook on several members): the
+    /// edge records it for each, under that member's number. Never crosses the object boundary.
+    #[serde(skip)]
+    pub also: Vec<AlsoApplied>,
+}
+
+/// A withdrawal applied to another member than the subject's (see [`Applied::also`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlsoApplied {
+    pub member: MemberNumber,
+    /// The id through which that member was reached (it was in the webhook).
+    pub user_id: String,
+    /// That member's ledger event id for it (its own, so its feed event is its own too).
+    pub event_id: String,
+    pub pseudonyms: Vec<String>,
+    pub duplicate: bool,
 }
 
 /// A subject the card's stop withdrew.
@@ -377,35 +451,9 @@ impl Slot {
                 alias,
                 home,
                 renumbered,
+                promote,
             } => match self.member.as_mut() {
-                Some(m)
-                    if m.subject(&alias.pseudonym)
-                        .is_some_and(|s| s.knows(&anchor)) =>
-                {
-                    Answer::Aliased
-                }
-                Some(m) if m.subject(&alias.pseudonym).is_some() => Answer::AlreadyKnown,
-                Some(m) => match m.subject_mut(&anchor) {
-                    Some(s)
-                        if !renumbered
-                            && is_business_scoped(&alias.user_id)
-                            && s.user_ids().any(is_business_scoped) =>
-                    {
-                        Answer::LinkRefused {
-                            reason: LinkRefusal::Mismatch,
-                        }
-                    }
-                    Some(s) if s.channel == alias.channel => {
-                        s.aliases.push(Alias {
-                            pseudonym: alias.pseudonym,
-                            user_id: alias.user_id,
-                            home,
-                            linked_at_ms: now_ms,
-                        });
-                        Answer::Aliased
-                    }
-                    _ => Answer::NotLinked,
-                },
+                Some(m) => m.add_alias(&anchor, alias, home, renumbered, promote, now_ms),
                 None => Answer::NotLinked,
             },
             Request::PlacePointer { subject, member } => self.place_pointer(&subject, member),
@@ -662,6 +710,7 @@ pub fn unchanged(m: &MemberRecord, pseudonym: &str) -> Applied {
         store: m.favourite_store.clone(),
         card_issued: false,
         pseudonyms: subject.map(LinkedSubject::pseudonyms).unwrap_or_default(),
+        also: Vec::new(),
     }
 }
 
@@ -692,6 +741,7 @@ fn apply(m: &mut MemberRecord, pseudonym: &str, change: &Change, new_member: boo
             store: None,
             card_issued: false,
             pseudonyms,
+            also: Vec::new(),
         };
     }
     let incoming = (change.occurred_at_ms, change.action);
@@ -723,6 +773,7 @@ fn apply(m: &mut MemberRecord, pseudonym: &str, change: &Change, new_member: boo
         store: change.store.clone().or_else(|| m.favourite_store.clone()),
         card_issued,
         pseudonyms,
+        also: Vec::new(),
     }
 }
 
@@ -1230,6 +1281,7 @@ mod tests {
                     alias: alias.clone(),
                     home: n(5),
                     renumbered: false,
+                    promote: false,
                 },
                 NOW,
             )
@@ -1283,6 +1335,7 @@ mod tests {
                 alias: stranger,
                 home: n(6),
                 renumbered: true,
+                promote: true,
             },
             NOW,
         );
@@ -1291,6 +1344,10 @@ mod tests {
             Answer::Aliased,
             "a number change says it is the same user"
         );
+        let s = &phone_member.member.as_ref().unwrap().subjects[0];
+        assert_eq!(s.user_id, "US.222", "written to at its new id");
+        assert_eq!(s.pseudonym, "bs2");
+        assert!(s.knows("wa") && s.knows("bs3"));
         // Under the old id alone: the same person, already withdrawn.
         let look = applied(resolve(&mut member, n(1), &wa_id, None));
         assert_eq!(look.after, ConsentState::Withdrawn);

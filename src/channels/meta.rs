@@ -271,9 +271,10 @@ fn whatsapp_identity(
 /// A `system` message telling that the user's ids changed: `user_changed_number` (a new phone
 /// number, which also regenerates the business-scoped id) or `user_changed_user_id` (a new
 /// business-scoped id alone). Meta (System messages webhook reference; changelog of
-/// 2026-08-11): `system.wa_id` / `system.user_id` carry the new ids, `system.previous_user_id`
-/// the old business-scoped id, the message's `from` the old phone number. The person keeps its
-/// consent and its card under the new ids.
+/// 2026-08-11): `system.user_id` / `system.wa_id` carry the new ids, `system.previous_user_id`
+/// the old business-scoped id, the message's `from` the old phone number. The subject is an old
+/// id (the person is found by what we knew), `new_ids` the new ones, the business-scoped first:
+/// the person keeps its consent and its card, and is written to at its new id.
 fn whatsapp_identity_change(message: &Value, phone_number_id: &Option<String>) -> Option<Inbound> {
     let system = message.get("system")?;
     if !matches!(
@@ -282,35 +283,39 @@ fn whatsapp_identity_change(message: &Value, phone_number_id: &Option<String>) -
     ) {
         return None;
     }
-    let new_wa_id = str_of(system, "wa_id");
-    let user_id = str_of(system, "user_id").or(new_wa_id)?;
-    let mut aliases: Vec<String> = Vec::new();
-    for id in [
-        new_wa_id,
-        str_of(system, "previous_user_id"),
-        str_of(message, "from"),
-        str_of(message, "from_user_id"),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        if id != user_id && !aliases.iter().any(|a| a == id) {
-            aliases.push(id.to_owned());
+    let distinct = |ids: &[Option<&str>], except: &[String]| -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for id in ids.iter().flatten() {
+            if !except.iter().any(|e| e == id) && !out.iter().any(|o| o == id) {
+                out.push((*id).to_owned());
+            }
         }
-    }
-    if aliases.is_empty() {
+        out
+    };
+    let new_wa_id = str_of(system, "wa_id");
+    let new_ids = distinct(&[str_of(system, "user_id"), new_wa_id], &[]);
+    let old_ids = distinct(
+        &[
+            str_of(system, "previous_user_id"),
+            str_of(message, "from_user_id"),
+            str_of(message, "from"),
+        ],
+        &new_ids,
+    );
+    let (subject, aliases) = old_ids.split_first()?;
+    if new_ids.is_empty() {
         return None;
     }
     Some(Inbound {
-        subject: Subject::new(Channel::Whatsapp, user_id),
+        subject: Subject::new(Channel::Whatsapp, subject.clone()),
         occurred_at_ms: millis(message.get("timestamp"), true)?,
         platform_event_id: str_of(message, "id")?.to_owned(),
-        kind: InboundKind::IdentityChange,
         reply_to: ReplyTarget::Whatsapp {
             phone_number_id: phone_number_id.clone(),
-            to: new_wa_id.unwrap_or(user_id).to_owned(),
+            to: new_wa_id.unwrap_or(&new_ids[0]).to_owned(),
         },
-        aliases,
+        kind: InboundKind::IdentityChange { new_ids },
+        aliases: aliases.to_vec(),
     })
 }
 
@@ -672,9 +677,17 @@ mod tests {
         let body = br#"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"phone_number_id":"106540352242922"},"messages":[{"from":"16505551234","id":"wamid.S","timestamp":"1749416400","type":"system","system":{"body":"User A changed from 16505551234 to 16505550000","wa_id":"16505550000","user_id":"US.999","previous_user_id":"US.134","type":"user_changed_number"}}]}}]}]}"#;
         let (events, _) = parse(body).unwrap();
         let e = &events[0];
-        assert_eq!(e.kind, InboundKind::IdentityChange);
-        assert_eq!(e.subject.user_id, "US.999");
-        assert_eq!(e.aliases, ["16505550000", "US.134", "16505551234"]);
+        assert_eq!(
+            e.kind,
+            InboundKind::IdentityChange {
+                new_ids: vec!["US.999".into(), "16505550000".into()]
+            }
+        );
+        assert_eq!(
+            e.subject.user_id, "US.134",
+            "the person is found by its old ids"
+        );
+        assert_eq!(e.aliases, ["16505551234"]);
         let other = String::from_utf8(body.to_vec())
             .unwrap()
             .replace("user_changed_number", "customer_identity_changed");

@@ -42,8 +42,9 @@ pub enum InboundKind {
     /// Instagram: a comment on one of the account's posts.
     Comment { comment_id: String },
     /// WhatsApp: the user's ids changed (a new phone number, a new business-scoped id); the
-    /// subject is the new id, the aliases the ids before. No consent change.
-    IdentityChange,
+    /// subject and aliases are the ids before, `new_ids` the ids after (the one to write to
+    /// first). No consent change.
+    IdentityChange { new_ids: Vec<String> },
 }
 
 /// Where a reply to this person goes.
@@ -81,8 +82,9 @@ pub enum Decision {
     AskOptin { code: String, store_known: bool },
     /// Instagram comment: invite the shopper to opt in with one private reply.
     InviteFromComment { comment_id: String },
-    /// Record the aliases as ids of the subject's person (no consent change).
-    Alias,
+    /// The person the subject (or an alias) names now also goes by `new_ids`, the first its
+    /// contact id (no consent change).
+    Renumber { new_ids: Vec<String> },
     /// Nothing to do (another text, an event kind we ignore).
     Ignore,
 }
@@ -144,7 +146,9 @@ pub fn interpret(inbound: &Inbound, keys: Option<&SigningKeys>, now: u64) -> Dec
         InboundKind::Comment { comment_id } => Decision::InviteFromComment {
             comment_id: comment_id.clone(),
         },
-        InboundKind::IdentityChange => Decision::Alias,
+        InboundKind::IdentityChange { new_ids } => Decision::Renumber {
+            new_ids: new_ids.clone(),
+        },
     }
 }
 

@@ -36,7 +36,10 @@ pub async fn histories<'m>(
             .await
             .into_iter()
             .collect::<Result<Vec<_>, Error>>()?;
-        out.push((subject, person_history(per_id)));
+        // Only this member's: a subject's history may hold an erased earlier member's entries.
+        let mut history = person_history(per_id);
+        history.retain(|e| e.member_number == Some(member.number));
+        out.push((subject, history));
     }
     Ok(out)
 }

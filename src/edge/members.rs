@@ -10,7 +10,9 @@ use crate::error::Error;
 use crate::ids::MemberNumber;
 use crate::ledger;
 use crate::log::{EventLog, Level};
-use crate::members::{Answer, Applied, Change, Request as Ask, SubjectRef, CHAIN_LENGTH};
+use crate::members::{
+    AlsoApplied, Answer, Applied, Change, Request as Ask, SubjectRef, CHAIN_LENGTH,
+};
 
 /// Asks the object of member number `number`.
 pub async fn ask(env: &Env, number: MemberNumber, request: &Ask) -> Result<Answer, Error> {
@@ -49,16 +51,7 @@ pub async fn apply(
             try_link(env, pseudonym_key, subject, &sref, code, change, request_id).await?
         {
             if !aliases.is_empty() {
-                unite(
-                    env,
-                    pseudonym_key,
-                    subject,
-                    aliases,
-                    None,
-                    false,
-                    request_id,
-                )
-                .await?;
+                unite(env, pseudonym_key, subject, aliases, None, request_id).await?;
             }
             return Ok(Some(applied));
         }
@@ -70,18 +63,7 @@ pub async fn apply(
     match walk(env, pseudonym_key, subject, &sref, &arefs, change.clone()).await? {
         Walked::Applied(applied) => Ok(Some(applied)),
         Walked::Unknown => Ok(None),
-        Walked::Unaliased => {
-            unite(
-                env,
-                pseudonym_key,
-                subject,
-                aliases,
-                change,
-                false,
-                request_id,
-            )
-            .await
-        }
+        Walked::Unaliased => unite(env, pseudonym_key, subject, aliases, change, request_id).await,
     }
 }
 
@@ -182,72 +164,63 @@ async fn member_of(
 /// business-scoped id is refused ([`Ask::AddAlias`]): a recycled phone number. Whatever is not
 /// united, a **withdrawal** still reaches every member any of the ids belongs to — when in
 /// doubt, do not message — while a grant only reaches the subject's own. One reply: the
-/// subject's. `renumbered`: the platform said the ids changed (a second business-scoped id is
-/// then the same user's).
+/// subject's.
 pub async fn unite(
     env: &Env,
     pseudonym_key: &[u8],
     subject: &Subject,
     aliases: &[Subject],
     change: Option<Change>,
-    renumbered: bool,
     request_id: &str,
 ) -> Result<Option<Applied>, Error> {
-    let mut known = Vec::with_capacity(aliases.len() + 1);
-    for id in std::iter::once(subject).chain(aliases) {
-        known.push((id, member_of(env, pseudonym_key, id).await?));
+    let ids: Vec<&Subject> = std::iter::once(subject).chain(aliases).collect();
+    let mut known = Vec::with_capacity(ids.len());
+    for id in &ids {
+        known.push(member_of(env, pseudonym_key, id).await?);
     }
     let mut founded = None;
-    let target = match known.iter().find_map(|(_, m)| *m) {
+    let target = match known.iter().find_map(|m| *m) {
         Some(member) => member,
         None => {
             let Some(change) = change.clone() else {
                 return Ok(None);
             };
-            let sref = subject_ref(pseudonym_key, subject);
-            match walk(env, pseudonym_key, subject, &sref, &[], Some(change)).await? {
-                Walked::Applied(applied) => {
-                    known[0].1 = Some(applied.member);
-                    let member = applied.member;
-                    founded = Some(applied);
-                    member
-                }
-                _ => return Err(Error::internal("a change found no member")),
-            }
+            let applied = apply_alone(env, pseudonym_key, subject, change).await?;
+            known[0] = Some(applied.member);
+            let member = applied.member;
+            founded = Some(applied);
+            member
         }
     };
-    let anchor = known
+    let anchor = ids
         .iter()
-        .find(|(_, m)| *m == Some(target))
+        .zip(&known)
+        .find(|(_, m)| **m == Some(target))
         .map(|(id, _)| subject_ref(pseudonym_key, id).pseudonym)
         .ok_or_else(|| Error::internal("no id of the person on its member"))?;
-    let mut others = Vec::new();
-    for (id, member) in &known {
+    let mut left_alone = 0;
+    for (id, member) in ids.iter().zip(&known) {
         match member {
             Some(m) if *m == target => {}
-            Some(m) => others.push((*id, *m)),
+            Some(_) => left_alone += 1,
             None => {
-                let attached = attach(
-                    env,
-                    pseudonym_key,
-                    id,
-                    &anchor,
-                    target,
-                    renumbered,
-                    request_id,
-                )
-                .await?;
-                if !attached {
-                    others.push((*id, target));
+                let attach = Attach {
+                    anchor: &anchor,
+                    member: target,
+                    renumbered: false,
+                    promote: false,
+                };
+                if !attach.run(env, pseudonym_key, id, request_id).await? {
+                    left_alone += 1;
                 }
             }
         }
     }
-    if !others.is_empty() {
+    if left_alone > 0 {
         log_warn(
             request_id,
             "whatsapp ids of one person not united",
-            format!("{} id(s) left on their own", others.len()),
+            format!("{left_alone} id(s) left on their own"),
         );
     }
     let Some(change) = change else {
@@ -255,89 +228,171 @@ pub async fn unite(
     };
     let mut applied = match founded {
         Some(applied) => applied,
-        None => {
-            let sref = subject_ref(pseudonym_key, subject);
-            match walk(
-                env,
-                pseudonym_key,
-                subject,
-                &sref,
-                &[],
-                Some(change.clone()),
-            )
-            .await?
-            {
-                Walked::Applied(applied) => applied,
-                _ => return Err(Error::internal("a change found no member")),
-            }
-        }
+        None => apply_alone(env, pseudonym_key, subject, change.clone()).await?,
     };
     if change.action == Action::Withdrawn {
-        for (id, member) in others {
-            if member == applied.member {
+        // Every other member any id is on now (looked up again: an attach may have been
+        // refused, or raced), each reached through an id it knows, under its own event id.
+        let mut reached = vec![applied.member];
+        for id in &ids {
+            let Some(member) = member_of(env, pseudonym_key, id).await? else {
+                continue;
+            };
+            if reached.contains(&member) {
                 continue;
             }
-            let sref = subject_ref(pseudonym_key, id);
-            if let Walked::Applied(also) =
-                walk(env, pseudonym_key, id, &sref, &[], Some(change.clone())).await?
-            {
-                for p in also.pseudonyms {
-                    if !applied.pseudonyms.contains(&p) {
-                        applied.pseudonyms.push(p);
-                    }
-                }
-            }
+            reached.push(member);
+            let mut own = change.clone();
+            own.event_id = format!("{}.{member}", change.event_id);
+            let also = apply_alone(env, pseudonym_key, id, own.clone()).await?;
+            applied.also.push(AlsoApplied {
+                member: also.member,
+                user_id: id.user_id.clone(),
+                event_id: own.event_id,
+                pseudonyms: also.pseudonyms,
+                duplicate: also.duplicate,
+            });
         }
     }
     Ok(Some(applied))
 }
 
-/// Places the id's pointer to `member` in the first free slot of its chain, then records it as
-/// an alias of the person `anchor` names; `false` when either step is refused (the pointer is
-/// then removed).
-async fn attach(
+/// Applies a change to the member of this id alone (no aliases given).
+async fn apply_alone(
     env: &Env,
     pseudonym_key: &[u8],
     id: &Subject,
-    anchor: &str,
-    member: MemberNumber,
-    renumbered: bool,
-    request_id: &str,
-) -> Result<bool, Error> {
+    change: Change,
+) -> Result<Applied, Error> {
     let sref = subject_ref(pseudonym_key, id);
-    for attempt in 0..CHAIN_LENGTH {
-        let home = ledger::member_number_for(pseudonym_key, id, attempt);
-        let place = Ask::PlacePointer {
-            subject: sref.clone(),
-            member,
-        };
-        match ask(env, home, &place).await? {
-            Answer::Next => continue,
-            Answer::AlreadyKnown => return Ok(false),
-            Answer::Placed => {
-                let add = Ask::AddAlias {
-                    anchor: anchor.to_owned(),
-                    alias: sref.clone(),
-                    home,
-                    renumbered,
-                };
-                return match ask(env, member, &add).await? {
-                    Answer::Aliased => Ok(true),
-                    other => {
-                        log_warn(request_id, "alias refused", format!("{other:?}"));
-                        let remove = Ask::RemovePointer {
-                            pseudonym: sref.pseudonym.clone(),
-                            member,
-                        };
-                        ask(env, home, &remove).await?;
-                        Ok(false)
-                    }
-                };
+    match walk(env, pseudonym_key, id, &sref, &[], Some(change)).await? {
+        Walked::Applied(applied) => Ok(applied),
+        _ => Err(Error::internal("a change found no member")),
+    }
+}
+
+/// A WhatsApp number change: the person the old ids name (the subject, else the first alias a
+/// member knows) also goes by `new_ids`, the first becoming its contact id. The person is found
+/// by its *old* ids only: a new number that another member already knows was that member's
+/// before (a reassigned number), and stays theirs. Nobody known: nothing to do.
+pub async fn renumber(
+    env: &Env,
+    pseudonym_key: &[u8],
+    old_ids: &[Subject],
+    new_ids: &[Subject],
+    request_id: &str,
+) -> Result<(), Error> {
+    let mut person = None;
+    let mut unknown_old = Vec::new();
+    for id in old_ids {
+        match (member_of(env, pseudonym_key, id).await?, person.as_ref()) {
+            (Some(member), None) => {
+                person = Some((member, subject_ref(pseudonym_key, id).pseudonym));
             }
-            other => return Err(unexpected(&other)),
+            (None, _) => unknown_old.push(id),
+            (Some(_), Some(_)) => {}
         }
     }
-    Err(Error::internal("member number chain exhausted"))
+    let Some((member, anchor)) = person else {
+        return Ok(());
+    };
+    for id in unknown_old {
+        let attach = Attach {
+            anchor: &anchor,
+            member,
+            renumbered: true,
+            promote: false,
+        };
+        attach.run(env, pseudonym_key, id, request_id).await?;
+    }
+    for (i, id) in new_ids.iter().enumerate() {
+        let attach = Attach {
+            anchor: &anchor,
+            member,
+            renumbered: true,
+            promote: i == 0,
+        };
+        match member_of(env, pseudonym_key, id).await? {
+            None => {
+                attach.run(env, pseudonym_key, id, request_id).await?;
+            }
+            // Already the person's: only the contact id may change.
+            Some(m) if m == member => {
+                let add = Ask::AddAlias {
+                    anchor: anchor.clone(),
+                    alias: subject_ref(pseudonym_key, id),
+                    home: m,
+                    renumbered: true,
+                    promote: attach.promote,
+                };
+                ask(env, member, &add).await?;
+            }
+            Some(_) => log_warn(
+                request_id,
+                "a new whatsapp id already belongs to another member",
+                "left there".into(),
+            ),
+        }
+    }
+    Ok(())
+}
+
+/// How an id joins a person.
+struct Attach<'a> {
+    /// A pseudonym the member knows the person by.
+    anchor: &'a str,
+    member: MemberNumber,
+    renumbered: bool,
+    promote: bool,
+}
+
+impl Attach<'_> {
+    /// Places the id's pointer to the member in the first free slot of its chain, then records
+    /// it as an alias of the person; `false` when either step is refused (the pointer is then
+    /// removed).
+    async fn run(
+        &self,
+        env: &Env,
+        pseudonym_key: &[u8],
+        id: &Subject,
+        request_id: &str,
+    ) -> Result<bool, Error> {
+        let sref = subject_ref(pseudonym_key, id);
+        for attempt in 0..CHAIN_LENGTH {
+            let home = ledger::member_number_for(pseudonym_key, id, attempt);
+            let place = Ask::PlacePointer {
+                subject: sref.clone(),
+                member: self.member,
+            };
+            match ask(env, home, &place).await? {
+                Answer::Next => continue,
+                Answer::AlreadyKnown => return Ok(false),
+                Answer::Placed => {
+                    let add = Ask::AddAlias {
+                        anchor: self.anchor.to_owned(),
+                        alias: sref.clone(),
+                        home,
+                        renumbered: self.renumbered,
+                        promote: self.promote,
+                    };
+                    return match ask(env, self.member, &add).await? {
+                        Answer::Aliased => Ok(true),
+                        other => {
+                            log_warn(request_id, "alias refused", format!("{other:?}"));
+                            let remove = Ask::RemovePointer {
+                                pseudonym: sref.pseudonym.clone(),
+                                member: self.member,
+                            };
+                            ask(env, home, &remove).await?;
+                            Ok(false)
+                        }
+                    };
+                }
+                other => return Err(unexpected(&other)),
+            }
+        }
+        Err(Error::internal("member number chain exhausted"))
+    }
 }
 
 fn log_warn(request_id: &str, msg: &'static str, detail: String) {

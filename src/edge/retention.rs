@@ -19,7 +19,8 @@ use crate::time::format_rfc3339;
 /// Where an unfinished run stopped (a KV list cursor).
 const CURSOR_KEY: &str = "retention-cursor";
 /// KV operations one run may use (Workers KV allows 1,000 per invocation): list pages and
-/// deletions; a subject's deletions are never split across runs, hence the margin.
+/// deletions. A subject is settled only when its deletions fit; the margin covers the last
+/// subject of a listing and the cursor's write.
 const BUDGET: usize = 800;
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -73,6 +74,14 @@ pub async fn run(env: &Env, now_ms: u64) -> Result<Report, Error> {
                 continue;
             };
             if subject != group_subject {
+                if ops + group.len() >= BUDGET {
+                    // Not enough left to settle this subject: the next run re-lists its page.
+                    let resume = Resume {
+                        cursor: group_cursor.unwrap_or_default(),
+                    };
+                    put_json(&kv, CURSOR_KEY, &resume).await?;
+                    return Ok(report);
+                }
                 ops += settle(&kv, &group, &erased_at, cutoff, &mut report).await?;
                 group.clear();
                 group_subject = subject.to_owned();

@@ -225,15 +225,19 @@ impl Context<'_> {
                     tally.duplicates += 1;
                 }
             }
-            Decision::Alias => {
-                let aliases = aliases_of(inbound);
-                members::unite(
+            Decision::Renumber { new_ids } => {
+                let channel = inbound.subject.channel;
+                let mut old_ids = vec![inbound.subject.clone()];
+                old_ids.extend(aliases_of(inbound));
+                let new_ids: Vec<_> = new_ids
+                    .iter()
+                    .map(|id| crate::consent::Subject::new(channel, id.clone()))
+                    .collect();
+                members::renumber(
                     self.env,
                     self.pseudonym_key,
-                    &inbound.subject,
-                    &aliases,
-                    None,
-                    true,
+                    &old_ids,
+                    &new_ids,
                     self.request_id,
                 )
                 .await?;
@@ -310,6 +314,27 @@ impl Context<'_> {
             applied.duplicate,
         )
         .await?;
+        // The same withdrawal on other members the webhook's ids belong to: each recorded as
+        // that member's, under the id that reached it and its own event id.
+        for also in &applied.also {
+            let mut theirs = change.clone();
+            theirs.subject = crate::consent::Subject::new(change.subject.channel, &also.user_id);
+            let event = ledger::event(
+                &theirs,
+                also.event_id.clone(),
+                Some(also.member),
+                &in_force,
+                self.now_ms,
+            );
+            ledger_store::write(
+                self.kv,
+                self.pseudonym_key,
+                &event,
+                &also.pseudonyms,
+                also.duplicate,
+            )
+            .await?;
+        }
         if applied.duplicate {
             tally.duplicates += 1;
             return Ok(());

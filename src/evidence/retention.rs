@@ -27,31 +27,41 @@ pub fn cutoff_ms(now_ms: u64, retention_days: u32) -> u64 {
     now_ms.saturating_sub(u64::from(retention_days) * DAY_MS)
 }
 
-/// The keys of one subject's entries to delete, given when each erased member was erased.
+/// The keys of one subject's entries to delete, given when each erased member was erased. Each
+/// member's entries are judged apart (a subject's entries may belong to an erased member and to
+/// the member a later opt-in made): an erasure ends only its own member's consent.
 pub fn expired<'a>(
     entries: &'a [Entry],
     erased_at: &BTreeMap<MemberNumber, u64>,
     cutoff_ms: u64,
 ) -> Vec<&'a str> {
-    let withdrawals = entries
-        .iter()
-        .filter(|e| e.action == Action::Withdrawn)
-        .map(|e| e.occurred_at_ms);
-    let erasures = entries
-        .iter()
-        .filter_map(|e| e.member.and_then(|m| erased_at.get(&m).copied()));
-    let Some(ended) = withdrawals
-        .chain(erasures)
-        .filter(|at| *at <= cutoff_ms)
-        .max()
-    else {
-        return Vec::new();
-    };
-    entries
-        .iter()
-        .filter(|e| e.occurred_at_ms <= ended)
-        .map(|e| e.key.as_str())
-        .collect()
+    let mut members: Vec<Option<MemberNumber>> = Vec::new();
+    for e in entries {
+        if !members.contains(&e.member) {
+            members.push(e.member);
+        }
+    }
+    let mut doomed = Vec::new();
+    for member in members {
+        let own = || entries.iter().filter(move |e| e.member == member);
+        let withdrawals = own()
+            .filter(|e| e.action == Action::Withdrawn)
+            .map(|e| e.occurred_at_ms);
+        let erasure = member.and_then(|m| erased_at.get(&m).copied());
+        let Some(ended) = withdrawals
+            .chain(erasure)
+            .filter(|at| *at <= cutoff_ms)
+            .max()
+        else {
+            continue;
+        };
+        doomed.extend(
+            own()
+                .filter(|e| e.occurred_at_ms <= ended)
+                .map(|e| e.key.as_str()),
+        );
+    }
+    doomed
 }
 
 /// The subject pseudonym of a ledger key (`consent:{subject}:{time}:{event}`).
@@ -161,6 +171,14 @@ mod tests {
         let e = [entry("g", Granted, 400, 1), entry("g2", Granted, 20, 2)];
         assert_eq!(run(&e, &[(1, 100)]), ["g"]);
         assert!(run(&e, &[(1, 10)]).is_empty(), "erased recently");
+    }
+
+    #[test]
+    fn an_erasure_never_ends_the_consent_of_the_member_a_later_opt_in_made() {
+        // A JOIN sent before an erasure, redelivered after it, founds a new member with a
+        // grant dated before the erasure: that grant is in force.
+        let e = [entry("g1", Granted, 400, 1), entry("g2", Granted, 200, 2)];
+        assert_eq!(run(&e, &[(1, 100)]), ["g1"]);
     }
 
     #[test]

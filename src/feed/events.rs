@@ -301,7 +301,7 @@ pub fn caused_by(
                     events.push(member_linked(m, s.channel, s.linked_at_ms));
                 }
             }
-            let linked = m.subjects.iter().find(|s| s.pseudonym == subject.pseudonym);
+            let linked = m.subject(&subject.pseudonym);
             if let (Some(s), true) = (linked, applied.before != applied.after) {
                 events.push(consent(m, s, change, format!("evt_{}", change.event_id)));
             }

@@ -185,6 +185,42 @@ fn a_whatsapp_number_change_keeps_the_person_and_its_card(f: &Fixture) {
     );
     assert_eq!(theirs["state"], "granted");
     assert_eq!(consent(&f.app, "whatsapp", &new_user)["state"], "withdrawn");
+    // Our shopper opts in again (written to at the new id); then a STOP comes from the
+    // stranger with the shared number: it withdraws the stranger, and — when in doubt, do not
+    // message — the member the number belongs to as well, recorded as that member's own.
+    ok(&post_meta(
+        &f.app,
+        &whatsapp(None, Some(&new_user), "JOIN", t + 2000),
+    ));
+    f.platforms.settle(&new_user, 2);
+    assert_eq!(consent(&f.app, "whatsapp", &new_user)["state"], "granted");
+    ok(&post_meta(
+        &f.app,
+        &whatsapp(Some(&new_wa), Some(&stranger), "STOP", t + 3000),
+    ));
+    f.platforms.settle(&new_wa, 2);
+    assert_eq!(consent(&f.app, "whatsapp", &stranger)["state"], "withdrawn");
+    assert_eq!(consent(&f.app, "whatsapp", &new_user)["state"], "withdrawn");
+    let number = before["member_number"].as_str().unwrap();
+    let export = member_export(&f.app, number).json();
+    let person = &export["member"]["subjects"][0];
+    assert_eq!(
+        person["user_id"],
+        json!(new_user),
+        "the contact id is the newest"
+    );
+    let last = person["events"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (
+            &last["action"],
+            &last["subject"]["user_id"],
+            &last["member_number"]
+        ),
+        (&json!("withdrawn"), &json!(new_wa), &json!(number)),
+        "{last:#}"
+    );
+    let text = export.to_string();
+    assert!(!text.contains(&stranger), "no trace of the stranger's id");
 }
 
 /// Runs the reference validator over `receipts`; `(passed, its report)`.
