@@ -40,6 +40,16 @@ impl Channel {
     pub fn parse(raw: &str) -> Option<Channel> {
         Channel::ALL.into_iter().find(|c| c.as_str() == raw)
     }
+
+    /// The app's name as shoppers know it (pages, receipts).
+    pub fn app_name(self) -> &'static str {
+        match self {
+            Channel::Line => "LINE",
+            Channel::Whatsapp => "WhatsApp",
+            Channel::Messenger => "Messenger",
+            Channel::Instagram => "Instagram",
+        }
+    }
 }
 
 /// The longest channel user id the admin API looks up, in characters.

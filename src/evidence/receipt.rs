@@ -7,7 +7,7 @@
 use serde::Serialize;
 use serde_json::json;
 
-use crate::consent::{Action, Channel, Collection, ConsentEvent, Controller};
+use crate::consent::{Action, Collection, ConsentEvent, Controller};
 use crate::ids::MemberNumber;
 use crate::lang::Lang;
 
@@ -59,7 +59,7 @@ pub fn of(event: &ConsentEvent, ctx: &Context<'_>) -> Option<Receipt> {
         .unwrap_or(ctx.default_lang);
     let controller = event.controller.as_ref().unwrap_or(ctx.controller);
     let t = texts(lang);
-    let app = app_name(event.subject.channel);
+    let app = event.subject.channel.app_name();
     let policy_url = match &event.notice_version {
         Some(v) => format!(
             "{}/privacy/{}",
@@ -103,16 +103,6 @@ pub fn of(event: &ConsentEvent, ctx: &Context<'_>) -> Option<Receipt> {
         sensitive: false,
         spi_cat: Vec::new(),
     })
-}
-
-/// The app's name as shoppers know it.
-pub fn app_name(channel: Channel) -> &'static str {
-    match channel {
-        Channel::Line => "LINE",
-        Channel::Whatsapp => "WhatsApp",
-        Channel::Messenger => "Messenger",
-        Channel::Instagram => "Instagram",
-    }
 }
 
 struct Texts {

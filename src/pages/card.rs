@@ -144,17 +144,8 @@ fn card_texts(lang: Lang) -> &'static CardTexts {
     }
 }
 
-fn channel_name(channel: Channel) -> &'static str {
-    match channel {
-        Channel::Line => "LINE",
-        Channel::Whatsapp => "WhatsApp",
-        Channel::Messenger => "Messenger",
-        Channel::Instagram => "Instagram",
-    }
-}
-
 fn channel_named(name: &str) -> &'static str {
-    Channel::parse(name).map_or("", channel_name)
+    Channel::parse(name).map_or("", Channel::app_name)
 }
 
 /// Renders the card page.
@@ -225,7 +216,7 @@ pub fn card_page(v: &CardView<'_>) -> String {
             ul class="apps" {
                 @for s in &m.subjects {
                     li {
-                        strong { (channel_name(s.channel)) }
+                        strong { (s.channel.app_name()) }
                         " · "
                         @if s.state() == ConsentState::Granted { (t.receiving) } @else { (t.stopped) }
                     }

@@ -6,7 +6,7 @@
 use maud::html;
 
 use crate::consent::{Action, Channel, ConsentEvent, ConsentState};
-use crate::evidence::receipt::{app_name, collection_text};
+use crate::evidence::receipt::collection_text;
 use crate::ids::MemberNumber;
 use crate::lang::Lang;
 use crate::pages::card::stop_section;
@@ -139,7 +139,7 @@ pub fn data_page(v: &DataView<'_>) -> String {
         }
         @for app in &v.apps {
             section class="card" aria-labelledby={ "app-" (app.channel.as_str()) } {
-                h2 id={ "app-" (app.channel.as_str()) } { (app_name(app.channel)) }
+                h2 id={ "app-" (app.channel.as_str()) } { (app.channel.app_name()) }
                 p class="hint" {
                     @if app.state == ConsentState::Granted { (t.now_receiving) } @else { (t.now_stopped) }
                 }
