@@ -12,9 +12,9 @@ use super::{body, env, ledger_store, members, respond, Call};
 use crate::channels::{self, line, meta, Decision, Inbound, ReplyTarget};
 use crate::codes::{CardRef, LinkCode};
 use crate::config::Config;
-use crate::consent::ConsentChange;
+use crate::consent::{ConsentChange, InForce, Subject};
 use crate::error::Error;
-use crate::ids::StoreId;
+use crate::ids::{MemberNumber, StoreId};
 use crate::lang::Lang;
 use crate::ledger;
 use crate::log::{EventLog, Level};
@@ -160,6 +160,17 @@ struct Handled {
     failure: Option<Error>,
 }
 
+/// A change as one member's ledger event (see [`Context::record`]).
+struct Record<'a> {
+    change: &'a ConsentChange,
+    event_id: String,
+    member: MemberNumber,
+    /// The person's pseudonyms on that member.
+    pseudonyms: &'a [String],
+    /// The member had already applied it (a redelivery).
+    duplicate: bool,
+}
+
 struct Context<'a> {
     env: &'a worker::Env,
     request_id: &'a str,
@@ -231,7 +242,7 @@ impl Context<'_> {
                 old_ids.extend(aliases_of(inbound));
                 let new_ids: Vec<_> = new_ids
                     .iter()
-                    .map(|id| crate::consent::Subject::new(channel, id.clone()))
+                    .map(|id| Subject::new(channel, id.clone()))
                     .collect();
                 members::renumber(
                     self.env,
@@ -299,41 +310,29 @@ impl Context<'_> {
         // The notice version is the one the join code's landing page showed (carried in the
         // signed code), never the one in force now: the evidence names what the shopper saw.
         let in_force = self.config.in_force();
-        let event = ledger::event(
+        let own = Record {
             change,
             event_id,
-            Some(applied.member),
-            &in_force,
-            self.now_ms,
-        );
-        ledger_store::write(
-            self.kv,
-            self.pseudonym_key,
-            &event,
-            &applied.pseudonyms,
-            applied.duplicate,
-        )
-        .await?;
+            member: applied.member,
+            pseudonyms: &applied.pseudonyms,
+            duplicate: applied.duplicate,
+        };
+        self.record(&own, &in_force).await?;
         // The same withdrawal on other members the webhook's ids belong to: each recorded as
         // that member's, under the id that reached it and its own event id.
         for also in &applied.also {
-            let mut theirs = change.clone();
-            theirs.subject = crate::consent::Subject::new(change.subject.channel, &also.user_id);
-            let event = ledger::event(
-                &theirs,
-                also.event_id.clone(),
-                Some(also.member),
-                &in_force,
-                self.now_ms,
-            );
-            ledger_store::write(
-                self.kv,
-                self.pseudonym_key,
-                &event,
-                &also.pseudonyms,
-                also.duplicate,
-            )
-            .await?;
+            let reached = ConsentChange {
+                subject: Subject::new(change.subject.channel, &also.user_id),
+                ..change.clone()
+            };
+            let theirs = Record {
+                change: &reached,
+                event_id: also.event_id.clone(),
+                member: also.member,
+                pseudonyms: &also.pseudonyms,
+                duplicate: also.duplicate,
+            };
+            self.record(&theirs, &in_force).await?;
         }
         if applied.duplicate {
             tally.duplicates += 1;
@@ -363,6 +362,25 @@ impl Context<'_> {
         };
         outbox.extend(self.reply(&inbound.reply_to, &message, lang, seed));
         Ok(())
+    }
+
+    /// Writes a change to the ledger as the member's event, under every pseudonym of the person.
+    async fn record(&self, r: &Record<'_>, in_force: &InForce) -> Result<(), Error> {
+        let event = ledger::event(
+            r.change,
+            r.event_id.clone(),
+            Some(r.member),
+            in_force,
+            self.now_ms,
+        );
+        ledger_store::write(
+            self.kv,
+            self.pseudonym_key,
+            &event,
+            r.pseudonyms,
+            r.duplicate,
+        )
+        .await
     }
 
     /// `PUBLIC_BASE_URL`, or `None` (logged as a configuration error: a link without it would
@@ -402,11 +420,11 @@ impl Context<'_> {
 }
 
 /// The other ids of the inbound's person, as subjects of its channel.
-fn aliases_of(inbound: &Inbound) -> Vec<crate::consent::Subject> {
+fn aliases_of(inbound: &Inbound) -> Vec<Subject> {
     inbound
         .aliases
         .iter()
-        .map(|id| crate::consent::Subject::new(inbound.subject.channel, id.clone()))
+        .map(|id| Subject::new(inbound.subject.channel, id.clone()))
         .collect()
 }
 
