@@ -316,16 +316,18 @@ pub async fn renumber(
             None => {
                 attach.run(env, pseudonym_key, id, request_id).await?;
             }
-            // Already the person's: only the contact id may change.
+            // Already the person's: only the contact id may change (`home` is then unused).
             Some(m) if m == member => {
-                let add = Ask::AddAlias {
-                    anchor: anchor.clone(),
-                    alias: subject_ref(pseudonym_key, id),
-                    home: m,
-                    renumbered: true,
-                    promote: attach.promote,
-                };
-                ask(env, member, &add).await?;
+                if attach.promote {
+                    let add = Ask::AddAlias {
+                        anchor: anchor.clone(),
+                        alias: subject_ref(pseudonym_key, id),
+                        home: m,
+                        renumbered: true,
+                        promote: true,
+                    };
+                    ask(env, member, &add).await?;
+                }
             }
             Some(_) => log_warn(
                 request_id,
