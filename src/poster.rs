@@ -4,7 +4,7 @@
 //! embedded bitmap font can draw (Latin script and hiragana; other scripts are left to the SVG).
 
 use maud::html;
-use qrcode::{Color, EcLevel, QrCode};
+use qrcode::EcLevel;
 
 use crate::error::Error;
 use crate::lang::Lang;
@@ -39,15 +39,10 @@ pub fn call_to_action(lang: Lang) -> (&'static str, &'static str) {
 /// # Errors
 /// [`Error::Internal`] if the URL does not fit a QR code (it always does for our URLs).
 pub fn qr_modules(url: &str) -> Result<(usize, Vec<bool>), Error> {
-    let code = QrCode::with_error_correction_level(url.as_bytes(), EcLevel::M)
+    // The crate picks the segments and the smallest version; `render::modules` draws it.
+    let bits = qrcode::bits::encode_auto(url.as_bytes(), EcLevel::M)
         .map_err(|e| Error::internal(format!("qr: {e}")))?;
-    let width = code.width();
-    let dark = code
-        .to_colors()
-        .into_iter()
-        .map(|c| c == Color::Dark)
-        .collect();
-    Ok((width, dark))
+    crate::render::modules(bits, EcLevel::M)
 }
 
 /// The SVG poster (A4, millimetres).

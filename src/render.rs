@@ -10,7 +10,8 @@
 
 use maud::html;
 use qrcode::bits::Bits;
-use qrcode::{Color, EcLevel, QrCode, Version};
+use qrcode::canvas::{Canvas, MaskPattern};
+use qrcode::{Color, EcLevel, Version};
 
 use crate::error::Error;
 
@@ -66,16 +67,11 @@ impl Barcode {
             if !fits {
                 continue;
             }
-            let code = QrCode::with_bits(bits, EcLevel::M)
-                .map_err(|e| Error::internal(format!("qr: {e}")))?;
+            let (width, dark) = modules(bits, EcLevel::M)?;
             return Ok(Barcode {
                 version,
-                width: code.width(),
-                dark: code
-                    .into_colors()
-                    .into_iter()
-                    .map(|c| c == Color::Dark)
-                    .collect(),
+                width,
+                dark,
             });
         }
         Err(Error::internal(format!(
@@ -172,9 +168,98 @@ impl Barcode {
     }
 }
 
+/// The modules of a QR code (`true` is dark, row-major): `qrcode` draws it, and the mask is
+/// chosen here by the same penalty rules as `qrcode::QrCode::with_bits`, so the code is the
+/// same module for module. The crate's own choice boxes a closure per module of its finder
+/// scan, which made one code cost ~0.7 ms (native, opt-level z) and the card page ~4 ms of CPU;
+/// this one scores each mask on a plain grid.
+///
+/// # Errors
+/// [`Error::Internal`] if the bits do not fit their version (the callers size them first).
+pub fn modules(bits: Bits, ec_level: EcLevel) -> Result<(usize, Vec<bool>), Error> {
+    let version = bits.version();
+    let (data, ec) = qrcode::ec::construct_codewords(&bits.into_bytes(), version, ec_level)
+        .map_err(|e| Error::internal(format!("qr: {e}")))?;
+    let mut canvas = Canvas::new(version, ec_level);
+    canvas.draw_all_functional_patterns();
+    canvas.draw_data(&data, &ec);
+    let width = version.width() as usize;
+    let mut best: Option<(u32, Vec<bool>)> = None;
+    // The crate's order: on a tie the first pattern wins, as with its `min_by_key`.
+    for pattern in MASKS {
+        let mut masked = canvas.clone();
+        masked.apply_mask(pattern);
+        let dark: Vec<bool> = masked
+            .into_colors()
+            .into_iter()
+            .map(|c| c == Color::Dark)
+            .collect();
+        let score = penalty(&dark, width);
+        if best.as_ref().is_none_or(|(b, _)| score < *b) {
+            best = Some((score, dark));
+        }
+    }
+    let (_, dark) = best.ok_or_else(|| Error::internal("qr: no mask"))?;
+    Ok((width, dark))
+}
+
+const MASKS: [MaskPattern; 8] = [
+    MaskPattern::Checkerboard,
+    MaskPattern::HorizontalLines,
+    MaskPattern::VerticalLines,
+    MaskPattern::DiagonalLines,
+    MaskPattern::LargeCheckerboard,
+    MaskPattern::Fields,
+    MaskPattern::Diamonds,
+    MaskPattern::Meadow,
+];
+
+/// ISO/IEC 18004 §7.8.3's mask penalty, computed as `qrcode` computes it (its finder rule and
+/// its unrounded balance term included): runs of 5+ (N - 2 each), 2×2 blocks (3 each),
+/// finder-like `#.###.#` patterns without four light modules on one side (40 each, the
+/// crate's constant 360 left out: it shifts every mask alike), and the dark/light balance.
+fn penalty(dark: &[bool], width: usize) -> u32 {
+    const FINDER: [bool; 7] = [true, false, true, true, true, false, true];
+    let columns: Vec<bool> = (0..width * width)
+        .map(|i| dark[(i % width) * width + i / width])
+        .collect();
+    let mut score = 0u32;
+    for line in dark.chunks_exact(width).chain(columns.chunks_exact(width)) {
+        for run in line.chunk_by(|a, b| a == b) {
+            if run.len() >= 5 {
+                score += run.len() as u32 - 2;
+            }
+        }
+        for (start, window) in line.windows(7).enumerate() {
+            if window != FINDER {
+                continue;
+            }
+            let before = &line[start.saturating_sub(4)..start];
+            let after = &line[(start + 7).min(width)..(start + 11).min(width)];
+            if !before.contains(&true) || !after.contains(&true) {
+                score += 40;
+            }
+        }
+    }
+    for (row, next) in dark
+        .chunks_exact(width)
+        .zip(dark.chunks_exact(width).skip(1))
+    {
+        for x in 0..width - 1 {
+            let c = row[x];
+            if row[x + 1] == c && next[x] == c && next[x + 1] == c {
+                score += 3;
+            }
+        }
+    }
+    let ratio = dark.iter().filter(|d| **d).count() * 200 / dark.len();
+    score + ratio.abs_diff(100) as u32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use qrcode::QrCode;
 
     /// Characters QR alphanumeric mode holds at level M, versions 1 to 4.
     const CAPACITY: [usize; 4] = [20, 38, 61, 90];
@@ -235,6 +320,41 @@ mod tests {
 
     /// rqrr's `ecc_level` is the format information's two bits: M is 0 (L 1, H 2, Q 3).
     const RQRR_ECC_M: u16 = 0;
+
+    /// The mask chosen here is the one `qrcode` chooses: the same code, module for module, for
+    /// barcodes of every length and for poster URLs (byte mode, larger versions).
+    #[test]
+    fn the_modules_are_those_qrcode_itself_draws() {
+        let theirs = |code: QrCode| -> Vec<bool> {
+            code.into_colors()
+                .into_iter()
+                .map(|c| c == Color::Dark)
+                .collect()
+        };
+        for len in 1..=MAX_PAYLOAD {
+            for seed in 0..6 {
+                let text = base32(len, (len * 31 + seed) as u64);
+                let ours = Barcode::encode(&text).unwrap();
+                let mut bits = Bits::new(Version::Normal(ours.version));
+                bits.push_alphanumeric_data(text.as_bytes()).unwrap();
+                bits.push_terminator(EcLevel::M).unwrap();
+                let code = QrCode::with_bits(bits, EcLevel::M).unwrap();
+                assert_eq!(ours.width, code.width());
+                assert_eq!(ours.dark, theirs(code), "{text}");
+            }
+        }
+        for n in 0..200 {
+            let url = format!(
+                "https://optin.example/s/store-{n}?j={}",
+                base32(n % 60 + 1, n as u64)
+            );
+            let bits = qrcode::bits::encode_auto(url.as_bytes(), EcLevel::M).unwrap();
+            let (width, dark) = modules(bits, EcLevel::M).unwrap();
+            let code = QrCode::with_error_correction_level(url.as_bytes(), EcLevel::M).unwrap();
+            assert_eq!(width, code.width());
+            assert_eq!(dark, theirs(code), "{url}");
+        }
+    }
 
     #[test]
     fn payloads_of_every_version_round_trip_through_a_real_decoder_via_the_png() {
