@@ -4,5 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh >/dev/null
 source scripts/env.sh
-worker-build --release
+bash scripts/build.sh
 wrangler deploy --dry-run --outdir dist

@@ -18,7 +18,7 @@ if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
 fi
 
 echo "==> building the Worker (release)"
-worker-build --release
+bash scripts/build.sh
 
 echo "==> starting wrangler dev on http://127.0.0.1:$PORT"
 # Own process group, so stopping it stops wrangler and workerd together.

@@ -22,7 +22,7 @@ step "unit tests of the core (native)"
 cargo test --locked
 
 step "release build of the Worker"
-worker-build --release
+bash scripts/build.sh
 
 step "wrangler deploy --dry-run"
 wrangler deploy --dry-run --outdir dist 2>&1 | grep -E 'Total Upload|error|Error' || true
