@@ -1,8 +1,8 @@
 //! Reading a request body without ever holding more than the route's limit.
 
 use futures_util::StreamExt;
-use worker::Request;
 
+use super::incoming::Incoming;
 use crate::error::Error;
 use crate::routes;
 
@@ -18,12 +18,20 @@ const DRAIN_LIMIT: usize = 8 * 1024 * 1024;
 /// [`Error::PayloadTooLarge`] once the stream passes the path's limit (a chunked body has no
 /// `Content-Length` to check up front; nothing past the limit is kept); [`Error::Internal`] if
 /// the stream breaks.
-pub async fn read_limited(req: &mut Request) -> Result<Vec<u8>, Error> {
-    let limit = routes::body_limit(&req.path());
-    let mut stream = match req.stream() {
-        Ok(stream) => stream,
+pub async fn read_limited(req: &mut Incoming) -> Result<Vec<u8>, Error> {
+    let limit = routes::body_limit(req.path());
+    // A declared length within the limit (a larger one was refused before routing) is the
+    // body's exact length, as HTTP framing guarantees: read it in one piece, one crossing
+    // instead of a reader and a crossing per chunk. Chunked bodies are streamed and counted.
+    let declared = req
+        .header("content-length")
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    if declared.is_some_and(|n| n <= limit) {
+        return req.bytes().await;
+    }
+    let Some(mut stream) = req.stream() else {
         // No body at all.
-        Err(_) => return Ok(Vec::new()),
+        return Ok(Vec::new());
     };
     let mut body = Vec::new();
     while let Some(chunk) = stream.next().await {

@@ -19,6 +19,7 @@ mod feed_queue;
 mod feeds_object;
 mod funnel;
 mod handlers;
+mod incoming;
 mod kv;
 mod ledger_store;
 mod member_object;
@@ -34,7 +35,9 @@ mod sql;
 mod till_object;
 mod webhooks;
 
-use worker::{event, Context, Date, Env, MessageBatch, Request, Response};
+use worker::{event, Context, Date, Env, MessageBatch, Response};
+
+use incoming::Incoming;
 
 use crate::config::RequestLogging;
 use crate::error::Error;
@@ -44,7 +47,7 @@ use crate::routes::{self, Audience, Route};
 
 /// Everything a handler needs about the request being served.
 pub struct Call<'a> {
-    pub req: Request,
+    pub req: Incoming,
     pub env: &'a Env,
     pub ctx: &'a Context,
     pub request_id: &'a str,
@@ -53,13 +56,14 @@ pub struct Call<'a> {
 impl Call<'_> {
     /// A request header's value.
     pub fn header(&self, name: &str) -> Option<String> {
-        self.req.headers().get(name).ok().flatten()
+        self.req.header(name)
     }
 
     /// The first value of a query parameter.
     pub fn query(&self, name: &str) -> Option<String> {
-        let url = self.req.url().ok()?;
-        url.query_pairs()
+        self.req
+            .url()?
+            .query_pairs()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.into_owned())
     }
@@ -70,17 +74,50 @@ impl Call<'_> {
     }
 }
 
-#[event(fetch)]
-async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+/// The Worker's `fetch` export, in place of `#[event(fetch)]`'s glue, which always goes through
+/// a Promise and the futures executor (a microtask per request). Most requests never wait for
+/// anything (health, pages from the isolate cache, early errors): the future is polled once
+/// here and its response returned at once. One that has to wait (KV, a Durable Object, a
+/// body) becomes a Promise as before; its later polls come from the executor with a real waker
+/// (a future registers the waker of its latest poll, so the no-op one here is never relied on).
+#[wasm_bindgen::prelude::wasm_bindgen(js_name = fetch)]
+pub fn fetch_entry(
+    req: worker::worker_sys::web_sys::Request,
+    env: Env,
+    ctx: worker::worker_sys::Context,
+) -> wasm_bindgen::JsValue {
+    use std::future::Future as _;
+    use std::task::{Poll, Waker};
+
+    let mut served = Box::pin(fetch(Incoming::new(req), env, Context::new(ctx)));
+    let mut first = std::task::Context::from_waker(Waker::noop());
+    match served.as_mut().poll(&mut first) {
+        Poll::Ready(response) => to_raw(response).into(),
+        Poll::Pending => {
+            wasm_bindgen_futures::future_to_promise(async move { Ok(to_raw(served.await).into()) })
+                .into()
+        }
+    }
+}
+
+/// The runtime's `Response` for ours (a conversion that fails is a 500, as the glue did).
+fn to_raw(response: Response) -> worker::worker_sys::web_sys::Response {
+    use worker::IntoResponse as _;
+    response
+        .into_raw()
+        .or_else(|_| respond::fallback().into_raw())
+        .unwrap_or_else(|_| {
+            worker::worker_sys::web_sys::Response::new().expect("an empty response")
+        })
+}
+
+async fn fetch(req: Incoming, env: Env, ctx: Context) -> Response {
     let started = Date::now().as_millis();
-    let request_id = log::request_id(
-        req.headers().get("cf-ray").ok().flatten().as_deref(),
-        random_u64(),
-    );
+    let request_id = log::request_id(req.header("cf-ray").as_deref(), random_u64());
     // The method as received: `worker::Method` reads any method it has no variant for (QUERY,
     // PROPFIND…) as GET, which would serve them as GETs instead of answering 405.
-    let method = req.inner().method();
-    let path = req.path();
+    let method = req.method();
+    let path = req.path().to_owned();
     let audience = Audience::of(&path);
     // Shopper error pages speak the shopper's language; computed before the request moves.
     let lang = (audience == Audience::Shopper).then(|| shopper_lang(&req));
@@ -105,7 +142,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
             started,
         );
     }
-    Ok(response)
+    response
 }
 
 /// The feed's queue (and its dead-letter queue, which only a crashing consumer feeds): see
@@ -172,7 +209,7 @@ fn log_request(
 
 /// Size check, routing, then the handler. Returns the route name for the log line.
 async fn dispatch(
-    req: Request,
+    req: Incoming,
     env: &Env,
     ctx: &Context,
     method: &str,
@@ -180,10 +217,7 @@ async fn dispatch(
     request_id: &str,
 ) -> (&'static str, Result<Response, Error>) {
     let declared = req
-        .headers()
-        .get("content-length")
-        .ok()
-        .flatten()
+        .header("content-length")
         .and_then(|v| v.trim().parse::<u64>().ok());
     if let Err(error) = routes::check_declared_length(path, declared) {
         return ("unmatched", Err(error));
@@ -202,13 +236,13 @@ async fn dispatch(
     (name, handlers::handle(route, call).await)
 }
 
-fn shopper_lang(req: &Request) -> Lang {
-    let query_lang = req.url().ok().and_then(|url| {
+fn shopper_lang(req: &Incoming) -> Lang {
+    let query_lang = req.url().and_then(|url| {
         url.query_pairs()
             .find(|(k, _)| k == "lang")
             .map(|(_, v)| v.into_owned())
     });
-    let accept = req.headers().get("accept-language").ok().flatten();
+    let accept = req.header("accept-language");
     Lang::negotiate(query_lang.as_deref(), accept.as_deref(), Lang::En)
 }
 

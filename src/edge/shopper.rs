@@ -34,7 +34,7 @@ pub(super) struct Query {
 
 pub(super) fn query(call: &Call<'_>) -> Query {
     let mut q = Query::default();
-    if let Ok(url) = call.req.url() {
+    if let Some(url) = call.req.url() {
         for (k, v) in url.query_pairs() {
             match &*k {
                 "lang" => q.lang = Some(v.into_owned()),
