@@ -153,10 +153,14 @@ fi
 # Every landing view must be counted: compare the funnel's count with the requests served.
 if ran landing; then
   served=$(( $(cat "$OUT"/landing.*.txt | awk '/requests in/ {n += $1} END {print n + 0}') + 1 ))
-  sleep 1
-  counted=$(curl -fsS -H "authorization: Bearer $admin_token" "http://127.0.0.1:$port/api/admin/stats?from=$(date -u -d '-1 day' +%F)&to=$(date -u -d '+1 day' +%F)" |
-    python3 -c 'import json,sys; print(sum(r["landing_views"] for r in json.load(sys.stdin)["stats"] if r["store_id"] == "shibuya"))')
-  printf '\nlanding views: %s served, %s counted\n' "$served" "$counted"
+  # Views are counted after the response, coalesced in batches: give the last ones time to land.
+  for waited in $(seq 0 30); do
+    counted=$(curl -fsS -H "authorization: Bearer $admin_token" "http://127.0.0.1:$port/api/admin/stats?from=$(date -u -d '-1 day' +%F)&to=$(date -u -d '+1 day' +%F)" |
+      python3 -c 'import json,sys; print(sum(r["landing_views"] for r in json.load(sys.stdin)["stats"] if r["store_id"] == "shibuya"))')
+    [ "$counted" -lt "$served" ] || break
+    sleep 1
+  done
+  printf '\nlanding views: %s served, %s counted (%s s after the last check began)\n' "$served" "$counted" "$waited"
 fi
 
 # The events feed's deliveries per second, end to end. workerd alone has no queue broker, so this
