@@ -20,13 +20,16 @@ extern "C" {
     fn format_to_parts(this: &Formatter, unix_ms: f64) -> js_sys::Array;
 }
 
-thread_local! {
-    static FORMATTERS: RefCell<BTreeMap<String, Zone>> = const { RefCell::new(BTreeMap::new()) };
-    static LAST_DAYS: RefCell<BTreeMap<String, (u64, String)>> =
-        const { RefCell::new(BTreeMap::new()) };
+/// A zone as this isolate knows it: its formatter (`None`: the runtime does not know the
+/// zone) and the last day it gave, with the quarter hour that day holds for.
+struct Zone {
+    formatter: Option<Formatter>,
+    last_day: Option<(u64, String)>,
 }
 
-type Zone = Option<Formatter>;
+thread_local! {
+    static ZONES: RefCell<BTreeMap<String, Zone>> = const { RefCell::new(BTreeMap::new()) };
+}
 
 /// A local date changes only on a quarter hour of UTC: every offset in use is a whole number
 /// of quarter hours (+05:45, +12:45 included), and so is every daylight-saving shift. The
@@ -49,16 +52,17 @@ fn formatter(time_zone: &str) -> Option<Formatter> {
 
 /// Whether the runtime knows this IANA zone.
 pub fn known_time_zone(time_zone: &str) -> bool {
-    with_formatter(time_zone, |_| ()).is_some()
+    with_zone(time_zone, |zone| zone.formatter.is_some())
 }
 
-fn with_formatter<T>(time_zone: &str, f: impl FnOnce(&Formatter) -> T) -> Option<T> {
-    FORMATTERS.with(|cache| {
-        let mut cache = cache.borrow_mut();
-        let entry = cache
-            .entry(time_zone.to_owned())
-            .or_insert_with(|| formatter(time_zone));
-        entry.as_ref().map(f)
+fn with_zone<T>(time_zone: &str, f: impl FnOnce(&mut Zone) -> T) -> T {
+    ZONES.with(|zones| {
+        let mut zones = zones.borrow_mut();
+        let zone = zones.entry(time_zone.to_owned()).or_insert_with(|| Zone {
+            formatter: formatter(time_zone),
+            last_day: None,
+        });
+        f(zone)
     })
 }
 
@@ -66,42 +70,39 @@ fn with_formatter<T>(time_zone: &str, f: impl FnOnce(&Formatter) -> T) -> Option
 /// unknown to the runtime (stores are checked when saved, so only an old record can be).
 pub fn local_day(time_zone: &str, unix_ms: u64) -> String {
     let quarter = unix_ms / QUARTER_HOUR_MS;
-    let cached = LAST_DAYS.with(|days| {
-        days.borrow()
-            .get(time_zone)
-            .filter(|(q, _)| *q == quarter)
-            .map(|(_, day)| day.clone())
-    });
-    if let Some(day) = cached {
-        return day;
-    }
-    let day = ask_local_day(time_zone, unix_ms);
-    LAST_DAYS.with(|days| {
-        days.borrow_mut()
-            .insert(time_zone.to_owned(), (quarter, day.clone()))
-    });
-    day
-}
-
-fn ask_local_day(time_zone: &str, unix_ms: u64) -> String {
-    with_formatter(time_zone, |f| {
-        let (mut y, mut m, mut d) = (String::new(), String::new(), String::new());
-        for part in f.format_to_parts(unix_ms as f64).iter() {
-            let get = |k: &str| {
-                js_sys::Reflect::get(&part, &k.into())
-                    .ok()
-                    .and_then(|v| v.as_string())
-                    .unwrap_or_default()
-            };
-            match get("type").as_str() {
-                "year" => y = get("value"),
-                "month" => m = get("value"),
-                "day" => d = get("value"),
-                _ => {}
+    with_zone(time_zone, |zone| {
+        if let Some((q, day)) = &zone.last_day {
+            if *q == quarter {
+                return day.clone();
             }
         }
-        format!("{y:0>4}-{m}-{d}")
+        let day = zone
+            .formatter
+            .as_ref()
+            .and_then(|f| day_of(f, unix_ms))
+            .unwrap_or_else(|| crate::time::utc_day(unix_ms));
+        zone.last_day = Some((quarter, day.clone()));
+        day
     })
-    .filter(|day| crate::time::parse_day(day).is_some())
-    .unwrap_or_else(|| crate::time::utc_day(unix_ms))
+}
+
+/// The day `Intl` gives, if it reads as one.
+fn day_of(f: &Formatter, unix_ms: u64) -> Option<String> {
+    let (mut y, mut m, mut d) = (String::new(), String::new(), String::new());
+    for part in f.format_to_parts(unix_ms as f64).iter() {
+        let get = |k: &str| {
+            js_sys::Reflect::get(&part, &k.into())
+                .ok()
+                .and_then(|v| v.as_string())
+                .unwrap_or_default()
+        };
+        match get("type").as_str() {
+            "year" => y = get("value"),
+            "month" => m = get("value"),
+            "day" => d = get("value"),
+            _ => {}
+        }
+    }
+    let day = format!("{y:0>4}-{m}-{d}");
+    crate::time::parse_day(&day).is_some().then_some(day)
 }
