@@ -23,10 +23,7 @@ pub async fn read_limited(req: &mut Incoming) -> Result<Vec<u8>, Error> {
     // A declared length within the limit (a larger one was refused before routing) is the
     // body's exact length, as HTTP framing guarantees: read it in one piece, one crossing
     // instead of a reader and a crossing per chunk. Chunked bodies are streamed and counted.
-    let declared = req
-        .header("content-length")
-        .and_then(|v| v.trim().parse::<usize>().ok());
-    if declared.is_some_and(|n| n <= limit) {
+    if req.declared_length().is_some_and(|n| n <= limit as u64) {
         return req.bytes().await;
     }
     let Some(mut stream) = req.stream() else {

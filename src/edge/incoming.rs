@@ -49,6 +49,20 @@ impl Incoming {
             .flatten()
     }
 
+    /// The declared `Content-Length`, if it is a number.
+    pub fn declared_length(&self) -> Option<u64> {
+        self.header("content-length")
+            .and_then(|v| v.trim().parse().ok())
+    }
+
+    /// The first value of a query parameter.
+    pub fn query(&self, name: &str) -> Option<String> {
+        self.url()?
+            .query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    }
+
     /// The whole URL, parsed on first use.
     pub fn url(&self) -> Option<&Url> {
         self.url

@@ -61,11 +61,7 @@ impl Call<'_> {
 
     /// The first value of a query parameter.
     pub fn query(&self, name: &str) -> Option<String> {
-        self.req
-            .url()?
-            .query_pairs()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.into_owned())
+        self.req.query(name)
     }
 
     /// The KV namespace of the ledger and configuration.
@@ -216,10 +212,7 @@ async fn dispatch(
     path: &str,
     request_id: &str,
 ) -> (&'static str, Result<Response, Error>) {
-    let declared = req
-        .header("content-length")
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    if let Err(error) = routes::check_declared_length(path, declared) {
+    if let Err(error) = routes::check_declared_length(path, req.declared_length()) {
         return ("unmatched", Err(error));
     }
     let route = match Route::resolve(method, path) {
@@ -237,11 +230,7 @@ async fn dispatch(
 }
 
 fn shopper_lang(req: &Incoming) -> Lang {
-    let query_lang = req.url().and_then(|url| {
-        url.query_pairs()
-            .find(|(k, _)| k == "lang")
-            .map(|(_, v)| v.into_owned())
-    });
+    let query_lang = req.query("lang");
     let accept = req.header("accept-language");
     Lang::negotiate(query_lang.as_deref(), accept.as_deref(), Lang::En)
 }
