@@ -126,11 +126,7 @@ async fn walk(
                     // The member was erased (or never took the link): the pointer is stale.
                     Answer::NotLinked if stale_pointers == 0 => {
                         stale_pointers += 1;
-                        let remove = Ask::RemovePointer {
-                            pseudonym: sref.pseudonym.clone(),
-                            member,
-                        };
-                        ask(env, number, &remove).await?;
+                        remove_pointer(env, number, sref, member).await?;
                     }
                     other => return Err(unexpected(&other)),
                 }
@@ -360,41 +356,64 @@ impl Attach<'_> {
         request_id: &str,
     ) -> Result<bool, Error> {
         let sref = subject_ref(pseudonym_key, id);
-        for attempt in 0..CHAIN_LENGTH {
-            let home = ledger::member_number_for(pseudonym_key, id, attempt);
-            let place = Ask::PlacePointer {
-                subject: sref.clone(),
-                member: self.member,
-            };
-            match ask(env, home, &place).await? {
-                Answer::Next => continue,
-                Answer::AlreadyKnown => return Ok(false),
-                Answer::Placed => {
-                    let add = Ask::AddAlias {
-                        anchor: self.anchor.to_owned(),
-                        alias: sref.clone(),
-                        home,
-                        renumbered: self.renumbered,
-                        promote: self.promote,
-                    };
-                    return match ask(env, self.member, &add).await? {
-                        Answer::Aliased => Ok(true),
-                        other => {
-                            log_warn(request_id, "alias refused", format!("{other:?}"));
-                            let remove = Ask::RemovePointer {
-                                pseudonym: sref.pseudonym.clone(),
-                                member: self.member,
-                            };
-                            ask(env, home, &remove).await?;
-                            Ok(false)
-                        }
-                    };
-                }
-                other => return Err(unexpected(&other)),
+        let Some(home) = place_pointer(env, pseudonym_key, id, &sref, self.member).await? else {
+            return Ok(false);
+        };
+        let add = Ask::AddAlias {
+            anchor: self.anchor.to_owned(),
+            alias: sref.clone(),
+            home,
+            renumbered: self.renumbered,
+            promote: self.promote,
+        };
+        match ask(env, self.member, &add).await? {
+            Answer::Aliased => Ok(true),
+            other => {
+                log_warn(request_id, "alias refused", format!("{other:?}"));
+                remove_pointer(env, home, &sref, self.member).await?;
+                Ok(false)
             }
         }
-        Err(Error::internal("member number chain exhausted"))
     }
+}
+
+/// Places the subject's pointer to `member` in the first free slot of its chain: the slot's
+/// member number, or `None` when the chain already knows the subject.
+async fn place_pointer(
+    env: &Env,
+    pseudonym_key: &[u8],
+    subject: &Subject,
+    sref: &SubjectRef,
+    member: MemberNumber,
+) -> Result<Option<MemberNumber>, Error> {
+    for attempt in 0..CHAIN_LENGTH {
+        let home = ledger::member_number_for(pseudonym_key, subject, attempt);
+        let place = Ask::PlacePointer {
+            subject: sref.clone(),
+            member,
+        };
+        match ask(env, home, &place).await? {
+            Answer::Next => continue,
+            Answer::AlreadyKnown => return Ok(None),
+            Answer::Placed => return Ok(Some(home)),
+            other => return Err(unexpected(&other)),
+        }
+    }
+    Err(Error::internal("member number chain exhausted"))
+}
+
+/// Removes the subject's pointer to `member` from the slot `home`.
+async fn remove_pointer(
+    env: &Env,
+    home: MemberNumber,
+    sref: &SubjectRef,
+    member: MemberNumber,
+) -> Result<(), Error> {
+    let remove = Ask::RemovePointer {
+        pseudonym: sref.pseudonym.clone(),
+        member,
+    };
+    ask(env, home, &remove).await.map(drop)
 }
 
 fn log_warn(request_id: &str, msg: &'static str, detail: String) {
@@ -443,42 +462,26 @@ async fn try_link(
     change: &Change,
     request_id: &str,
 ) -> Result<Option<Applied>, Error> {
-    for attempt in 0..CHAIN_LENGTH {
-        let home = ledger::member_number_for(pseudonym_key, subject, attempt);
-        let place = Ask::PlacePointer {
-            subject: sref.clone(),
-            member: code.member,
-        };
-        match ask(env, home, &place).await? {
-            Answer::Next => continue,
-            Answer::AlreadyKnown => return Ok(None),
-            Answer::Placed => {
-                let link = Ask::Link {
-                    subject: sref.clone(),
-                    home,
-                    code: code.clone(),
-                    change: change.clone(),
-                };
-                return match ask(env, code.member, &link).await? {
-                    Answer::Applied(applied) => Ok(Some(applied)),
-                    Answer::LinkRefused { reason } => {
-                        log_warn(
-                            request_id,
-                            "link code refused; the account gets its own card",
-                            format!("{reason:?}"),
-                        );
-                        let remove = Ask::RemovePointer {
-                            pseudonym: sref.pseudonym.clone(),
-                            member: code.member,
-                        };
-                        ask(env, home, &remove).await?;
-                        Ok(None)
-                    }
-                    other => Err(unexpected(&other)),
-                };
-            }
-            other => return Err(unexpected(&other)),
+    let Some(home) = place_pointer(env, pseudonym_key, subject, sref, code.member).await? else {
+        return Ok(None);
+    };
+    let link = Ask::Link {
+        subject: sref.clone(),
+        home,
+        code: code.clone(),
+        change: change.clone(),
+    };
+    match ask(env, code.member, &link).await? {
+        Answer::Applied(applied) => Ok(Some(applied)),
+        Answer::LinkRefused { reason } => {
+            log_warn(
+                request_id,
+                "link code refused; the account gets its own card",
+                format!("{reason:?}"),
+            );
+            remove_pointer(env, home, sref, code.member).await?;
+            Ok(None)
         }
+        other => Err(unexpected(&other)),
     }
-    Err(Error::internal("member number chain exhausted"))
 }
