@@ -160,7 +160,7 @@ if ran landing; then
     [ "$counted" -lt "$served" ] || break
     sleep 1
   done
-  printf '\nlanding views: %s served, %s counted (%s s after the last check began)\n' "$served" "$counted" "$waited"
+  printf '\nlanding views: %s served, %s counted (after waiting %s s)\n' "$served" "$counted" "$waited"
 fi
 
 # The events feed's deliveries per second, end to end. workerd alone has no queue broker, so this
