@@ -95,6 +95,9 @@ const FLUSH_TURN_MS: u64 = 10_000;
 /// Pause between two rounds of a flush, so that views under load travel in large batches.
 const FLUSH_PAUSE: std::time::Duration = std::time::Duration::from_millis(200);
 
+/// Pause before a round that retries what the last one failed to send.
+const RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(1_000);
+
 thread_local! {
     /// (store, day, metric) → views not yet sent.
     static PENDING: RefCell<BTreeMap<(String, String, String), i64>> =
@@ -151,13 +154,13 @@ async fn flush(env: Env, request_id: String) {
         if last_round {
             FLUSHING.with(|f| f.set(false));
         }
-        if !send_batch(&env, batch, &request_id).await || last_round {
-            // After a failure the counts are back in the tally; the next view's flush retries
-            // (never in a loop here).
-            FLUSHING.with(|f| f.set(false));
+        // What fails is back in the tally: the next round retries it, after a longer pause,
+        // and after the last round the next view's flush does.
+        let sent = send_batch(&env, batch, &request_id).await;
+        if last_round {
             return;
         }
-        worker::Delay::from(FLUSH_PAUSE).await;
+        worker::Delay::from(if sent { FLUSH_PAUSE } else { RETRY_PAUSE }).await;
     }
 }
 
