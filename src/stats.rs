@@ -67,18 +67,41 @@ pub enum Format {
     Csv,
 }
 
-/// A validated stats request.
+/// A validated stats request. A bound left out is "today", and today is each store's own: at
+/// 00:30 in Tokyo (15:30 UTC the day before) a Tokyo store's today is already the next day.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Query {
-    /// Day numbers (days since 1970-01-01), inclusive.
-    pub from: i64,
-    pub to: i64,
+    /// Day numbers (days since 1970-01-01), inclusive; `None`: the store's own today.
+    pub from: Option<i64>,
+    pub to: Option<i64>,
     pub format: Format,
 }
 
+/// The days one store is asked for, inclusive (none when `from > to`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Days {
+    pub from: i64,
+    pub to: i64,
+}
+
+impl Days {
+    /// From the first day of either to the last of either (the answer's `from` and `to`).
+    pub fn union(self, other: Days) -> Days {
+        Days {
+            from: self.from.min(other.from),
+            to: self.to.max(other.to),
+        }
+    }
+}
+
+/// Every offset in use is within a day of UTC (−12:00 to +14:00): a store's today is
+/// yesterday, today or tomorrow in UTC.
+const ZONE_SLACK_DAYS: i64 = 1;
+
 impl Query {
-    /// From the query parameters (`from`, `to`: `YYYY-MM-DD`, default `today`; `format`:
-    /// `json` or `csv`, else by the `Accept` header).
+    /// From the query parameters (`from`, `to`: `YYYY-MM-DD`, default each store's today;
+    /// `format`: `json` or `csv`, else by the `Accept` header). `utc_today` checks a range
+    /// with a bound left out: `from` must not be after every store's today, nor `to` before.
     ///
     /// # Errors
     /// 400 `invalid_date`, `invalid_range` or `invalid_format`.
@@ -87,22 +110,28 @@ impl Query {
         to: Option<&str>,
         format: Option<&str>,
         accept: Option<&str>,
-        today: i64,
+        utc_today: i64,
     ) -> Result<Query, Error> {
-        let day = |name: &str, raw: Option<&str>| match raw {
-            None => Ok(today),
-            Some(d) => parse_day(d).ok_or_else(|| {
-                Error::bad_request(
-                    "invalid_date",
-                    format!("`{name}` is a calendar day, YYYY-MM-DD."),
-                )
-            }),
+        let day = |name: &str, raw: Option<&str>| {
+            raw.map(|d| {
+                parse_day(d).ok_or_else(|| {
+                    Error::bad_request(
+                        "invalid_date",
+                        format!("`{name}` is a calendar day, YYYY-MM-DD."),
+                    )
+                })
+            })
+            .transpose()
         };
         let (from, to) = (day("from", from)?, day("to", to)?);
-        if from > to {
+        // The widest range any store could be asked for.
+        let widest_from = from.unwrap_or(utc_today - ZONE_SLACK_DAYS);
+        let widest_to = to.unwrap_or(utc_today + ZONE_SLACK_DAYS);
+        if widest_from > widest_to {
             return Err(Error::bad_request("invalid_range", "`from` is after `to`."));
         }
-        if to - from >= MAX_DAYS {
+        // Measured at UTC's today; a store a day ahead keeps the last `MAX_DAYS` (`days`).
+        if to.unwrap_or(utc_today) - from.unwrap_or(utc_today) >= MAX_DAYS {
             return Err(Error::bad_request(
                 "invalid_range",
                 format!("Ask for at most {MAX_DAYS} days at a time."),
@@ -123,12 +152,12 @@ impl Query {
         Ok(Query { from, to, format })
     }
 
-    pub fn from_day(&self) -> String {
-        format_day(self.from)
-    }
-
-    pub fn to_day(&self) -> String {
-        format_day(self.to)
+    /// The days of a store whose own calendar shows `today`: a bound left out is `today`, and
+    /// a range that would pass the limit there keeps its last `MAX_DAYS` days.
+    pub fn days(&self, today: i64) -> Days {
+        let to = self.to.unwrap_or(today);
+        let from = self.from.unwrap_or(today).max(to - MAX_DAYS + 1);
+        Days { from, to }
     }
 }
 
@@ -215,21 +244,16 @@ impl Row {
 
 /// The rows of one store over the query's days: every day for a store (zeros included, so the
 /// CSV charts as it is), only days with counts for the changes of no store.
-pub fn rows(
-    store_id: Option<&StoreId>,
-    time_zone: &str,
-    query: &Query,
-    counts: &[Count],
-) -> Vec<Row> {
+pub fn rows(store_id: Option<&StoreId>, time_zone: &str, days: Days, counts: &[Count]) -> Vec<Row> {
     let mut by_day: BTreeMap<String, Row> = BTreeMap::new();
     if store_id.is_some() {
-        for d in query.from..=query.to {
+        for d in days.from..=days.to {
             let day = format_day(d);
             by_day.insert(day.clone(), Row::empty(store_id.cloned(), time_zone, day));
         }
     }
     for c in counts {
-        if parse_day(&c.day).is_none_or(|d| d < query.from || d > query.to) {
+        if parse_day(&c.day).is_none_or(|d| d < days.from || d > days.to) {
             continue;
         }
         by_day
@@ -293,7 +317,29 @@ mod tests {
     fn queries_default_to_today_and_refuse_bad_days_ranges_and_formats() {
         let today = day("2026-11-23");
         let q = Query::parse(None, None, None, None, today).unwrap();
-        assert_eq!((q.from, q.to, q.format), (today, today, Format::Json));
+        assert_eq!((q.from, q.to, q.format), (None, None, Format::Json));
+        // Each store's own today: Tokyo's is already tomorrow in the UTC afternoon.
+        let tomorrow = today + 1;
+        assert_eq!(
+            q.days(tomorrow),
+            Days {
+                from: tomorrow,
+                to: tomorrow
+            }
+        );
+        // A bound that is some store's today is accepted; one past every store's is not.
+        assert!(Query::parse(Some("2026-11-24"), None, None, None, today).is_ok());
+        assert!(Query::parse(None, Some("2026-11-22"), None, None, today).is_ok());
+        let only_from = Query::parse(Some("2026-11-24"), None, None, None, today).unwrap();
+        let utc_days = only_from.days(today);
+        assert!(utc_days.from > utc_days.to, "no day yet for a UTC store");
+        // A store a day ahead keeps the last 92 days of a range at the limit.
+        let long = Query::parse(Some("2026-08-24"), None, None, None, today).unwrap();
+        assert_eq!(long.days(today).to - long.days(today).from, MAX_DAYS - 1);
+        assert_eq!(
+            long.days(tomorrow).to - long.days(tomorrow).from,
+            MAX_DAYS - 1
+        );
         let csv = Query::parse(
             Some("2026-11-01"),
             Some("2026-11-30"),
@@ -317,6 +363,9 @@ mod tests {
                 None,
                 "invalid_range",
             ),
+            (Some("2026-11-25"), None, None, "invalid_range"),
+            (None, Some("2026-11-21"), None, "invalid_range"),
+            (Some("2026-08-23"), None, None, "invalid_range"),
             (None, None, Some("xml"), "invalid_format"),
         ] {
             let err = Query::parse(from, to, format, None, today).unwrap_err();
@@ -338,7 +387,7 @@ mod tests {
             count("2026-11-24", "from-a-future-version", 9),
             count("2026-11-25", VIEW, 100),
         ];
-        let rows = rows(Some(&store), "Asia/Tokyo", &q, &counts);
+        let rows = rows(Some(&store), "Asia/Tokyo", q.days(0), &counts);
         assert_eq!(rows.len(), 3);
         let v = serde_json::to_value(&rows[1]).unwrap();
         assert_eq!(
@@ -384,7 +433,7 @@ mod tests {
     #[test]
     fn changes_of_no_store_show_only_the_days_that_have_some() {
         let q = Query::parse(Some("2026-11-22"), Some("2026-11-24"), None, None, 0).unwrap();
-        let rows = rows(None, "UTC", &q, &[count("2026-11-23", CARD, 1)]);
+        let rows = rows(None, "UTC", q.days(0), &[count("2026-11-23", CARD, 1)]);
         assert_eq!(rows.len(), 1);
         assert!(csv(&rows).contains("\r\n,UTC,2026-11-23,0,"));
     }

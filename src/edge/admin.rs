@@ -17,6 +17,7 @@ use crate::stores::{
     self, check_notice_version, Notice, NoticeInput, Store, StoreInput, StoresIndex,
     STORES_INDEX_KEY,
 };
+use crate::time::format_day;
 
 /// Checks the admin bearer token.
 pub fn require_admin(call: &Call<'_>, config: &Config) -> Result<(), Error> {
@@ -253,33 +254,43 @@ pub async fn list_notices(call: &Call<'_>) -> Result<Response, Error> {
 pub async fn stats(call: &Call<'_>) -> Result<Response, Error> {
     let config = env::config(call.env);
     require_admin(call, &config)?;
-    let today = (Date::now().as_millis() / 86_400_000) as i64;
+    let now_ms = Date::now().as_millis();
+    let utc_today = (now_ms / 86_400_000) as i64;
     let query = stats::Query::parse(
         call.query("from").as_deref(),
         call.query("to").as_deref(),
         call.query("format").as_deref(),
         call.header("accept").as_deref(),
-        today,
+        utc_today,
     )?;
     let index = get_json::<StoresIndex>(&call.kv()?, STORES_INDEX_KEY)
         .await?
         .unwrap_or_default();
-    let (from, to) = (query.from_day(), query.to_day());
-    let mut owners: Vec<(Option<&StoreId>, &str)> = index
+    // Each owner's days: a bound left out is its own today.
+    let owners: Vec<(Option<&StoreId>, &str, stats::Days)> = index
         .stores
         .iter()
         .map(|s| (Some(&s.id), s.timezone.as_str()))
+        .chain([(None, "UTC")])
+        .map(|(id, tz)| {
+            let today =
+                crate::time::parse_day(&super::clock::local_day(tz, now_ms)).unwrap_or(utc_today);
+            (id, tz, query.days(today))
+        })
         .collect();
-    owners.push((None, "UTC"));
-    let reads = owners.iter().map(|(id, _)| {
+    let reads = owners.iter().map(|(id, _, days)| {
         let name = id.map_or(stats::NO_STORE, StoreId::as_str);
-        funnel::counts(call.env, name, &from, &to)
+        let (from, to) = (format_day(days.from), format_day(days.to));
+        async move { funnel::counts(call.env, name, &from, &to).await }
     });
     let counts = futures_util::future::join_all(reads).await;
     let mut rows = Vec::new();
-    for ((id, tz), counts) in owners.iter().zip(counts) {
-        rows.extend(stats::rows(*id, tz, &query, &counts?));
+    for ((id, tz, days), counts) in owners.iter().zip(counts) {
+        rows.extend(stats::rows(*id, tz, *days, &counts?));
     }
+    let utc = query.days(utc_today);
+    let span = owners.iter().fold(utc, |span, o| span.union(o.2));
+    let (from, to) = (format_day(span.from), format_day(span.to));
     Ok(match query.format {
         stats::Format::Json => {
             respond::json(200, &json!({ "from": from, "to": to, "stats": rows }))

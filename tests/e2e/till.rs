@@ -705,6 +705,63 @@ fn stats_count_each_store_day_in_its_own_time_zone_as_json_and_csv(f: &Fixture) 
         )),
         "{text}"
     );
+    // With no range, each store is asked for its own today: Kiritimati (UTC+14) and Pago Pago
+    // (UTC−11) are never both on UTC's day, so one of them always tells the two apart.
+    let pago = format!("{store}-pago");
+    let reply = admin(
+        &f.app,
+        "PUT",
+        &format!("/api/admin/stores/{pago}"),
+        Some(
+            json!({"names": {"en": "Pago Pago"}, "address": "Tutuila", "timezone": "Pacific/Pago_Pago"}),
+        ),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    let pago_day = crate::cards::rfc3339(now_ms() - 11 * 3_600_000)[..10].to_owned();
+    assert_eq!(f.app.get(&format!("/s/{pago}")).status, 200);
+    let mut answer = Value::Null;
+    let rows_of = |answer: &Value, id: &str| -> Vec<Value> {
+        answer["stats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["store_id"] == id)
+            .cloned()
+            .collect()
+    };
+    for _ in 0..50 {
+        let stats = admin(&f.app, "GET", "/api/admin/stats", None);
+        assert_eq!(stats.status, 200, "{}", stats.text());
+        answer = stats.json();
+        if rows_of(&answer, &pago)
+            .first()
+            .is_some_and(|r| r["landing_views"] == 1)
+        {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert_eq!(
+        rows_of(&answer, &store),
+        vec![row.clone()],
+        "Kiritimati's today"
+    );
+    let pago_rows = rows_of(&answer, &pago);
+    assert_eq!(
+        pago_rows
+            .iter()
+            .map(|r| (
+                r["day"].as_str().unwrap(),
+                r["landing_views"].as_i64().unwrap()
+            ))
+            .collect::<Vec<_>>(),
+        vec![(pago_day.as_str(), 1)],
+        "Pago Pago's today"
+    );
+    assert_eq!(
+        (answer["from"].as_str(), answer["to"].as_str()),
+        (Some(pago_day.as_str()), Some(day.as_str()))
+    );
     for (query, code) in [
         ("from=2026-02-30", "invalid_date"),
         ("from=2026-11-02&to=2026-11-01", "invalid_range"),
