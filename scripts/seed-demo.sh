@@ -96,6 +96,8 @@ cat <<MSG
 
 ==> the demo is running (stores shibuya and umeda, consent notice 2026-11 in force, two coupons,
     and one shopper who joined on LINE at Shibuya: member $member)
+    admin console:   $BASE/admin   — sign in with ADMIN_TOKEN from .dev.vars: stores, posters,
+                     coupons, notices, the funnel, members, POS keys, the events feed
     landing page:    $BASE/s/shibuya        (?lang=ja|en|fr, ?c=spring for a campaign)
     member's card:   $card_url   (open it on a phone-sized window; ?lang=ja|en|fr)
     their data page: $card_url/data   (every consent, receipts: $card_url/receipts.json)

@@ -30,6 +30,7 @@ pub mod replies;
 pub mod routes;
 pub mod signing;
 pub mod stats;
+pub mod stats_chart;
 pub mod stores;
 pub mod till;
 pub mod time;

@@ -41,7 +41,7 @@ pub enum Route {
     AdminNoticePut(String),
     /// `POST /api/admin/notices/{version}/activate`
     AdminNoticeActivate(String),
-    /// `GET /api/admin/stats?from=&to=`
+    /// `GET /api/admin/stats?from=&to=&store=&format=&lang=`
     AdminStats,
     /// `GET /card/{card}`: the member's card.
     Card(String),

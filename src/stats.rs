@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::consent::{Channel, ConsentState};
 use crate::error::Error;
 use crate::ids::StoreId;
+use crate::stores::StoresIndex;
 use crate::time::{format_day, parse_day};
 
 /// Metric: a landing page view.
@@ -65,6 +66,8 @@ pub fn consent_metrics(
 pub enum Format {
     Json,
     Csv,
+    /// A chart of the rows (see [`crate::stats_chart`]).
+    Svg,
 }
 
 /// A validated stats request. A bound left out is "today", and today is each store's own: at
@@ -100,8 +103,9 @@ const ZONE_SLACK_DAYS: i64 = 1;
 
 impl Query {
     /// From the query parameters (`from`, `to`: `YYYY-MM-DD`, default each store's today;
-    /// `format`: `json` or `csv`, else by the `Accept` header). `utc_today` checks a range
-    /// with a bound left out: `from` must not be after every store's today, nor `to` before.
+    /// `format`: `json`, `csv` or `svg`, else JSON or CSV by the `Accept` header). `utc_today`
+    /// checks a range with a bound left out: `from` must not be after every store's today, nor
+    /// `to` before.
     ///
     /// # Errors
     /// 400 `invalid_date`, `invalid_range` or `invalid_format`.
@@ -140,10 +144,11 @@ impl Query {
         let format = match format {
             Some("json") => Format::Json,
             Some("csv") => Format::Csv,
+            Some("svg") => Format::Svg,
             Some(_) => {
                 return Err(Error::bad_request(
                     "invalid_format",
-                    "`format` is json or csv.",
+                    "`format` is json, csv or svg.",
                 ))
             }
             None if accept.is_some_and(|a| a.contains("text/csv")) => Format::Csv,
@@ -158,6 +163,45 @@ impl Query {
         let to = self.to.unwrap_or(today);
         let from = self.from.unwrap_or(today).max(to - MAX_DAYS + 1);
         Days { from, to }
+    }
+}
+
+/// The `store` parameter: absent, every store (and the changes of no store); else one store.
+///
+/// # Errors
+/// 400 `invalid_store` when it is not a store id.
+pub fn parse_store(raw: Option<&str>) -> Result<Option<StoreId>, Error> {
+    raw.map(|s| {
+        StoreId::parse(s).map_err(|why| {
+            Error::bad_request(
+                "invalid_store",
+                format!("`store` is one store's id: {why}."),
+            )
+        })
+    })
+    .transpose()
+}
+
+/// Whose counters a request reads, each with its time zone: the one store asked for; else every
+/// store of the index, then the changes of no store (by UTC day).
+///
+/// # Errors
+/// 404 `not_found` when the store asked for is not in the index.
+pub fn owners<'a>(
+    index: &'a StoresIndex,
+    only: Option<&StoreId>,
+) -> Result<Vec<(Option<&'a StoreId>, &'a str)>, Error> {
+    match only {
+        Some(id) => {
+            let store = index.get(id).ok_or(Error::NotFound)?;
+            Ok(vec![(Some(&store.id), store.timezone.as_str())])
+        }
+        None => Ok(index
+            .stores
+            .iter()
+            .map(|s| (Some(&s.id), s.timezone.as_str()))
+            .chain([(None, "UTC")])
+            .collect()),
     }
 }
 
@@ -348,6 +392,8 @@ mod tests {
             0,
         );
         assert_eq!(csv.unwrap().format, Format::Csv);
+        let svg = Query::parse(None, None, Some("svg"), Some("text/csv"), today).unwrap();
+        assert_eq!(svg.format, Format::Svg, "`format` wins over `Accept`");
         for (from, to, format, code) in [
             (Some("2026-11-31"), None, None, "invalid_date"),
             (Some("23/11/2026"), None, None, "invalid_date"),
@@ -367,6 +413,7 @@ mod tests {
             (None, Some("2026-11-21"), None, "invalid_range"),
             (Some("2026-08-23"), None, None, "invalid_range"),
             (None, None, Some("xml"), "invalid_format"),
+            (None, None, Some("SVG"), "invalid_format"),
         ] {
             let err = Query::parse(from, to, format, None, today).unwrap_err();
             assert_eq!((err.status(), err.code()), (400, code));
@@ -428,6 +475,51 @@ mod tests {
         );
         assert!(consent_metrics(Channel::Line, Granted, Granted, false).is_empty());
         assert!(consent_metrics(Channel::Line, Unknown, Withdrawn, false).is_empty());
+    }
+
+    #[test]
+    fn one_store_is_read_alone_and_only_when_it_is_in_the_index() {
+        let store = |id: &str, tz: &str| crate::stores::Store {
+            id: StoreId::parse(id).unwrap(),
+            names: BTreeMap::from([("en".to_owned(), id.to_owned())]),
+            address: "1 Main St".into(),
+            timezone: tz.into(),
+            updated_at_ms: 0,
+        };
+        let index = StoresIndex {
+            stores: vec![
+                store("shibuya", "Asia/Tokyo"),
+                store("paris", "Europe/Paris"),
+            ],
+        };
+        let all: Vec<(Option<&str>, &str)> = owners(&index, None)
+            .unwrap()
+            .into_iter()
+            .map(|(id, tz)| (id.map(StoreId::as_str), tz))
+            .collect();
+        assert_eq!(
+            all,
+            vec![
+                (Some("shibuya"), "Asia/Tokyo"),
+                (Some("paris"), "Europe/Paris"),
+                (None, "UTC")
+            ]
+        );
+        let paris = parse_store(Some("paris")).unwrap();
+        let one = owners(&index, paris.as_ref()).unwrap();
+        assert_eq!(one.len(), 1, "no row of no store either");
+        assert_eq!(
+            (one[0].0.map(StoreId::as_str), one[0].1),
+            (Some("paris"), "Europe/Paris")
+        );
+        assert_eq!(parse_store(None).unwrap(), None);
+        let unknown = parse_store(Some("nosuch")).unwrap();
+        let err = owners(&index, unknown.as_ref()).unwrap_err();
+        assert_eq!((err.status(), err.code()), (404, "not_found"));
+        for bad in ["Bad!", "", "-x", &"a".repeat(33)] {
+            let err = parse_store(Some(bad)).unwrap_err();
+            assert_eq!((err.status(), err.code()), (400, "invalid_store"), "{bad}");
+        }
     }
 
     #[test]

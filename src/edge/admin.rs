@@ -9,10 +9,12 @@ use crate::config::Config;
 use crate::consent::{derive_state, Channel, Subject};
 use crate::error::Error;
 use crate::ids::{CampaignId, StoreId};
+use crate::lang::Lang;
 use crate::ledger::ACTIVE_NOTICE_KEY;
 use crate::poster;
 use crate::routes::PosterFormat;
 use crate::stats;
+use crate::stats_chart;
 use crate::stores::{
     self, check_notice_version, Notice, NoticeInput, Store, StoreInput, StoresIndex,
     STORES_INDEX_KEY,
@@ -134,8 +136,19 @@ pub async fn put_store(mut call: Call<'_>, id: &str) -> Result<Response, Error> 
     super::cache::invalidate();
     Ok(respond::json(
         if existed { 200 } else { 201 },
-        &json!({ "store": store }),
+        &json!({ "store": store_view(&store, &config) }),
     ))
+}
+
+/// A store as the admin API shows it: the record and `landing_url`, its landing page as its
+/// posters' QR codes carry it (`null` while `PUBLIC_BASE_URL` is not set).
+fn store_view(store: &Store, config: &Config) -> serde_json::Value {
+    let mut view = json!(store);
+    view["landing_url"] = json!(config
+        .public_base_url
+        .get()
+        .map(|base| poster::landing_url(base, store, None)));
+    view
 }
 
 /// `GET /api/admin/stores`
@@ -145,7 +158,12 @@ pub async fn list_stores(call: &Call<'_>) -> Result<Response, Error> {
     let index = get_json::<StoresIndex>(&call.kv()?, STORES_INDEX_KEY)
         .await?
         .unwrap_or_default();
-    Ok(respond::json(200, &json!({ "stores": index.stores })))
+    let stores: Vec<_> = index
+        .stores
+        .iter()
+        .map(|s| store_view(s, &config))
+        .collect();
+    Ok(respond::json(200, &json!({ "stores": stores })))
 }
 
 /// `GET /api/admin/stores/{id}/poster.svg` and `.png` (`?c=` campaign).
@@ -249,8 +267,9 @@ pub async fn list_notices(call: &Call<'_>) -> Result<Response, Error> {
     ))
 }
 
-/// `GET /api/admin/stats?from=&to=&format=`: per store and day (the store's own days), JSON or
-/// CSV. Each store's counters are one `Funnel` object call; the calls run together.
+/// `GET /api/admin/stats?from=&to=&store=&format=&lang=`: per store and day (the store's own
+/// days), as JSON, CSV or an SVG chart; every store and the changes of no store, or one store.
+/// Each store's counters are one `Funnel` object call; the calls run together.
 pub async fn stats(call: &Call<'_>) -> Result<Response, Error> {
     let config = env::config(call.env);
     require_admin(call, &config)?;
@@ -263,15 +282,13 @@ pub async fn stats(call: &Call<'_>) -> Result<Response, Error> {
         call.header("accept").as_deref(),
         utc_today,
     )?;
+    let only = stats::parse_store(call.query("store").as_deref())?;
     let index = get_json::<StoresIndex>(&call.kv()?, STORES_INDEX_KEY)
         .await?
         .unwrap_or_default();
     // Each owner's days: a bound left out is its own today.
-    let owners: Vec<(Option<&StoreId>, &str, stats::Days)> = index
-        .stores
-        .iter()
-        .map(|s| (Some(&s.id), s.timezone.as_str()))
-        .chain([(None, "UTC")])
+    let owners: Vec<(Option<&StoreId>, &str, stats::Days)> = stats::owners(&index, only.as_ref())?
+        .into_iter()
         .map(|(id, tz)| {
             let today =
                 crate::time::parse_day(&super::clock::local_day(tz, now_ms)).unwrap_or(utc_today);
@@ -288,20 +305,41 @@ pub async fn stats(call: &Call<'_>) -> Result<Response, Error> {
     for ((id, tz, days), counts) in owners.iter().zip(counts) {
         rows.extend(stats::rows(*id, tz, *days, &counts?));
     }
-    let utc = query.days(utc_today);
-    let span = owners.iter().fold(utc, |span, o| span.union(o.2));
+    let span = owners
+        .iter()
+        .map(|o| o.2)
+        .reduce(stats::Days::union)
+        .unwrap_or_else(|| query.days(utc_today));
     let (from, to) = (format_day(span.from), format_day(span.to));
-    Ok(match query.format {
+    let (content_type, body, disposition) = match query.format {
         stats::Format::Json => {
-            respond::json(200, &json!({ "from": from, "to": to, "stats": rows }))
+            return Ok(respond::json(
+                200,
+                &json!({ "from": from, "to": to, "stats": rows }),
+            ))
         }
-        stats::Format::Csv => {
-            let mut response = respond::text(200, "text/csv; charset=utf-8", stats::csv(&rows));
-            let _ = response.headers_mut().set(
-                "content-disposition",
-                &format!("attachment; filename=\"stats-{from}-{to}.csv\""),
-            );
-            response
+        stats::Format::Csv => (
+            "text/csv; charset=utf-8",
+            stats::csv(&rows),
+            format!("attachment; filename=\"stats-{from}-{to}.csv\""),
+        ),
+        stats::Format::Svg => {
+            // An unknown language is English (the chart is for people, not a contract).
+            let lang = Lang::negotiate(call.query("lang").as_deref(), None, Lang::En);
+            let store = only.as_ref().map(StoreId::as_str);
+            (
+                "image/svg+xml; charset=utf-8",
+                stats_chart::svg(&rows, span, store, lang),
+                format!("inline; filename=\"stats-{from}-{to}.svg\""),
+            )
         }
-    })
+    };
+    let mut response = respond::text(200, content_type, body);
+    let headers = response.headers_mut();
+    let _ = headers.set("content-disposition", &disposition);
+    if query.format == stats::Format::Svg {
+        // Opened on its own, the image may run nothing and load nothing.
+        let _ = headers.set("content-security-policy", "default-src 'none'; sandbox");
+    }
+    Ok(response)
 }

@@ -13,6 +13,7 @@ macro_rules! tests {
 }
 
 mod cards;
+mod console;
 mod evidence;
 mod feed;
 mod foundation;
@@ -54,6 +55,7 @@ fn main() {
         till::tests(),
         feed::tests(),
         evidence::tests(),
+        console::tests(),
     ]
     .concat();
     let wanted = tests

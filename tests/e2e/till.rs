@@ -705,6 +705,55 @@ fn stats_count_each_store_day_in_its_own_time_zone_as_json_and_csv(f: &Fixture) 
         )),
         "{text}"
     );
+    // One store: its rows only, not the other stores' nor those of no store.
+    let one = admin(&f.app, "GET", &format!("{path}&store={store}"), None);
+    assert_eq!(one.status, 200, "{}", one.text());
+    let one = one.json();
+    assert_eq!(one["stats"], json!([row.clone()]), "{one}");
+    assert_eq!(
+        (one["from"].as_str(), one["to"].as_str()),
+        (Some(day.as_str()), Some(day.as_str()))
+    );
+    let unknown = admin(&f.app, "GET", "/api/admin/stats?store=nosuch-xyz", None);
+    assert_eq!(
+        (unknown.status, unknown.error_code().as_str()),
+        (404, "not_found")
+    );
+    // The same store and day as a chart: the funnel's numbers and conversions, in words too.
+    let chart = admin(
+        &f.app,
+        "GET",
+        &format!("/api/admin/stats?format=svg&store={store}&from={day}&to={day}"),
+        None,
+    );
+    assert_eq!(chart.status, 200, "{}", chart.text());
+    assert_eq!(
+        chart.header("content-type"),
+        Some("image/svg+xml; charset=utf-8")
+    );
+    let svg = chart.text();
+    assert!(svg.starts_with("<svg ") && svg.ends_with("</svg>"), "{svg}");
+    assert!(svg.contains(r#"role="img""#), "{svg}");
+    assert!(svg.contains(">2</text>"), "two landing views: {svg}");
+    assert!(
+        svg.contains(">50%</text>"),
+        "one opt-in of two views: {svg}"
+    );
+    assert!(
+        svg.contains(&format!(
+            "Store {store}, {day}: 2 landing views, 1 opt-in (LINE 1, WhatsApp 0, Messenger 0, \
+             Instagram 0), 1 card issued, 1 redemption."
+        )),
+        "{svg}"
+    );
+    let ja = admin(
+        &f.app,
+        "GET",
+        &format!("{path}&store={store}&format=svg&lang=ja"),
+        None,
+    );
+    assert_eq!(ja.status, 200);
+    assert!(ja.text().contains(">ページ閲覧</text>"), "{}", ja.text());
     // With no range, each store is asked for its own today: Kiritimati (UTC+14) and Pago Pago
     // (UTC−11) are never both on UTC's day, so one of them always tells the two apart.
     let pago = format!("{store}-pago");
@@ -767,6 +816,7 @@ fn stats_count_each_store_day_in_its_own_time_zone_as_json_and_csv(f: &Fixture) 
         ("from=2026-11-02&to=2026-11-01", "invalid_range"),
         ("from=2026-01-01&to=2026-12-31", "invalid_range"),
         ("format=xml", "invalid_format"),
+        ("store=Bad!", "invalid_store"),
     ] {
         let reply = admin(&f.app, "GET", &format!("/api/admin/stats?{query}"), None);
         assert_eq!(

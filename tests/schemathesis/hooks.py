@@ -13,6 +13,7 @@ case by what is actually sent.
   (else 422 `unknown_store`);
 - a store's time zone is one the runtime knows (else 422 `invalid_timezone`);
 - the stats range: `from` not after `to`, at most 92 days (else 400 `invalid_range`);
+- the stats `store` is a store that exists (else 404 `not_found`);
 - the feed's export and replay ranges: `to` after `from`, at most 366 days, not before 1970
   (else 400 `invalid_range`);
 - a till's `code` is a barcode signed with the Worker's key (else 422 `invalid_code`), and the
@@ -114,6 +115,9 @@ def _fix_coupon(body: dict) -> None:
 
 
 def _fix_stats(query: dict) -> None:
+    if isinstance(query.get("store"), str) and STORES:
+        query["store"] = STORES[len(query["store"]) % len(STORES)]
+
     def day(name):
         try:
             return dt.date.fromisoformat(query[name]) if name in query else None

@@ -1,0 +1,279 @@
+//! The admin console (`GET /admin`) driven in headless Chromium as a store manager would
+//! (`tests/browser/console.mjs`): every screen through the admin API, checked against the API
+//! itself, the poster read back by a real QR decoder, axe-core on every screen.
+
+use serde_json::Value;
+
+use crate::cards::{admin, coupon_id};
+use crate::harness::{self, ADMIN_TOKEN};
+use crate::stores::decode_png_qr;
+use crate::till::{barcode, new_member, redeem, store_id};
+use crate::webhooks::unique;
+use crate::{Fixture, Test};
+
+pub fn tests() -> Vec<Test> {
+    tests![
+        console_in_headless_chromium_runs_the_programme_as_a_store_manager,
+        console_is_a_static_page_with_a_strict_policy,
+    ]
+}
+
+fn run(f: &Fixture, args: &[&str]) -> Value {
+    let shots = harness::artifact_path("console");
+    let shots = shots.display().to_string();
+    let mut all = vec![f.app.base.as_str(), ADMIN_TOKEN, shots.as_str()];
+    all.extend_from_slice(args);
+    let seen = harness::browser("console.mjs", &all);
+    assert_eq!(seen["driverError"], Value::Null, "{seen}");
+    assert_eq!(
+        seen["errors"],
+        serde_json::json!([]),
+        "no console errors: {seen}"
+    );
+    assert_eq!(
+        seen["foreignRequests"],
+        serde_json::json!([]),
+        "no third-party requests"
+    );
+    for (screen, violations) in seen["axe"].as_object().unwrap() {
+        assert_eq!(violations, &serde_json::json!([]), "axe on {screen}");
+    }
+    seen
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+fn console_in_headless_chromium_runs_the_programme_as_a_store_manager(f: &Fixture) {
+    let store = store_id("console");
+    let coupon = coupon_id("con");
+    let notice = unique("console");
+    let campaign = "autumn";
+    let seen = run(f, &["setup", &store, &coupon, &notice, campaign]);
+    assert_eq!(seen["status"], 200);
+
+    // A wrong token: said plainly, nothing kept, nothing changed.
+    let wrong = &seen["wrongToken"];
+    let text = wrong["message"]["text"].as_str().unwrap();
+    assert!(
+        text.contains("not accepted") && text.contains("Nothing was changed"),
+        "{wrong}"
+    );
+    assert_eq!(wrong["message"]["role"], "alert");
+    assert_eq!(wrong["stored"]["session"], 0);
+    assert_eq!(wrong["storesUnchanged"], true);
+    assert_eq!(wrong["navHidden"], true);
+    assert_eq!(
+        seen["tokenInSession"], true,
+        "the token lives in the session only"
+    );
+
+    // The store as the API has it.
+    let stores = admin(&f.app, "GET", "/api/admin/stores", None).json();
+    let made = stores["stores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == store.as_str())
+        .cloned()
+        .expect("the console created the store");
+    assert_eq!(made["names"]["en"], format!("Console {store}"));
+    assert_eq!(made["names"]["ja"], "コンソール店");
+    assert_eq!(made["timezone"], "Asia/Tokyo");
+    assert_eq!(
+        made["landing_url"],
+        format!("https://shop.example/s/{store}")
+    );
+
+    // The poster: the landing URL shown is the one its QR code carries.
+    let landing = format!("https://shop.example/s/{store}?c={campaign}");
+    assert_eq!(seen["landingUrl"], landing.as_str());
+    let png = std::fs::read(seen["posterPng"].as_str().unwrap()).unwrap();
+    assert_eq!(decode_png_qr(&png), landing);
+    assert_eq!(
+        seen["posterPngName"],
+        format!("poster-{store}-{campaign}.png")
+    );
+    let svg = std::fs::read_to_string(seen["posterSvg"].as_str().unwrap()).unwrap();
+    assert!(svg.contains("<svg"), "an SVG was downloaded");
+
+    // The coupon: the preview shows typed text as text, and the API has what was typed.
+    assert_eq!(
+        seen["couponPreview"]["title"], "Autumn 10% off <b>now</b>",
+        "hostile text stays text"
+    );
+    assert_eq!(seen["couponPreview"]["bold"], 0);
+    assert_eq!(
+        seen["couponPreview"]["description"],
+        "On everything in store."
+    );
+    assert_eq!(seen["couponPreviewJa"], "クーポン");
+    let coupons = admin(&f.app, "GET", "/api/admin/coupons", None).json();
+    let saved = coupons["coupons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == coupon.as_str())
+        .cloned()
+        .expect("the console created the coupon");
+    assert_eq!(saved["title"]["en"], "Autumn 10% off <b>now</b>");
+    assert_eq!(saved["stores"], serde_json::json!([store]));
+    assert_eq!(saved["requires_consent"], true);
+
+    // The notice: cancelling changed nothing; confirming put it in force.
+    assert_ne!(seen["afterCancel"], notice.as_str());
+    assert_eq!(seen["afterActivate"], notice.as_str());
+    let dialog = &seen["activateDialog"];
+    assert!(
+        dialog["text"]
+            .as_str()
+            .unwrap()
+            .contains("cannot be undone"),
+        "{dialog}"
+    );
+    assert_eq!(dialog["focused"], "dialog-cancel", "the safe button first");
+    let compared = &seen["compare"][0];
+    assert!(
+        compared["proposed"].as_str().unwrap().contains(&notice),
+        "{compared}"
+    );
+    assert!(
+        compared["added"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l.as_str().unwrap().contains("favourite store")),
+        "{compared}"
+    );
+
+    // The funnel of a new store: nothing yet; its CSV is the API's.
+    assert_eq!(seen["funnelBefore"]["views"], "0");
+    assert_eq!(seen["funnelBefore"]["optins"], "0");
+    let csv = std::fs::read_to_string(seen["funnelCsv"].as_str().unwrap()).unwrap();
+    assert!(csv.starts_with("store_id,time_zone,day,landing_views,"));
+    assert!(csv.contains(&format!("\r\n{store},Asia/Tokyo,")), "{csv}");
+
+    // The POS key, shown once, works at the till.
+    let key = seen["posKey"].as_str().unwrap().to_owned();
+    assert!(key.starts_with("pk_"), "{key}");
+    assert_eq!(seen["posKeyShownAgain"], false);
+    let key_id = key[3..11].to_owned();
+    assert_eq!(seen["posKeyRows"], serde_json::json!([key_id]));
+
+    // A shopper: a landing view, an opt-in on LINE, a redemption with the console's key.
+    assert_eq!(f.app.get(&format!("/s/{store}?c={campaign}")).status, 200);
+    let (user, member, _) = new_member(f, &store);
+    let redeemed = redeem(&f.app, &key, &barcode(&member, ""), &coupon, &unique("TC-"));
+    assert_eq!(redeemed.status, 200, "{}", redeemed.text());
+
+    let after = run(f, &["after", &store, &member, &key_id]);
+    let funnel = &after["funnelAfter"];
+    for (field, least) in [
+        ("views", 1),
+        ("optins", 1),
+        ("cards", 1),
+        ("redemptions", 1),
+    ] {
+        let n: u64 = funnel[field].as_str().unwrap().parse().unwrap();
+        assert!(n >= least, "{field}: {funnel}");
+    }
+    assert_eq!(
+        after["tabletOverflow"], false,
+        "no sideways scrolling on a tablet"
+    );
+
+    // The member, readable; then erased.
+    let shown = &after["member"];
+    assert!(shown["title"].as_str().unwrap().contains(&member));
+    assert!(
+        strings(&shown["accounts"])
+            .iter()
+            .any(|a| a.contains("LINE") && a.contains(&user)),
+        "{shown}"
+    );
+    assert!(
+        shown["tables"].to_string().contains(&coupon),
+        "the redemption is listed: {shown}"
+    );
+    assert!(shown["cardLink"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://shop.example/card/"));
+    let receipts: Value = serde_json::from_str(
+        &std::fs::read_to_string(after["receipts"].as_str().unwrap()).unwrap(),
+    )
+    .unwrap();
+    assert!(!receipts["receipts"].as_array().unwrap().is_empty());
+    assert_eq!(after["eraseDisabledAtFirst"], true);
+    assert_eq!(after["eraseDisabledWithWrongNumber"], true);
+    assert_eq!(after["eraseEnabledWithNumber"], true);
+    assert!(after["erased"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("was erased"));
+    assert!(
+        !after["memberAfterErase"].to_string().contains(&user),
+        "the LINE id is gone: {}",
+        after["memberAfterErase"]
+    );
+
+    // The key, revoked: the till is refused.
+    assert!(
+        after["keyRow"].to_string().contains("Revoked"),
+        "{}",
+        after["keyRow"]
+    );
+    let refused = redeem(&f.app, &key, &barcode(&member, ""), &coupon, &unique("TC-"));
+    assert_eq!(refused.status, 401);
+
+    // The events feed: each secret shown once, two in force after a rotation, deleted.
+    let (first, second) = (
+        after["feedSecret"].as_str().unwrap(),
+        after["feedRotatedSecret"].as_str().unwrap(),
+    );
+    assert!(first.starts_with("whsec_") && second.starts_with("whsec_") && first != second);
+    assert_eq!(after["feedSecretsInForce"], "2");
+    assert_eq!(after["feedListedAfterDelete"], false);
+
+    // Japanese and French, and sign-out.
+    assert!(strings(&after["nav_ja"]).contains(&"店舗".to_owned()));
+    assert_eq!(after["lang_ja"], "ja");
+    assert!(strings(&after["nav_fr"]).contains(&"Magasins".to_owned()));
+    assert_eq!(after["tokenAfterSignOut"], Value::Null);
+}
+
+fn console_is_a_static_page_with_a_strict_policy(f: &Fixture) {
+    let page = f.app.get("/admin");
+    assert_eq!(page.status, 200);
+    let csp = page.header("content-security-policy").unwrap_or_default();
+    for rule in [
+        "default-src 'none'",
+        "script-src 'self'",
+        "connect-src 'self'",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(csp.contains(rule), "{csp}");
+    }
+    assert_eq!(page.header("cache-control"), Some("no-store"));
+    let html = page.text();
+    assert!(!html.contains(ADMIN_TOKEN) && !html.contains("ADMIN_TOKEN="));
+    // The script holds no secret either: it only ever sends what the person typed.
+    let script = f.app.get("/assets/console.js").text();
+    assert!(!script.contains(ADMIN_TOKEN));
+    for html_sink in [
+        ".innerHTML",
+        ".outerHTML",
+        "insertAdjacentHTML",
+        "document.write",
+    ] {
+        assert!(
+            !script.contains(html_sink),
+            "text reaches the page as text: {html_sink}"
+        );
+    }
+}
