@@ -28,7 +28,7 @@ const TEXTS = {
     "nav.stores": "Stores", "nav.coupons": "Coupons", "nav.notices": "Consent notices", "nav.funnel": "Funnel",
     "nav.members": "Members", "nav.keys": "POS keys", "nav.feeds": "Events feed",
     "lang.ja": "Japanese", "lang.en": "English", "lang.fr": "French",
-    "error.generic": "The request failed", "error.network": "The Worker could not be reached. Nothing was changed.",
+    "error.generic": "The request failed", "error.network": "The Worker could not be reached. Look again before retrying: a change may or may not have been made.",
     "stores.title": "Stores", "stores.empty": "No store yet. Create the first one.", "stores.new": "New store",
     "stores.id": "Store id", "stores.idHint": "1 to 32 of a–z, 0–9 and -, used in the landing URL. It cannot be changed later.",
     "stores.name": "Name", "stores.nameIn": "Name ({lang})", "stores.namesHint": "At least one language.",
@@ -109,7 +109,7 @@ const TEXTS = {
     "nav.stores": "店舗", "nav.coupons": "クーポン", "nav.notices": "同意の説明文", "nav.funnel": "ファネル",
     "nav.members": "会員", "nav.keys": "POS キー", "nav.feeds": "イベント配信",
     "lang.ja": "日本語", "lang.en": "英語", "lang.fr": "フランス語",
-    "error.generic": "リクエストに失敗しました", "error.network": "Worker に接続できませんでした。何も変更されていません。",
+    "error.generic": "リクエストに失敗しました", "error.network": "Worker に接続できませんでした。変更が反映されたかどうか、もう一度確認してからやり直してください。",
     "stores.title": "店舗", "stores.empty": "店舗はまだありません。最初の店舗を作成してください。", "stores.new": "店舗を追加",
     "stores.id": "店舗 ID", "stores.idHint": "a–z、0–9、- の 1〜32 文字。ランディング URL に使われ、後から変更できません。",
     "stores.name": "店舗名", "stores.nameIn": "店舗名({lang})", "stores.namesHint": "少なくとも 1 言語。",
@@ -190,7 +190,7 @@ const TEXTS = {
     "nav.stores": "Magasins", "nav.coupons": "Coupons", "nav.notices": "Notices de consentement", "nav.funnel": "Entonnoir",
     "nav.members": "Membres", "nav.keys": "Clés de caisse", "nav.feeds": "Flux d’événements",
     "lang.ja": "japonais", "lang.en": "anglais", "lang.fr": "français",
-    "error.generic": "La requête a échoué", "error.network": "Le Worker est injoignable. Rien n’a été modifié.",
+    "error.generic": "La requête a échoué", "error.network": "Le Worker est injoignable. Vérifiez avant de réessayer : la modification a pu être faite ou non.",
     "stores.title": "Magasins", "stores.empty": "Aucun magasin pour l’instant. Créez le premier.", "stores.new": "Nouveau magasin",
     "stores.id": "Identifiant du magasin", "stores.idHint": "1 à 32 caractères a–z, 0–9 et -, dans l’URL de la page d’accueil. Il ne peut plus changer ensuite.",
     "stores.name": "Nom", "stores.nameIn": "Nom ({lang})", "stores.namesHint": "Au moins une langue.",
@@ -356,8 +356,17 @@ class ApiError extends Error {
   }
 }
 
+/** Web storage, which a browser may block (then the token lives in this page only). */
+let tokenInPage = null;
 function token() {
-  return sessionStorage.getItem(TOKEN_KEY);
+  try { return sessionStorage.getItem(TOKEN_KEY); } catch { return tokenInPage; }
+}
+function keepToken(value) {
+  tokenInPage = value;
+  try {
+    if (value === null) sessionStorage.removeItem(TOKEN_KEY);
+    else sessionStorage.setItem(TOKEN_KEY, value);
+  } catch { /* blocked: kept in the page only */ }
 }
 
 /** One call of the admin API. JSON in and out unless `as` says "blob" or "text". A 401 signs
@@ -475,7 +484,7 @@ function confirmDialog({ title, text, ok, typed, typedLabel }) {
 
 function setLang(next) {
   lang = LANGS.includes(next) ? next : "en";
-  localStorage.setItem(LANG_KEY, lang);
+  try { localStorage.setItem(LANG_KEY, lang); } catch { /* blocked: not kept */ }
   document.documentElement.lang = lang;
   document.title = t("title");
   $("brand").textContent = t("title");
@@ -489,7 +498,8 @@ function setLang(next) {
 function initialLang() {
   const asked = new URLSearchParams(location.search).get("lang");
   if (LANGS.includes(asked)) return asked;
-  const kept = localStorage.getItem(LANG_KEY);
+  let kept = null;
+  try { kept = localStorage.getItem(LANG_KEY); } catch { /* blocked */ }
   if (LANGS.includes(kept)) return kept;
   for (const tag of navigator.languages ?? [navigator.language]) {
     const base = String(tag).slice(0, 2).toLowerCase();
@@ -499,7 +509,7 @@ function initialLang() {
 }
 
 function signOut(why) {
-  sessionStorage.removeItem(TOKEN_KEY);
+  keepToken(null);
   showSignIn(why);
 }
 
@@ -523,7 +533,7 @@ function showSignIn(why) {
       input.select();
       return;
     }
-    sessionStorage.setItem(TOKEN_KEY, candidate);
+    keepToken(candidate);
     showApp();
   });
   $("main").replaceChildren(form);
@@ -543,10 +553,27 @@ function showApp() {
   const section = currentSection();
   nav.replaceChildren(el("ul", {}, SECTIONS.map((name) =>
     el("li", {}, el("a", { href: `#/${name}`, "aria-current": name === section ? "page" : null }, t(`nav.${name}`))))));
-  const main = $("main");
-  main.replaceChildren();
+  // Each view renders into its own element: a view still loading when the person moves on
+  // fills a detached element, never the next view.
+  const view = el("div", { class: "view" });
+  $("main").replaceChildren(view);
   const render = VIEWS[section];
-  render(main).catch((e) => message(main, "error", e.message || String(e)));
+  render(view).catch((e) => message(view, "error", e.message || String(e)));
+}
+
+/** Brings a new panel into view and moves the focus to its heading. */
+function focusPanel(box) {
+  const h = box.querySelector("h2");
+  if (!h) return;
+  h.tabIndex = -1;
+  h.focus();
+  h.scrollIntoView({ block: "start" });
+}
+
+/** After an action changed the view: focus its heading, and say what happened. */
+function done(text) {
+  $("main").querySelector("h1")?.focus();
+  if (text) announce(text);
 }
 
 function heading(main, text) {
@@ -598,7 +625,7 @@ async function viewStores(main) {
   await refresh();
 }
 
-function storeEditor(container, store, done) {
+function storeEditor(container, store, refreshed) {
   const id = el("input", { required: true, pattern: "[a-z0-9][a-z0-9\\-]{0,31}", autocomplete: "off", spellcheck: false, class: "mono", value: store?.id ?? "", readOnly: !!store, name: "store-id" });
   const names = Object.fromEntries(LANGS.map((l) => [l, el("input", { maxLength: 80, value: store?.names?.[l] ?? "", lang: l, name: `name-${l}` })]));
   const address = el("input", { required: true, maxLength: 200, value: store?.address ?? "", class: "wide", name: "address" });
@@ -627,8 +654,8 @@ function storeEditor(container, store, done) {
     const saved = await guarded(form, () => api("PUT", `/api/admin/stores/${encodeURIComponent(id.value.trim())}`, { body }));
     if (!saved) return;
     container.replaceChildren();
-    announce(t("saved"));
-    await done();
+    await refreshed();
+    done(t("saved"));
   });
   container.replaceChildren(form);
   (store ? names[lang] : id).focus();
@@ -676,7 +703,7 @@ function posterPanel(container, store) {
     el("div", { class: "poster-frame" }, preview));
   container.replaceChildren(box);
   show();
-  box.querySelector("h2").scrollIntoView({ block: "start" });
+  focusPanel(box);
 }
 
 // ---- Coupons ----
@@ -685,7 +712,7 @@ function toLocalInput(iso) {
   if (!iso) return "";
   const d = new Date(iso);
   const pad = (n) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 const fromLocalInput = (value) => new Date(value).toISOString();
 
@@ -716,16 +743,18 @@ async function viewCoupons(main) {
   await refresh();
 }
 
-function couponEditor(container, coupon, done) {
+function couponEditor(container, coupon, refreshed) {
   const id = el("input", { required: true, pattern: "[a-z0-9][a-z0-9\\-]{0,15}", autocomplete: "off", spellcheck: false, class: "mono", value: coupon?.id ?? "", readOnly: !!coupon, name: "coupon-id" });
   const titles = Object.fromEntries(LANGS.map((l) => [l, el("input", { maxLength: 80, value: coupon?.title?.[l] ?? "", lang: l, class: "wide", name: `title-${l}` })]));
   const descriptions = Object.fromEntries(LANGS.map((l) => [l, el("textarea", { maxLength: 500, rows: 2, value: coupon?.description?.[l] ?? "", lang: l, name: `description-${l}` })]));
   const now = new Date();
   const inAMonth = new Date(now.getTime() + 30 * 86_400_000);
-  const from = el("input", { type: "datetime-local", required: true, value: toLocalInput(coupon?.valid_from ?? now.toISOString()), name: "valid-from" });
-  const until = el("input", { type: "datetime-local", required: true, value: toLocalInput(coupon?.valid_until ?? inAMonth.toISOString()), name: "valid-until" });
+  const from = el("input", { type: "datetime-local", step: 1, required: true, value: toLocalInput(coupon?.valid_from ?? now.toISOString()), name: "valid-from" });
+  const until = el("input", { type: "datetime-local", step: 1, required: true, value: toLocalInput(coupon?.valid_until ?? inAMonth.toISOString()), name: "valid-until" });
   const chosen = new Set(coupon?.stores ?? []);
-  const storeBoxes = storesCache.map((s) => {
+  // A store the list lacks (it failed to load, or was just made elsewhere) stays chosen.
+  const listed = storesCache.concat([...chosen].filter((c) => !storesCache.some((s) => s.id === c)).map((c) => ({ id: c, names: {} })));
+  const storeBoxes = listed.map((s) => {
     const box = el("input", { type: "checkbox", value: s.id, checked: chosen.has(s.id), id: `cs${++fieldCount}` });
     return el("div", { class: "check" }, box, el("label", { for: box.id }, `${storeName(s)} (${s.id})`));
   });
@@ -745,7 +774,8 @@ function couponEditor(container, coupon, done) {
     let untilDay = "";
     if (until.value) {
       // The card shows the last valid day (UTC), as src/pages/card.rs does.
-      untilDay = new Date(new Date(until.value).getTime() - 1).toISOString().slice(0, 10);
+      const last = new Date(new Date(until.value).getTime() - 1);
+      untilDay = Number.isNaN(last.getTime()) || Math.abs(last.getFullYear()) > 9999 ? "" : last.toISOString().slice(0, 10);
     }
     preview.replaceChildren(
       el("div", { class: "card-mock", lang: l },
@@ -785,19 +815,20 @@ function couponEditor(container, coupon, done) {
     const pick = (inputs) => Object.fromEntries(LANGS.filter((l) => inputs[l].value.trim()).map((l) => [l, inputs[l].value]));
     const description = pick(descriptions);
     const stores = storeBoxes.map((b) => b.querySelector("input")).filter((b) => b.checked).map((b) => b.value);
-    const body = {
-      title: pick(titles),
-      description: Object.keys(description).length ? description : null,
-      valid_from: fromLocalInput(from.value),
-      valid_until: fromLocalInput(until.value),
-      stores: stores.length ? stores : null,
-      requires_consent: consent.checked,
-    };
-    const saved = await guarded(form, () => api("PUT", `/api/admin/coupons/${encodeURIComponent(id.value.trim())}`, { body }));
+    const saved = await guarded(form, () => api("PUT", `/api/admin/coupons/${encodeURIComponent(id.value.trim())}`, {
+      body: {
+        title: pick(titles),
+        description: Object.keys(description).length ? description : null,
+        valid_from: fromLocalInput(from.value),
+        valid_until: fromLocalInput(until.value),
+        stores: stores.length ? stores : null,
+        requires_consent: consent.checked,
+      },
+    }));
     if (!saved) return;
     container.replaceChildren();
-    announce(t("saved"));
-    await done();
+    await refreshed();
+    done(t("saved"));
   });
   container.replaceChildren(form);
   (coupon ? titles[lang] : id).focus();
@@ -842,7 +873,7 @@ async function viewNotices(main) {
   await refresh();
 }
 
-function noticeEditor(container, notice, done) {
+function noticeEditor(container, notice, refreshed) {
   const version = el("input", { required: true, pattern: "[A-Za-z0-9][A-Za-z0-9._\\-]{0,31}", autocomplete: "off", spellcheck: false, class: "mono", value: notice?.version ?? "", readOnly: !!notice, name: "notice-version" });
   const titles = Object.fromEntries(LANGS.map((l) => [l, el("input", { maxLength: 120, value: notice?.texts?.[l]?.title ?? "", lang: l, class: "wide", name: `notice-title-${l}` })]));
   const bodies = Object.fromEntries(LANGS.map((l) => [l, el("textarea", { maxLength: 20000, rows: 8, value: notice?.texts?.[l]?.body ?? "", lang: l, name: `notice-body-${l}` })]));
@@ -863,8 +894,8 @@ function noticeEditor(container, notice, done) {
     const saved = await guarded(form, () => api("PUT", `/api/admin/notices/${encodeURIComponent(version.value.trim())}`, { body: { texts } }));
     if (!saved) return;
     container.replaceChildren();
-    announce(t("saved"));
-    await done();
+    await refreshed();
+    done(t("saved"));
   });
   container.replaceChildren(form);
   (notice ? titles[lang] : version).focus();
@@ -882,7 +913,7 @@ function markedLines(mine, theirs, mark) {
   });
 }
 
-function compare(container, draft, active, done) {
+function compare(container, draft, active, refreshed) {
   const box = el("section", { class: "panel", "aria-label": t("notices.compareTitle", { draft: draft.version }) },
     el("h2", {}, t("notices.compareTitle", { draft: draft.version })));
   for (const l of LANGS) {
@@ -893,10 +924,10 @@ function compare(container, draft, active, done) {
       el("div", { class: "side-by-side", lang: l },
         el("div", { class: "side current" },
           el("p", { class: "side-label" }, active ? t("notices.current", { version: active.version }) : t("notices.noCurrent")),
-          theirs ? [el("p", { class: "side-title" }, markedLines(theirs.title, mine?.title, "removed")), markedLines(theirs.body, mine?.body, "removed")] : el("p", { class: "hint" }, active ? t("notices.missing") : "")),
+          theirs ? [el("div", { class: "side-title" }, markedLines(theirs.title, mine?.title, "removed")), markedLines(theirs.body, mine?.body, "removed")] : el("p", { class: "hint" }, active ? t("notices.missing") : "")),
         el("div", { class: "side proposed" },
           el("p", { class: "side-label" }, t("notices.proposed", { version: draft.version })),
-          mine ? [el("p", { class: "side-title" }, markedLines(mine.title, theirs?.title, "added")), markedLines(mine.body, theirs?.body, "added")] : el("p", { class: "hint" }, t("notices.missing")))));
+          mine ? [el("div", { class: "side-title" }, markedLines(mine.title, theirs?.title, "added")), markedLines(mine.body, theirs?.body, "added")] : el("p", { class: "hint" }, t("notices.missing")))));
   }
   const activate = el("button", {
     type: "button", class: "danger",
@@ -910,14 +941,14 @@ function compare(container, draft, active, done) {
       const answer = await guarded(box, () => api("POST", `/api/admin/notices/${encodeURIComponent(draft.version)}/activate`));
       if (!answer) return;
       container.replaceChildren();
-      announce(t("notices.activatedNow", { version: draft.version }));
-      await done();
+      await refreshed();
       message($("main").querySelector(".panel"), "ok", t("notices.activatedNow", { version: draft.version }));
+      done(t("notices.activatedNow", { version: draft.version }));
     },
   }, t("notices.activate"));
   box.append(el("div", { class: "row" }, activate, el("button", { type: "button", class: "secondary", onclick: () => container.replaceChildren() }, t("close"))));
   container.replaceChildren(box);
-  box.querySelector("h2").scrollIntoView({ block: "start" });
+  focusPanel(box);
 }
 
 // ---- Funnel ----
@@ -998,7 +1029,7 @@ async function viewFunnel(main) {
 
 async function viewMembers(main) {
   heading(main, t("members.title"));
-  const number = el("input", { required: true, inputMode: "numeric", pattern: "[0-9]{12}", maxLength: 14, autocomplete: "off", class: "mono", name: "member-number" });
+  const number = el("input", { required: true, inputMode: "numeric", pattern: "[0-9 ]{12,15}", maxLength: 15, autocomplete: "off", class: "mono", name: "member-number" });
   const result = el("div", { class: "stack" });
   const form = el("form", { class: "panel", "aria-label": t("members.title") },
     field(t("members.number"), number, t("members.numberHint")),
@@ -1032,7 +1063,7 @@ function showMember(container, m) {
       [t("members.favourite"), m.favourite_store ?? t("none")],
       [t("members.lang"), m.lang ?? t("none")],
       [t("members.consent"), m.consent_granted ? t("members.granted") : t("members.notGranted")],
-      [t("members.card"), m.card_url ? el("a", { href: m.card_url, target: "_blank", rel: "noopener noreferrer" }, t("members.openCard")) : t("none")],
+      [t("members.card"), /^https?:\/\//.test(m.card_url ?? "") ? el("a", { href: m.card_url, target: "_blank", rel: "noopener noreferrer" }, t("members.openCard")) : t("none")],
     ]),
     el("h3", {}, t("members.accounts")));
   for (const s of m.subjects) {
@@ -1059,7 +1090,7 @@ function showMember(container, m) {
           el("td", {}, r.register_id), el("td", { class: "mono" }, r.transaction_id))))
       : el("p", {}, t("members.noRedemptions")));
   const downloads = el("div", { class: "row wrap" },
-    el("button", {
+    m.receipts_unavailable ? null : el("button", {
       type: "button", class: "secondary",
       onclick: () => download(new Blob([JSON.stringify({ receipts: m.receipts }, null, 2)], { type: "application/json" }), `receipts-${m.number}.json`),
     }, t("members.receipts")),
@@ -1082,9 +1113,10 @@ function showMember(container, m) {
       if (!yes) { erase.focus(); return; }
       const answer = await guarded(box, () => api("DELETE", `/api/admin/members/${encodeURIComponent(m.number)}`));
       if (!answer) return;
-      const done = el("section", { class: "panel" },
-        el("p", { class: "message ok", role: "status" }, t("members.erased", { number: m.number, events: answer.erased.events_redacted })));
-      container.replaceChildren(done);
+      const erased = el("p", { class: "message ok", tabIndex: -1 }, t("members.erased", { number: m.number, events: answer.erased.events_redacted }));
+      container.replaceChildren(el("section", { class: "panel" }, erased));
+      erased.focus();
+      announce(erased.textContent);
     },
   }, t("members.erase"));
   box.append(el("div", { class: "row danger-zone" }, erase));
@@ -1108,13 +1140,15 @@ async function viewKeys(main) {
   const form = el("form", { class: "panel", "aria-label": t("keys.create") },
     field(t("keys.store"), store),
     field(t("keys.label"), label, t("keys.labelHint")),
-    el("button", { type: "submit" }, t("keys.create")),
-    created);
-  main.append(el("div", { class: "stack" }, form, listBox));
-  const path = () => `/api/admin/stores/${encodeURIComponent(store.value)}/pos-keys`;
+    el("button", { type: "submit" }, t("keys.create")));
+  // Outside the form: Enter in the key's field must not make another key.
+  main.append(el("div", { class: "stack" }, form, created, listBox));
+  const path = (id = store.value) => `/api/admin/stores/${encodeURIComponent(id)}/pos-keys`;
   async function refresh() {
-    const answer = await guarded(listBox, () => api("GET", path()));
-    if (!answer) return;
+    const asked = store.value;
+    const answer = await guarded(listBox, () => api("GET", path(asked)));
+    // An answer for a store no longer chosen is dropped.
+    if (!answer || store.value !== asked) return;
     listBox.replaceChildren(el("h2", {}, `${t("keys.title")} · ${store.value}`));
     if (answer.pos_keys.length === 0) {
       listBox.append(el("p", {}, t("keys.empty")));
@@ -1132,7 +1166,10 @@ async function viewKeys(main) {
             const button = event.currentTarget;
             const yes = await confirmDialog({ title: t("keys.revokeTitle", { id: k.id }), text: t("keys.revokeText"), ok: t("keys.revokeOk") });
             if (!yes) { button.focus(); return; }
-            if (await guarded(listBox, () => api("DELETE", `${path()}/${encodeURIComponent(k.id)}`))) await refresh();
+            if (await guarded(listBox, () => api("DELETE", `${path(k.store_id)}/${encodeURIComponent(k.id)}`))) {
+              await refresh();
+              done();
+            }
           },
         }, t("keys.revoke")))))));
   }
@@ -1159,9 +1196,8 @@ async function viewFeeds(main) {
   const detail = el("div");
   const form = el("form", { class: "panel", "aria-label": t("feeds.add") },
     field(t("feeds.url"), url, t("feeds.urlHint")),
-    el("button", { type: "submit" }, t("feeds.add")),
-    created);
-  main.append(el("div", { class: "stack" }, form, listBox, detail));
+    el("button", { type: "submit" }, t("feeds.add")));
+  main.append(el("div", { class: "stack" }, form, created, listBox, detail));
   async function refresh() {
     const answer = await guarded(listBox, () => api("GET", "/api/admin/feeds"));
     if (!answer) return;
@@ -1199,7 +1235,7 @@ async function viewFeeds(main) {
               const yes = await confirmDialog({ title: t("feeds.deleteTitle"), text: t("feeds.deleteText", { url: f.url }), ok: t("feeds.deleteOk") });
               if (!yes) { button.focus(); return; }
               const ok = await guarded(listBox, async () => { await api("DELETE", `/api/admin/feeds/${f.id}`); return true; });
-              if (ok) { detail.replaceChildren(); await refresh(); }
+              if (ok) { detail.replaceChildren(); await refresh(); done(); }
             },
           }, t("feeds.delete")))))));
   }
@@ -1243,10 +1279,10 @@ async function deadLetters(container, feed, refreshList) {
   range.addEventListener("submit", async (event) => {
     event.preventDefault();
     const queued = await guarded(range, () => api("POST", `/api/admin/feeds/${feed.id}/replay`, { body: { from: from.value, to: to.value } }));
-    if (queued) message(range, "ok", t("feeds.replayQueued", { from: whenIso(queued.from), to: whenIso(queued.to) }));
+    if (queued) message(range, "ok", t("feeds.replayQueued", { from: from.value, to: to.value }));
   });
   box.append(el("div", { class: "row" }, replayDead), range);
-  box.querySelector("h2").scrollIntoView({ block: "start" });
+  focusPanel(box);
 }
 
 const VIEWS = { stores: viewStores, coupons: viewCoupons, notices: viewNotices, funnel: viewFunnel, members: viewMembers, keys: viewKeys, feeds: viewFeeds };
@@ -1261,7 +1297,8 @@ function start() {
   });
   $("signout").addEventListener("click", () => signOut());
   window.addEventListener("hashchange", () => {
-    if (!token()) return;
+    // Only the console's own routes (#/section); the skip link's #main is not one.
+    if (!token() || !location.hash.startsWith("#/")) return;
     showApp();
     $("main").querySelector("h1")?.focus();
   });
