@@ -218,6 +218,11 @@ pub struct Count {
 pub struct PerChannel([i64; 4]);
 
 impl PerChannel {
+    /// Every channel's together.
+    pub fn total(&self) -> i64 {
+        self.0.iter().sum()
+    }
+
     fn add(&mut self, channel: Channel, n: i64) {
         self.0[index(channel)] += n;
     }

@@ -199,7 +199,7 @@ fn per_day(rows: &[Row], days: Days) -> Vec<(i64, i64, i64)> {
         let Some(d) = parse_day(&r.day) else { continue };
         let entry = by_day.entry(d).or_default();
         entry.0 += r.landing_views;
-        entry.1 += Channel::ALL.iter().map(|c| r.grants.get(*c)).sum::<i64>();
+        entry.1 += r.grants.total();
     }
     by_day.into_iter().map(|(d, (v, o))| (d, v, o)).collect()
 }

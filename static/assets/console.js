@@ -335,9 +335,12 @@ function message(container, kind, text) {
   return box;
 }
 
+/** One formatter per language (a table has a date in every row). */
+const dateFormats = {};
 function when(ms) {
   if (ms === null || ms === undefined) return t("none");
-  return new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" }).format(new Date(ms));
+  dateFormats[lang] ??= new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" });
+  return dateFormats[lang].format(new Date(ms));
 }
 const whenIso = (iso) => (iso ? when(Date.parse(iso)) : t("none"));
 
@@ -960,7 +963,7 @@ async function viewFunnel(main) {
   const to = el("input", { type: "date", name: "to" });
   const store = el("select", { name: "store" }, el("option", { value: "" }, t("funnel.allStores")),
     stores.map((s) => el("option", { value: s.id }, `${storeName(s)} (${s.id})`)));
-  const results = el("div", { class: "stack" });
+  const results = el("div", { class: "stack", id: "funnel-results" });
   let chartUrl = null;
   const query = (extra) => {
     const q = new URLSearchParams();
@@ -1019,7 +1022,6 @@ async function viewFunnel(main) {
     results.dataset.optins = String(optinSum);
     results.dataset.cards = String(total.cards);
     results.dataset.redemptions = String(total.redemptions);
-    results.id = "funnel-results";
   }
   form.addEventListener("submit", (event) => { event.preventDefault(); show(); });
   await show();

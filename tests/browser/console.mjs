@@ -85,6 +85,8 @@ try {
     await page.waitForSelector("main h1");
     axeLoaded = await page.evaluate(() => !!window.axe);
   };
+  // An image of the page (poster preview, chart) loaded and drawn.
+  const imageShown = (selector) => page.waitForFunction((s) => { const i = document.querySelector(s); return i && i.complete && i.naturalWidth > 0 && i.src.startsWith("blob:"); }, selector);
   const messageText = (scope = "main") => page.$eval(`${scope} .message`, (m) => ({ text: m.textContent, role: m.getAttribute("role"), kind: m.className })).catch(() => null);
 
   const response = await page.goto(`${base}/admin`, { waitUntil: "load" });
@@ -142,7 +144,7 @@ try {
     await page.click(`tr[data-store="${store}"] button:nth-of-type(2)`);
     await page.fill("input[name=campaign]", campaign);
     await page.press("input[name=campaign]", "Tab");
-    await page.waitForFunction(() => { const i = document.querySelector("img.poster"); return i && i.complete && i.naturalWidth > 0 && i.src.startsWith("blob:"); });
+    await imageShown("img.poster");
     out.landingUrl = await page.inputValue("input[name=landing-url]");
     const pngDownload = page.waitForEvent("download");
     await page.click("text=Download PNG");
@@ -218,7 +220,7 @@ try {
     await go("funnel");
     await page.selectOption("select[name=store]", store);
     await page.click("text=Show");
-    await page.waitForFunction(() => { const i = document.querySelector("img.chart"); return i && i.complete && i.naturalWidth > 0; });
+    await imageShown("img.chart");
     out.funnelBefore = await page.$eval("#funnel-results", (r) => ({ ...r.dataset }));
     out.funnelRows = await page.$$eval("#funnel-results tbody tr", (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
     const csvDownload = page.waitForEvent("download");
@@ -252,7 +254,7 @@ try {
     await page.selectOption("select[name=store]", store);
     for (let i = 0; i < 40; i++) {
       await page.click("text=Show");
-      await page.waitForFunction(() => { const i = document.querySelector("img.chart"); return i && i.complete && i.naturalWidth > 0; });
+      await imageShown("img.chart");
       out.funnelAfter = await page.$eval("#funnel-results", (r) => ({ ...r.dataset }));
       if (Number(out.funnelAfter.optins) >= 1 && Number(out.funnelAfter.redemptions) >= 1 && Number(out.funnelAfter.views) >= 1) break;
       await page.waitForTimeout(250);

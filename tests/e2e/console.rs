@@ -41,6 +41,18 @@ fn run(f: &Fixture, args: &[&str]) -> Value {
     seen
 }
 
+/// The record `id` of `GET /api/admin/{kind}` (`stores`, `coupons`), which the console made.
+fn listed(f: &Fixture, kind: &str, id: &str) -> Value {
+    let list = admin(&f.app, "GET", &format!("/api/admin/{kind}"), None).json();
+    list[kind]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id)
+        .cloned()
+        .unwrap_or_else(|| panic!("the console made {kind} {id}"))
+}
+
 fn strings(v: &Value) -> Vec<String> {
     v.as_array()
         .unwrap()
@@ -78,14 +90,7 @@ fn console_in_headless_chromium_runs_the_programme_as_a_store_manager(f: &Fixtur
     );
 
     // The store as the API has it.
-    let stores = admin(&f.app, "GET", "/api/admin/stores", None).json();
-    let made = stores["stores"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["id"] == store.as_str())
-        .cloned()
-        .expect("the console created the store");
+    let made = listed(f, "stores", &store);
     assert_eq!(made["names"]["en"], format!("Console {store}"));
     assert_eq!(made["names"]["ja"], "コンソール店");
     assert_eq!(made["timezone"], "Asia/Tokyo");
@@ -117,14 +122,7 @@ fn console_in_headless_chromium_runs_the_programme_as_a_store_manager(f: &Fixtur
         "On everything in store."
     );
     assert_eq!(seen["couponPreviewJa"], "クーポン");
-    let coupons = admin(&f.app, "GET", "/api/admin/coupons", None).json();
-    let saved = coupons["coupons"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == coupon.as_str())
-        .cloned()
-        .expect("the console created the coupon");
+    let saved = listed(f, "coupons", &coupon);
     assert_eq!(saved["title"]["en"], "Autumn 10% off <b>now</b>");
     assert_eq!(saved["stores"], serde_json::json!([store]));
     assert_eq!(saved["requires_consent"], true);
