@@ -18,6 +18,7 @@ mod feed_log_object;
 mod feed_queue;
 mod feeds_object;
 mod funnel;
+mod glue;
 mod handlers;
 mod incoming;
 mod kv;
@@ -88,46 +89,54 @@ pub fn fetch_entry(
     let mut served = Box::pin(fetch(Incoming::new(req), env, Context::new(ctx)));
     let mut first = std::task::Context::from_waker(Waker::noop());
     match served.as_mut().poll(&mut first) {
-        Poll::Ready(response) => to_raw(response).into(),
+        Poll::Ready(response) => response.into(),
         Poll::Pending => {
-            wasm_bindgen_futures::future_to_promise(async move { Ok(to_raw(served.await).into()) })
-                .into()
+            wasm_bindgen_futures::future_to_promise(async move { Ok(served.await.into()) }).into()
         }
     }
 }
 
-/// The runtime's `Response` for ours (a conversion that fails is a 500, as the glue did).
-fn to_raw(response: Response) -> worker::worker_sys::web_sys::Response {
-    use worker::IntoResponse as _;
-    response
-        .into_raw()
-        .or_else(|_| respond::fallback().into_raw())
-        .unwrap_or_else(|_| {
-            worker::worker_sys::web_sys::Response::new().expect("an empty response")
-        })
+/// The runtime's `Response` for ours, stamped with the request id: in one crossing for a body
+/// in memory ([`glue::response`]); a streamed body goes through `worker`'s conversion (a
+/// conversion that fails is a 500, as the glue did).
+fn to_raw(response: Response, request_id: &str) -> worker::worker_sys::web_sys::Response {
+    use worker::{IntoResponse as _, ResponseBody};
+    let status = response.status_code();
+    let headers = &response.headers().0;
+    match response.body() {
+        ResponseBody::Body(bytes) => glue::response(Some(bytes), status, headers, request_id),
+        ResponseBody::Empty => glue::response(None, status, headers, request_id),
+        ResponseBody::Stream(_) => {
+            let _ = headers.set("x-request-id", request_id);
+            response
+                .into_raw()
+                .or_else(|_| respond::fallback().into_raw())
+                .unwrap_or_else(|_| {
+                    worker::worker_sys::web_sys::Response::new().expect("an empty response")
+                })
+        }
+    }
 }
 
-async fn fetch(req: Incoming, env: Env, ctx: Context) -> Response {
+async fn fetch(req: Incoming, env: Env, ctx: Context) -> worker::worker_sys::web_sys::Response {
     let started = Date::now().as_millis();
     let request_id = log::request_id(req.header("cf-ray").as_deref(), random_u64);
     // The method as received: `worker::Method` reads any method it has no variant for (QUERY,
     // PROPFIND…) as GET, which would serve them as GETs instead of answering 405.
-    let method = req.method();
+    let method = req.method().to_owned();
     let path = req.path().to_owned();
     let audience = Audience::of(&path);
     // Shopper error pages speak the shopper's language; computed before the request moves.
     let lang = (audience == Audience::Shopper).then(|| shopper_lang(&req));
 
     let (route_name, result) = dispatch(req, &env, &ctx, &method, &path, &request_id).await;
-    let (mut response, error) = match result {
+    let (response, error) = match result {
         Ok(response) => (response, None),
         Err(error) => {
             let lang = lang.unwrap_or(Lang::En);
             (respond::error(&error, audience, lang), Some(error))
         }
     };
-    let _ = response.headers_mut().set("x-request-id", &request_id);
-
     if error.is_some() || env::config(&env).log_requests == RequestLogging::All {
         log_request(
             &request_id,
@@ -138,7 +147,7 @@ async fn fetch(req: Incoming, env: Env, ctx: Context) -> Response {
             started,
         );
     }
-    response
+    to_raw(response, &request_id)
 }
 
 /// The feed's queue (and its dead-letter queue, which only a crashing consumer feeds): see

@@ -1,12 +1,15 @@
 //! Calling a Durable Object with a JSON request and reading its JSON answer.
 
 use serde::{de::DeserializeOwned, Serialize};
-use wasm_bindgen::JsValue;
-use worker::{Env, Method, Request, RequestInit};
+use wasm_bindgen_futures::JsFuture;
+use worker::Env;
 
+use super::glue;
 use crate::error::Error;
 
-/// POSTs `request` as JSON to the object named `name` of the namespace bound as `binding`.
+/// POSTs `request` as JSON to the object named `name` of the namespace bound as `binding`, in
+/// one crossing ([`glue::call_object`]; `worker`'s stub, request and response wrappers cross
+/// for each part, and read the answer chunk by chunk through a stream reader).
 ///
 /// # Errors
 /// [`Error::Storage`] when the object cannot be reached or answers anything but 200 with JSON.
@@ -16,24 +19,28 @@ pub async fn call<T: DeserializeOwned>(
     name: &str,
     request: &impl Serialize,
 ) -> Result<T, Error> {
-    let fail = |e: worker::Error| Error::Storage {
-        cause: format!("{binding} object: {e}"),
+    let fail = |e: wasm_bindgen::JsValue| Error::Storage {
+        cause: format!("{binding} object: {}", describe(&e)),
     };
-    let namespace = env.durable_object(binding).map_err(fail)?;
-    let stub = namespace
-        .id_from_name(name)
-        .and_then(|id| id.get_stub())
-        .map_err(fail)?;
     let body = serde_json::to_string(request).map_err(Error::internal)?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_body(Some(JsValue::from_str(&body)));
-    let req = Request::new_with_init("https://object/", &init).map_err(fail)?;
-    let mut res = stub.fetch_with_request(req).await.map_err(fail)?;
-    if res.status_code() != 200 {
+    let promise = glue::call_object(env, binding, name, &body).map_err(fail)?;
+    let answer = JsFuture::from(promise).await.map_err(fail)?;
+    let Some(text) = answer.as_string() else {
         return Err(Error::Storage {
-            cause: format!("{binding} object answered {}", res.status_code()),
+            cause: format!(
+                "{binding} object answered {}",
+                answer.as_f64().unwrap_or_default()
+            ),
         });
-    }
-    res.json().await.map_err(fail)
+    };
+    serde_json::from_str(&text).map_err(|e| Error::Storage {
+        cause: format!("{binding} object: {e}"),
+    })
+}
+
+/// A thrown JavaScript value as text: an `Error`'s message, or its debug form.
+fn describe(e: &wasm_bindgen::JsValue) -> String {
+    use wasm_bindgen::JsCast as _;
+    e.dyn_ref::<js_sys::Error>()
+        .map_or_else(|| format!("{e:?}"), |e| String::from(e.message()))
 }

@@ -1,6 +1,8 @@
 //! Turning core results into `worker::Response`s: JSON bodies, HTML pages, the error mapping.
 
-use worker::{Response, ResponseBody};
+use worker::{Headers, Response, ResponseBody};
+
+use super::glue;
 
 use crate::error::Error;
 use crate::lang::Lang;
@@ -17,18 +19,27 @@ pub fn html(status: u16, body: String) -> Response {
     text(status, "text/html; charset=utf-8", body)
 }
 
-/// A response with a body, a content type and the headers every answer carries. The headers
-/// go straight into the response's own `Headers` (each `set` crosses into JavaScript; a
-/// second `Headers` object, or `Response::ok`'s own content type, would cost more crossings).
+/// A response with a body, a content type and the headers every answer carries, made in one
+/// crossing into JavaScript ([`glue::answer_headers`]; each `Headers::set` would cross once).
 pub fn text(status: u16, content_type: &str, body: String) -> Response {
-    let Ok(mut response) = Response::from_body(ResponseBody::Body(body.into_bytes())) else {
+    let Ok(response) = Response::from_body(ResponseBody::Body(body.into_bytes())) else {
         return fallback();
     };
-    let headers = response.headers_mut();
-    let _ = headers.set("content-type", content_type);
-    let _ = headers.set("cache-control", "no-store");
-    let _ = headers.set("x-content-type-options", "nosniff");
-    response.with_status(status)
+    response
+        .with_headers(Headers(glue::answer_headers(content_type)))
+        .with_status(status)
+}
+
+/// Sets several headers in one crossing (names and values never contain a line break).
+pub fn set_headers(response: &mut Response, pairs: &[(&str, &str)]) {
+    let mut lines = String::new();
+    for (name, value) in pairs {
+        lines.push_str(name);
+        lines.push('\n');
+        lines.push_str(value);
+        lines.push('\n');
+    }
+    glue::set_headers(&response.headers().0, &lines);
 }
 
 /// `204 No Content`: no body at all (a zero-length body on a 204 is flagged by the runtime).

@@ -34,14 +34,12 @@ pub(super) struct Query {
 
 pub(super) fn query(call: &Call<'_>) -> Query {
     let mut q = Query::default();
-    if let Some(url) = call.req.url() {
-        for (k, v) in url.query_pairs() {
-            match &*k {
-                "lang" => q.lang = Some(v.into_owned()),
-                "fav" => q.fav = Some(v.into_owned()),
-                "c" => q.campaign = Some(v.into_owned()),
-                _ => {}
-            }
+    for (k, v) in call.req.query_pairs() {
+        match &*k {
+            "lang" => q.lang = Some(v.into_owned()),
+            "fav" => q.fav = Some(v.into_owned()),
+            "c" => q.campaign = Some(v.into_owned()),
+            _ => {}
         }
     }
     q
@@ -59,11 +57,15 @@ fn page(body: String, cache: &str) -> Response {
 /// A shopper page with its caching rule and content security policy.
 pub(super) fn page_with_csp(body: String, cache: &str, csp: &str) -> Response {
     let mut response = respond::html(200, body);
-    let headers = response.headers_mut();
-    let _ = headers.set("cache-control", cache);
-    let _ = headers.set("vary", "Accept-Language");
-    let _ = headers.set("content-security-policy", csp);
-    let _ = headers.set("referrer-policy", "same-origin");
+    respond::set_headers(
+        &mut response,
+        &[
+            ("cache-control", cache),
+            ("vary", "Accept-Language"),
+            ("content-security-policy", csp),
+            ("referrer-policy", "same-origin"),
+        ],
+    );
     response
 }
 

@@ -37,11 +37,7 @@ pub async fn line(mut call: Call<'_>) -> Result<Response, Error> {
 pub fn meta_handshake(call: &Call<'_>) -> Result<Response, Error> {
     let config = env::config(call.env);
     let token = config.meta_verify_token.require("META_VERIFY_TOKEN")?;
-    let url = call
-        .req
-        .url()
-        .ok_or_else(|| Error::internal("the request URL does not parse"))?;
-    let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    let pairs: Vec<(String, String)> = call.req.query_pairs().into_owned().collect();
     let challenge = meta::handshake(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), token)?;
     Ok(respond::text(200, "text/plain; charset=utf-8", challenge))
 }
