@@ -27,6 +27,8 @@ SERVER_CPU="${SERVER_CPU:-1}"
 LOAD_CPU="${LOAD_CPU:-0}"
 OUT=bench-results
 mkdir -p "$OUT"
+# wrk's output of an earlier run would be read as this one's (the count-backs add up every round).
+rm -f "$OUT"/*.txt "$OUT"/*.cpuprofile
 pin() { # pin CPU COMMAND…: on a single-core machine there is nothing to separate
   if [ "$(nproc)" -gt 1 ]; then taskset -c "$1" "${@:2}"; else "${@:2}"; fi
 }
