@@ -101,20 +101,39 @@ pub fn parse_rfc3339(s: &str) -> Option<u64> {
 }
 
 /// Unix milliseconds as RFC 3339 in UTC: `2026-11-23T04:41:21Z` (`.mmm` when not whole).
+/// Written digit by digit: a till scan formats dozens of these, and `format!` was most of it.
 pub fn format_rfc3339(ms: u64) -> String {
     let secs = ms / 1000;
     let (y, m, d) = civil_from_days((secs / 86_400) as i64);
     let rem = secs % 86_400;
-    let base = format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    );
+    // Never negative: `ms` counts from 1970.
+    let year = u64::try_from(y).unwrap_or_default();
+    let mut out = String::with_capacity(24);
+    push_digits(&mut out, year, 4, '-');
+    push_digits(&mut out, u64::from(m), 2, '-');
+    push_digits(&mut out, u64::from(d), 2, 'T');
+    push_digits(&mut out, rem / 3600, 2, ':');
+    push_digits(&mut out, rem % 3600 / 60, 2, ':');
     match ms % 1000 {
-        0 => format!("{base}Z"),
-        frac => format!("{base}.{frac:03}Z"),
+        0 => push_digits(&mut out, rem % 60, 2, 'Z'),
+        frac => {
+            push_digits(&mut out, rem % 60, 2, '.');
+            push_digits(&mut out, frac, 3, 'Z');
+        }
     }
+    out
+}
+
+/// `n` zero-padded to `width` digits (wider numbers whole, as `{:0width$}`), then `then`.
+fn push_digits(out: &mut String, n: u64, width: u32, then: char) {
+    if n >= 10u64.pow(width) {
+        out.push_str(&n.to_string());
+    } else {
+        for place in (0..width).rev() {
+            out.push(char::from(b'0' + (n / 10u64.pow(place) % 10) as u8));
+        }
+    }
+    out.push(then);
 }
 
 fn is_leap(y: i64) -> bool {
@@ -211,6 +230,34 @@ mod tests {
             parse_rfc3339("2026-11-22T17:16:44.5Z"),
             Some(1_795_367_804_500)
         );
+    }
+
+    #[test]
+    fn rfc_3339_formatting_matches_format_macro() {
+        let reference = |ms: u64| {
+            let secs = ms / 1000;
+            let (y, m, d) = civil_from_days((secs / 86_400) as i64);
+            let rem = secs % 86_400;
+            let base = format!(
+                "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+                rem / 3600,
+                rem % 3600 / 60,
+                rem % 60
+            );
+            match ms % 1000 {
+                0 => format!("{base}Z"),
+                frac => format!("{base}.{frac:03}Z"),
+            }
+        };
+        let mut ms: u64 = 1;
+        for i in 0..5_000u64 {
+            ms = ms.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(i) % 300_000_000_000_000;
+            for v in [ms, ms - ms % 1000, ms % 4_102_444_800_000] {
+                assert_eq!(format_rfc3339(v), reference(v), "{v}");
+            }
+        }
+        assert_eq!(format_rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_rfc3339(253_402_300_800_000), "10000-01-01T00:00:00Z");
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use worker::kv::KvStore;
+use worker::Env;
 
 use super::kv::{get_all, get_json};
 use crate::coupons::{CouponsIndex, COUPONS_INDEX_KEY};
@@ -29,20 +29,20 @@ thread_local! {
 }
 
 /// The snapshot, from memory when fresh, else read from KV.
-pub async fn snapshot(kv: &KvStore, now_ms: u64) -> Result<Rc<Snapshot>, Error> {
-    cached_or_read(kv, now_ms, |at| is_fresh(at, now_ms)).await
+pub async fn snapshot(env: &Env, now_ms: u64) -> Result<Rc<Snapshot>, Error> {
+    cached_or_read(env, now_ms, |at| is_fresh(at, now_ms)).await
 }
 
 /// The snapshot after a miss (a store or notice the cached copy lacks): KV is read again only
 /// if the copy is older than [`crate::freshness::MISS_REREAD_MS`], so unknown ids cannot turn
 /// requests into KV reads.
-pub async fn snapshot_after_miss(kv: &KvStore, now_ms: u64) -> Result<Rc<Snapshot>, Error> {
-    cached_or_read(kv, now_ms, |at| !may_reread_on_miss(at, now_ms)).await
+pub async fn snapshot_after_miss(env: &Env, now_ms: u64) -> Result<Rc<Snapshot>, Error> {
+    cached_or_read(env, now_ms, |at| !may_reread_on_miss(at, now_ms)).await
 }
 
 /// The cached copy when `keep(read_at_ms)` says it will do, else a fresh read.
 async fn cached_or_read(
-    kv: &KvStore,
+    env: &Env,
     now_ms: u64,
     keep: impl Fn(u64) -> bool,
 ) -> Result<Rc<Snapshot>, Error> {
@@ -54,12 +54,14 @@ async fn cached_or_read(
     });
     match cached {
         Some(s) => Ok(s),
-        None => refresh(kv, now_ms).await,
+        None => refresh(env, now_ms).await,
     }
 }
 
-/// Reads KV afresh.
-async fn refresh(kv: &KvStore, now_ms: u64) -> Result<Rc<Snapshot>, Error> {
+/// Reads KV afresh. The binding is looked up only here: `Env::kv` crosses into JavaScript six
+/// times (the binding, then each of its methods), which a page served from memory never needs.
+async fn refresh(env: &Env, now_ms: u64) -> Result<Rc<Snapshot>, Error> {
+    let kv = &env.kv("KV").map_err(Error::internal)?;
     let (stores, coupons, notice, notices) = futures_util::join!(
         get_json::<StoresIndex>(kv, STORES_INDEX_KEY),
         get_json::<CouponsIndex>(kv, COUPONS_INDEX_KEY),

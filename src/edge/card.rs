@@ -59,7 +59,7 @@ pub async fn page(call: &Call<'_>, card: &str) -> Result<Response, Error> {
     let member = member_of(call, keys, card).await?;
     let now_ms = Date::now().as_millis();
     let now = now_ms / 1000;
-    let snapshot = cache::snapshot(&call.kv()?, now_ms).await?;
+    let snapshot = cache::snapshot(call.env, now_ms).await?;
     let lang = member_lang(call, &config, &member);
     let member_barcode = Barcode::new(member.number, None, now);
     let coupons = usable_coupons(&snapshot.coupons.coupons, &member, now_ms)
@@ -123,7 +123,7 @@ pub async fn barcode(call: &Call<'_>, card: &str, format: ImageFormat) -> Result
         None => None,
         Some(id) => {
             let id = CouponId::parse(&id).map_err(|_| Error::NotFound)?;
-            let snapshot = cache::snapshot(&call.kv()?, now_ms).await?;
+            let snapshot = cache::snapshot(call.env, now_ms).await?;
             let coupon = usable_coupons(&snapshot.coupons.coupons, &member, now_ms)
                 .find(|c| c.id == id)
                 .ok_or(Error::NotFound)?;
@@ -164,7 +164,7 @@ pub async fn stop(call: &Call<'_>, card: &str) -> Result<Response, Error> {
     let member = member_of(call, keys, card).await?;
     let lang = member_lang(call, &config, &member);
     let kv = call.kv()?;
-    let snapshot = super::cache::snapshot(&kv, now_ms).await?;
+    let snapshot = super::cache::snapshot(call.env, now_ms).await?;
     let mut outbox = Vec::new();
     for w in withdrawn {
         super::funnel::count_for_store(
@@ -244,7 +244,7 @@ pub async fn favourite(mut call: Call<'_>, card: &str) -> Result<Response, Error
         .find_map(|pair| pair.strip_prefix("store="))
         .and_then(|s| StoreId::parse(s).ok())
         .ok_or_else(|| Error::bad_request("invalid_store", "Choose a store."))?;
-    let snapshot = cache::snapshot(&call.kv()?, Date::now().as_millis()).await?;
+    let snapshot = cache::snapshot(call.env, Date::now().as_millis()).await?;
     if snapshot.stores.get(&store).is_none() {
         return Err(Error::bad_request("invalid_store", "Choose a store."));
     }

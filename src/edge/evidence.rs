@@ -99,7 +99,7 @@ pub async fn data_page(call: &Call<'_>, card: &str) -> Result<Response, Error> {
     let keys = config.signing_keys.require("SIGNING_KEYS")?;
     let member = member_of(call, keys, card).await?;
     let kv = call.kv()?;
-    let snapshot = cache::snapshot(&kv, Date::now().as_millis()).await?;
+    let snapshot = cache::snapshot(call.env, Date::now().as_millis()).await?;
     let histories = histories(&kv, &member).await?;
     let lang = member_lang(call, &config, &member);
     let apps = histories

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use serde_json::json;
-use worker::kv::KvStore;
 use worker::{Date, Env, Response};
 
 use super::admin::json_body;
@@ -111,7 +110,7 @@ pub async fn whoami(call: &Call<'_>) -> Result<Response, Error> {
     let now_ms = Date::now().as_millis();
     let key = require_pos_key(call, now_ms).await?;
     let lang = Lang::negotiate(None, call.header("accept-language").as_deref(), Lang::En);
-    let snapshot = cache::snapshot(&call.kv()?, now_ms).await?;
+    let snapshot = cache::snapshot(call.env, now_ms).await?;
     let name = snapshot
         .stores
         .get(&key.store_id)
@@ -147,10 +146,9 @@ pub async fn scan(mut call: Call<'_>) -> Result<Response, Error> {
         None => Lang::negotiate(None, call.header("accept-language").as_deref(), Lang::En),
     };
     let barcode = verify_code(keys, &input.code, now_ms)?;
-    let kv = call.kv()?;
     let (member, snapshot) = futures_util::join!(
         members::ask(call.env, barcode.member, &Ask::Get),
-        cache::snapshot(&kv, now_ms),
+        cache::snapshot(call.env, now_ms),
     );
     let member = match member? {
         Answer::Member { member } => member,
@@ -167,10 +165,7 @@ pub async fn scan(mut call: Call<'_>) -> Result<Response, Error> {
         barcode.expires_at * 1000,
         lang,
     );
-    Ok(respond::json(
-        200,
-        &serde_json::to_value(view).map_err(Error::internal)?,
-    ))
+    Ok(respond::json(200, &view))
 }
 
 #[derive(Deserialize)]
@@ -187,11 +182,12 @@ fn till_id(field: &'static str, code: &'static str, raw: &str) -> Result<TillId,
 }
 
 /// The coupon, from the isolate's snapshot, else from KV (one created moments ago).
-async fn coupon(kv: &KvStore, snapshot: &Snapshot, id: &CouponId) -> Result<Coupon, Error> {
+async fn coupon(env: &Env, snapshot: &Snapshot, id: &CouponId) -> Result<Coupon, Error> {
     if let Some(c) = snapshot.coupons.get(id) {
         return Ok(c.clone());
     }
-    get_json::<Coupon>(kv, &crate::coupons::coupon_key(id))
+    let kv = env.kv("KV").map_err(Error::internal)?;
+    get_json::<Coupon>(&kv, &crate::coupons::coupon_key(id))
         .await?
         .ok_or_else(|| Error::Unknown {
             code: "unknown_coupon",
@@ -223,9 +219,8 @@ pub async fn redeem(mut call: Call<'_>) -> Result<Response, Error> {
             "This barcode is another coupon's: scan the member's card or this coupon's barcode.",
         ));
     }
-    let kv = call.kv()?;
-    let snapshot = cache::snapshot(&kv, now_ms).await?;
-    let coupon = coupon(&kv, &snapshot, &coupon_id).await?;
+    let snapshot = cache::snapshot(call.env, now_ms).await?;
+    let coupon = coupon(call.env, &snapshot, &coupon_id).await?;
     let request = TillRequest {
         member: barcode.member,
         attempt: Attempt {

@@ -9,9 +9,15 @@ use crate::lang::Lang;
 use crate::pages;
 use crate::routes::Audience;
 
-/// A JSON response with the given status; `no-store` unless the caller sets otherwise.
-pub fn json(status: u16, body: &serde_json::Value) -> Response {
-    text(status, "application/json; charset=utf-8", body.to_string())
+/// A JSON response with the given status; `no-store` unless the caller sets otherwise. A typed
+/// body is written straight to text (through a `serde_json::Value` it would be built, sorted
+/// and dropped first). Serializing fails only for maps with non-string keys, which no answer
+/// has: that would be a 500.
+pub fn json(status: u16, body: &impl serde::Serialize) -> Response {
+    match serde_json::to_string(body) {
+        Ok(text_body) => text(status, "application/json; charset=utf-8", text_body),
+        Err(_) => fallback(),
+    }
 }
 
 /// An HTML response with the given status.

@@ -73,11 +73,10 @@ pub(super) fn page_with_csp(body: String, cache: &str, csp: &str) -> Response {
 pub async fn landing(call: &Call<'_>, id: &str) -> Result<Response, Error> {
     let config = env::config(call.env);
     let id = StoreId::parse(id).map_err(|_| Error::NotFound)?;
-    let kv = call.kv()?;
     let now_ms = Date::now().as_millis();
-    let mut snapshot = cache::snapshot(&kv, now_ms).await?;
+    let mut snapshot = cache::snapshot(call.env, now_ms).await?;
     if snapshot.stores.get(&id).is_none() {
-        snapshot = cache::snapshot_after_miss(&kv, now_ms).await?;
+        snapshot = cache::snapshot_after_miss(call.env, now_ms).await?;
     }
     let index = &snapshot.stores;
     let store = index.get(&id).ok_or(Error::NotFound)?;
@@ -132,7 +131,6 @@ pub async fn landing(call: &Call<'_>, id: &str) -> Result<Response, Error> {
 /// `GET /privacy` (the active version) and `GET /privacy/{version}` (any version once in force).
 pub async fn privacy(call: &Call<'_>, version: Option<&str>) -> Result<Response, Error> {
     let config = env::config(call.env);
-    let kv = call.kv()?;
     let now_ms = Date::now().as_millis();
     let wanted = match version {
         Some(v) => Some(
@@ -147,9 +145,9 @@ pub async fn privacy(call: &Call<'_>, version: Option<&str>) -> Result<Response,
         let version = wanted.as_ref().or(s.notice_version.as_ref())?;
         s.notices.iter().position(|n| &n.version == version)
     };
-    let mut snapshot = cache::snapshot(&kv, now_ms).await?;
+    let mut snapshot = cache::snapshot(call.env, now_ms).await?;
     if find(&snapshot).is_none() {
-        snapshot = cache::snapshot_after_miss(&kv, now_ms).await?;
+        snapshot = cache::snapshot_after_miss(call.env, now_ms).await?;
     }
     let index = find(&snapshot).ok_or(Error::NotFound)?;
     let lang = lang(call, &query(call), config.default_lang);

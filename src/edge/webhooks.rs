@@ -78,7 +78,7 @@ async fn process(
         let kv = call.kv()?;
         let now_ms = Date::now().as_millis();
         // The stores (for the funnel's store days), from the isolate cache.
-        let snapshot = super::cache::snapshot(&kv, now_ms).await?;
+        let snapshot = super::cache::snapshot(call.env, now_ms).await?;
         let ctx = Context {
             env: call.env,
             request_id: call.request_id,
