@@ -11,6 +11,7 @@ pub mod codes;
 pub mod config;
 pub mod consent;
 pub mod coupons;
+pub mod encoding;
 pub mod error;
 pub mod evidence;
 pub mod feed;

@@ -130,9 +130,7 @@ impl PosKeyInput {
 }
 
 fn base32(bytes: &[u8]) -> String {
-    data_encoding::BASE32_NOPAD
-        .encode(bytes)
-        .to_ascii_lowercase()
+    crate::encoding::base32(bytes).to_ascii_lowercase()
 }
 
 fn hash_hex(text: &str) -> String {

@@ -189,7 +189,7 @@ pub fn redemption_id(member: MemberNumber, coupon: &CouponId) -> String {
         .chain_update(b"/")
         .chain_update(coupon.as_str())
         .finalize();
-    let text = data_encoding::BASE32_NOPAD.encode(&digest[..10]);
+    let text = crate::encoding::base32(&digest[..10]);
     format!("rd_{}", text.to_ascii_lowercase())
 }
 

@@ -221,7 +221,7 @@ pub fn uuid_from(seed: &str) -> String {
     b.copy_from_slice(&d[..16]);
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let h = data_encoding::HEXLOWER.encode(&b);
+    let h = crate::encoding::hex(&b);
     format!(
         "{}-{}-{}-{}-{}",
         &h[0..8],

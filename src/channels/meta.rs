@@ -61,9 +61,7 @@ pub fn verify_signature(
     let hex = header
         .strip_prefix(SIGNATURE_PREFIX)
         .ok_or(SignatureError::Malformed)?;
-    let tag = data_encoding::HEXLOWER_PERMISSIVE
-        .decode(hex.as_bytes())
-        .map_err(|_| SignatureError::Malformed)?;
+    let tag = crate::encoding::hex_decode(hex.as_bytes()).ok_or(SignatureError::Malformed)?;
     let tag = signing::FullTag::try_from(&tag[..]).map_err(|_| SignatureError::Malformed)?;
     if signing::verify_with_any(secrets, body, &tag) {
         return Ok(());

@@ -92,7 +92,7 @@ fn seal(keys: &SigningKeys, kind: Kind, fields: &[u8]) -> String {
     body.extend_from_slice(fields);
     let tag = signing::hmac_sha256(key.bytes(), &[&body]);
     body.extend_from_slice(&tag[..TAG_LEN]);
-    data_encoding::BASE32_NOPAD.encode(&body)
+    crate::encoding::base32(&body)
 }
 
 /// Verifies a code of `kind` and returns its fields. Case-insensitive; surrounding white space
@@ -103,9 +103,7 @@ fn open(keys: &SigningKeys, kind: Kind, text: &str) -> Result<Vec<u8>, CodeError
         return Err(CodeError::Malformed);
     }
     let text = text.to_ascii_uppercase();
-    let raw = data_encoding::BASE32_NOPAD
-        .decode(text.as_bytes())
-        .map_err(|_| CodeError::Malformed)?;
+    let raw = crate::encoding::base32_decode(text.as_bytes()).ok_or(CodeError::Malformed)?;
     if raw.len() < 2 + TAG_LEN {
         return Err(CodeError::Malformed);
     }

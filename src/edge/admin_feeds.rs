@@ -46,9 +46,7 @@ fn new_feed_id() -> Result<String, Error> {
     let bytes = random::bytes::<10>()?;
     Ok(format!(
         "fe_{}",
-        data_encoding::BASE32_NOPAD
-            .encode(&bytes)
-            .to_ascii_lowercase()
+        crate::encoding::base32(&bytes).to_ascii_lowercase()
     ))
 }
 

@@ -110,6 +110,17 @@ impl Incoming {
     }
 }
 
+/// The path (`/` when empty) and query (`""` when none) of a serialized URL, as
+/// [`split_url`] cuts them.
+pub fn path_and_query(url: &str) -> (&str, &str) {
+    let (path, query) = split_url(url);
+    let path = match &url[path] {
+        "" => "/",
+        path => path,
+    };
+    (path, query.map_or("", |q| &url[q]))
+}
+
 /// The path and query of a serialized WHATWG URL (what `Request.url` gives), without parsing
 /// it: the first `/` after the host starts the path, in which `?` and `#` only appear as
 /// delimiters. No `/` at all gives an empty path (read as `/`; a serialized http(s) URL always

@@ -237,6 +237,8 @@ try {
     await page.click("text=Create a key");
     await page.waitForSelector(".once input[data-secret]");
     out.posKey = await page.inputValue(".once input[data-secret]");
+    // The list is fetched again after the key is shown: wait for its row.
+    await page.waitForSelector(`tr[data-key="${out.posKey.slice(3, 11)}"]`);
     out.posKeyRows = await page.$$eval("tr[data-key]", (rows) => rows.map((r) => r.dataset.key));
     await check("pos-key");
     // Shown once: back to the screen, the key is nowhere on the page.
