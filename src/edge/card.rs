@@ -139,13 +139,9 @@ pub async fn barcode(call: &Call<'_>, card: &str, format: ImageFormat) -> Result
         ),
         ImageFormat::Png => ("image/png", image.png(render::PNG_SCALE)?),
     };
-    let mut response = Response::from_bytes(bytes).map_err(Error::internal)?;
-    let headers = response.headers_mut();
-    let _ = headers.set("content-type", content_type);
     // A few minutes in the shopper's own browser only: each image carries its own expiry.
-    let _ = headers.set("cache-control", "private, max-age=300");
-    let _ = headers.set("x-content-type-options", "nosniff");
-    Ok(response)
+    let cache = [("cache-control", "private, max-age=300")];
+    Ok(respond::bytes_with(200, content_type, bytes, &cache))
 }
 
 /// `POST /card/{card}/stop`: withdraws marketing consent on every channel of the member

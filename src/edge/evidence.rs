@@ -84,11 +84,15 @@ pub async fn receipts(call: &Call<'_>, card: &str) -> Result<Response, Error> {
     let histories = histories(&kv, &member).await?;
     let receipts = receipts_of(&config, &member, &histories)?;
     let mut response = respond::json(200, &json!({ "receipts": receipts }));
-    let headers = response.headers_mut();
-    let _ = headers.set("cache-control", CARD_CACHE);
-    let _ = headers.set(
-        "content-disposition",
-        "attachment; filename=\"consent-receipts.json\"",
+    respond::set_headers(
+        &mut response,
+        &[
+            ("cache-control", CARD_CACHE),
+            (
+                "content-disposition",
+                "attachment; filename=\"consent-receipts.json\"",
+            ),
+        ],
     );
     Ok(response)
 }

@@ -9,13 +9,15 @@ export function requestHead(request) {
   return `${request.method}\n${request.url}\n${headers.get("cf-ray") ?? ""}\n${headers.get("content-length") ?? ""}`;
 }
 
-/** The headers every answer carries. */
-export function answerHeaders(contentType) {
-  return new Headers({
+/** The headers every answer carries, then `extra` as `name\nvalue\n…` (set over them). */
+export function answerHeaders(contentType, extra) {
+  const headers = new Headers({
     "content-type": contentType,
     "cache-control": "no-store",
     "x-content-type-options": "nosniff",
   });
+  if (extra) setHeaders(headers, extra);
+  return headers;
 }
 
 /** Sets headers given as `name\nvalue\nname\nvalue…`. */

@@ -12,7 +12,7 @@ extern "C" {
     pub fn request_head(request: &web_sys::Request) -> String;
 
     #[wasm_bindgen(js_name = answerHeaders)]
-    pub fn answer_headers(content_type: &str) -> web_sys::Headers;
+    pub fn answer_headers(content_type: &str, extra: &str) -> web_sys::Headers;
 
     #[wasm_bindgen(js_name = setHeaders)]
     pub fn set_headers(headers: &web_sys::Headers, lines: &str);

@@ -56,17 +56,17 @@ fn page(body: String, cache: &str) -> Response {
 
 /// A shopper page with its caching rule and content security policy.
 pub(super) fn page_with_csp(body: String, cache: &str, csp: &str) -> Response {
-    let mut response = respond::html(200, body);
-    respond::set_headers(
-        &mut response,
+    respond::text_with(
+        200,
+        "text/html; charset=utf-8",
+        body,
         &[
             ("cache-control", cache),
             ("vary", "Accept-Language"),
             ("content-security-policy", csp),
             ("referrer-policy", "same-origin"),
         ],
-    );
-    response
+    )
 }
 
 /// `GET /s/{store_id}`

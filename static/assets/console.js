@@ -987,11 +987,17 @@ async function viewFunnel(main) {
       }, t("funnel.csv"))));
   main.append(form, results);
 
+  // Only the latest request's answer is shown: an earlier one arriving late (the first
+  // showing, still loading when the filters changed) must not overwrite it.
+  let latest = 0;
   async function show() {
+    const mine = ++latest;
+    const shownStore = store.value;
     form.querySelector(":scope > .message")?.remove();
     const answer = await guarded(form, () => api("GET", query({ format: "json" })));
-    if (!answer) return;
+    if (!answer || mine !== latest) return;
     const chart = await guarded(form, () => api("GET", query({ format: "svg", lang }), { as: "blob" }));
+    if (mine !== latest) return;
     const rows = answer.stats;
     const total = { views: 0, optins: Object.fromEntries(CHANNELS.map((c) => [c, 0])), cards: 0, redemptions: 0 };
     for (const r of rows) {
@@ -1018,6 +1024,7 @@ async function viewFunnel(main) {
       el("section", { class: "panel", "aria-label": t("funnel.chart") }, el("h2", {}, t("funnel.chart")), el("div", { class: "chart-frame" }, img)),
       el("section", { class: "panel", "aria-label": t("funnel.table") }, el("h2", {}, t("funnel.table")),
         rows.length ? table(t("funnel.table"), headers, body) : el("p", {}, t("funnel.empty"))));
+    results.dataset.store = shownStore;
     results.dataset.views = String(total.views);
     results.dataset.optins = String(optinSum);
     results.dataset.cards = String(total.cards);

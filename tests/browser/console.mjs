@@ -220,6 +220,7 @@ try {
     await go("funnel");
     await page.selectOption("select[name=store]", store);
     await page.click("text=Show");
+    await page.waitForSelector(`#funnel-results[data-store="${store}"]`);
     await imageShown("img.chart");
     out.funnelBefore = await page.$eval("#funnel-results", (r) => ({ ...r.dataset }));
     out.funnelRows = await page.$$eval("#funnel-results tbody tr", (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
@@ -258,7 +259,7 @@ try {
       await page.click("text=Show");
       await imageShown("img.chart");
       out.funnelAfter = await page.$eval("#funnel-results", (r) => ({ ...r.dataset }));
-      if (Number(out.funnelAfter.optins) >= 1 && Number(out.funnelAfter.redemptions) >= 1 && Number(out.funnelAfter.views) >= 1) break;
+      if (out.funnelAfter.store === store && Number(out.funnelAfter.optins) >= 1 && Number(out.funnelAfter.redemptions) >= 1 && Number(out.funnelAfter.views) >= 1) break;
       await page.waitForTimeout(250);
     }
     await check("funnel-after");
