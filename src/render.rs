@@ -190,7 +190,7 @@ pub fn modules(bits: Bits, ec_level: EcLevel) -> Result<(usize, Vec<bool>), Erro
     let (data, ec) = qrcode::ec::construct_codewords(&bits.into_bytes(), version, ec_level)
         .map_err(|e| Error::internal(format!("qr: {e}")))?;
     let width = version.width() as usize;
-    let unmasked = draw_unmasked(version, ec_level, &data, &ec);
+    let unmasked = dark_modules(drawn(version, ec_level, &data, &ec));
     let flips = mask_flips(version, ec_level, data.len(), ec.len());
     let mut best: Option<(u32, Vec<bool>)> = None;
     // The crate's order: on a tie the first pattern wins, as with its `min_by_key`.
@@ -205,12 +205,17 @@ pub fn modules(bits: Bits, ec_level: EcLevel) -> Result<(usize, Vec<bool>), Erro
     Ok((width, dark))
 }
 
-/// The code before masking: function patterns and the codewords (`true` is dark; the format
-/// information's modules are light until a mask is applied).
-fn draw_unmasked(version: Version, ec_level: EcLevel, data: &[u8], ec: &[u8]) -> Vec<bool> {
+/// The code before masking: function patterns and the codewords (the format information's
+/// modules stay empty until a mask is applied).
+fn drawn(version: Version, ec_level: EcLevel, data: &[u8], ec: &[u8]) -> Canvas {
     let mut canvas = Canvas::new(version, ec_level);
     canvas.draw_all_functional_patterns();
     canvas.draw_data(data, ec);
+    canvas
+}
+
+/// A canvas's modules, `true` for dark (empty ones are light).
+fn dark_modules(canvas: Canvas) -> Vec<bool> {
     canvas
         .into_colors()
         .into_iter()
@@ -247,20 +252,16 @@ fn mask_flips(
     }) {
         return found;
     }
-    let (data, ec) = (vec![0; data_len], vec![0; ec_len]);
-    let mut canvas = Canvas::new(version, ec_level);
-    canvas.draw_all_functional_patterns();
-    canvas.draw_data(&data, &ec);
-    let light = draw_unmasked(version, ec_level, &data, &ec);
+    let canvas = drawn(version, ec_level, &vec![0; data_len], &vec![0; ec_len]);
+    let light = dark_modules(canvas.clone());
     let flips: Rc<MaskFlips> = Rc::new(MASKS.map(|pattern| {
         let mut masked = canvas.clone();
         masked.apply_mask(pattern);
-        masked
-            .into_colors()
+        dark_modules(masked)
             .into_iter()
             .zip(&light)
-            .map(|(c, l)| (c == Color::Dark) ^ l)
-            .collect::<Vec<bool>>()
+            .map(|(d, l)| d ^ l)
+            .collect()
     }));
     FLIPS.with(|f| f.borrow_mut().push((key, Rc::clone(&flips))));
     flips

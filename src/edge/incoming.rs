@@ -18,9 +18,6 @@ pub struct Incoming {
     raw: web_sys::Request,
     method: String,
     url: String,
-    /// Where the path ends in `url`, and where the query starts and ends (`None`: no query).
-    path: std::ops::Range<usize>,
-    query: Option<std::ops::Range<usize>>,
     cf_ray: Option<String>,
     content_length: Option<String>,
     headers: OnceCell<web_sys::Headers>,
@@ -33,13 +30,10 @@ impl Incoming {
         let mut lines = head.splitn(4, '\n');
         let mut next = || lines.next().unwrap_or_default().to_owned();
         let (method, url, cf_ray, content_length) = (next(), next(), next(), next());
-        let (path, query) = split_url(&url);
         let present = |v: String| (!v.is_empty()).then_some(v);
         Self {
             raw,
             method,
-            path,
-            query,
             url,
             cf_ray: present(cf_ray),
             content_length: present(content_length),
@@ -54,10 +48,7 @@ impl Incoming {
 
     /// The path, without the query.
     pub fn path(&self) -> &str {
-        match &self.url[self.path.clone()] {
-            "" => "/",
-            path => path,
-        }
+        path_and_query(&self.url).0
     }
 
     /// A header's value.
@@ -91,8 +82,7 @@ impl Incoming {
     /// The query's parameters, decoded as `application/x-www-form-urlencoded` (as
     /// `Url::query_pairs` does).
     pub fn query_pairs(&self) -> form_urlencoded::Parse<'_> {
-        let query = self.query.clone().map_or("", |q| &self.url[q]);
-        form_urlencoded::parse(query.as_bytes())
+        form_urlencoded::parse(path_and_query(&self.url).1.as_bytes())
     }
 
     /// The body in one piece (the caller has checked its declared length).
@@ -110,31 +100,17 @@ impl Incoming {
     }
 }
 
-/// The path (`/` when empty) and query (`""` when none) of a serialized URL, as
-/// [`split_url`] cuts them.
+/// The path and query of a serialized WHATWG URL (what `Request.url` gives), cut without
+/// parsing it: the first `/` after the host starts the path, in which `?` and `#` only appear
+/// as delimiters. No `/` at all is the path `/` (a serialized http(s) URL always has one); no
+/// `?` is the query `""`.
 pub fn path_and_query(url: &str) -> (&str, &str) {
-    let (path, query) = split_url(url);
-    let path = match &url[path] {
-        "" => "/",
-        path => path,
-    };
-    (path, query.map_or("", |q| &url[q]))
-}
-
-/// The path and query of a serialized WHATWG URL (what `Request.url` gives), without parsing
-/// it: the first `/` after the host starts the path, in which `?` and `#` only appear as
-/// delimiters. No `/` at all gives an empty path (read as `/`; a serialized http(s) URL always
-/// has one).
-fn split_url(url: &str) -> (std::ops::Range<usize>, Option<std::ops::Range<usize>>) {
     let after_scheme = url.find("://").map_or(0, |i| i + 3);
     let Some(start) = url[after_scheme..].find('/').map(|i| after_scheme + i) else {
-        return (0..0, None);
+        return ("/", "");
     };
     let rest = &url[start..];
-    let path_end = start + rest.find(['?', '#']).unwrap_or(rest.len());
-    let query = url[path_end..].strip_prefix('?').map(|q| {
-        let begin = path_end + 1;
-        begin..begin + q.find('#').unwrap_or(q.len())
-    });
-    (start..path_end, query)
+    let (path, after) = rest.split_at(rest.find(['?', '#']).unwrap_or(rest.len()));
+    let query = after.strip_prefix('?').unwrap_or_default();
+    (path, &query[..query.find('#').unwrap_or(query.len())])
 }
