@@ -24,6 +24,12 @@ pub fn base32(bytes: &[u8]) -> String {
     out
 }
 
+/// [`base32`] in lower case: the ids and key names people and logs see (`pk_…`, `fe_…`, `rd_…`,
+/// pseudonyms).
+pub fn base32_lower(bytes: &[u8]) -> String {
+    base32(bytes).to_ascii_lowercase()
+}
+
 /// The bytes of an upper-case, unpadded base32 text; `None` for any other character, a length
 /// no byte string encodes to (1, 3 or 6 characters past a multiple of 8), or non-zero unused
 /// trailing bits.

@@ -69,8 +69,8 @@ pub fn new_key(
     label: Option<String>,
     now_ms: u64,
 ) -> (String, PosKeyRecord) {
-    let id = base32(&random[..5]);
-    let text = format!("pk_{id}_{}", base32(&random[5..]));
+    let id = crate::encoding::base32_lower(&random[..5]);
+    let text = format!("pk_{id}_{}", crate::encoding::base32_lower(&random[5..]));
     let record = PosKeyRecord {
         id,
         store_id,
@@ -129,15 +129,8 @@ impl PosKeyInput {
     }
 }
 
-fn base32(bytes: &[u8]) -> String {
-    crate::encoding::base32(bytes).to_ascii_lowercase()
-}
-
 fn hash_hex(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::encoding::hex(&Sha256::digest(text.as_bytes()))
 }
 
 #[cfg(test)]

@@ -189,8 +189,7 @@ pub fn redemption_id(member: MemberNumber, coupon: &CouponId) -> String {
         .chain_update(b"/")
         .chain_update(coupon.as_str())
         .finalize();
-    let text = crate::encoding::base32(&digest[..10]);
-    format!("rd_{}", text.to_ascii_lowercase())
+    format!("rd_{}", crate::encoding::base32_lower(&digest[..10]))
 }
 
 #[cfg(test)]

@@ -59,7 +59,7 @@ pub fn verify_with_any(secrets: &[Secret], body: &[u8], tag: &FullTag) -> bool {
 /// The same input always gives the same name; without the key it reveals nothing.
 pub fn pseudonym(key: &[u8], domain: &str, value: &str) -> String {
     let tag = hmac_sha256(key, &[domain.as_bytes(), &[0], value.as_bytes()]);
-    crate::encoding::base32(&tag[..16]).to_ascii_lowercase()
+    crate::encoding::base32_lower(&tag[..16])
 }
 
 fn new_mac(key: &[u8]) -> HmacSha256 {

@@ -44,10 +44,7 @@ fn check_feed_id(id: &str) -> Result<&str, Error> {
 
 fn new_feed_id() -> Result<String, Error> {
     let bytes = random::bytes::<10>()?;
-    Ok(format!(
-        "fe_{}",
-        crate::encoding::base32(&bytes).to_ascii_lowercase()
-    ))
+    Ok(format!("fe_{}", crate::encoding::base32_lower(&bytes)))
 }
 
 fn new_secret() -> Result<FeedSecret, Error> {
