@@ -11,7 +11,8 @@
 #
 # DURATION (default 10s) and CONNECTIONS (16) tune the load; ENDPOINTS (a regex of names, e.g.
 # 'scan|redeem') picks endpoints (the two floors always run); `feed` is the events feed's
-# deliveries per second (under wrangler dev, after the rest). SERVER_CPU / LOAD_CPU pick the cores.
+# deliveries per second (under wrangler dev, after the rest). SERVER_CPU / LOAD_CPU pick the cores;
+# SKIP_BUILD=1 measures the build already in build/.
 #
 # PROFILE (a regex of names) also takes a CPU profile of the Worker through workerd's inspector
 # during round 1 of those endpoints: bench-results/NAME.cpuprofile, top functions printed.
@@ -36,8 +37,12 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 # A profile names Rust functions only if the build keeps the wasm name section.
 [ -z "${PROFILE:-}" ] || export KEEP_NAMES=1
-echo "==> release build${KEEP_NAMES:+ (with the name section)}"
-bash scripts/build.sh >"$OUT/build.log" 2>&1 || { cat "$OUT/build.log"; exit 1; }
+if [ -n "${SKIP_BUILD:-}" ]; then
+  echo "==> the build already in build/ (SKIP_BUILD)"
+else
+  echo "==> release build${KEEP_NAMES:+ (with the name section)}"
+  bash scripts/build.sh >"$OUT/build.log" 2>&1 || { cat "$OUT/build.log"; exit 1; }
+fi
 
 secret() { grep -E "^$1=" .dev.vars.example | cut -d= -f2- | cut -d, -f1; }
 echo "==> signing ${BODIES:-60000} webhook bodies per endpoint (python hmac)"

@@ -1,9 +1,10 @@
 //! The admin API for stores, posters, consent notices and the funnel (bearer `ADMIN_TOKEN`).
 
 use serde_json::json;
-use worker::{Date, Response};
+use worker::Date;
 
 use super::kv::{get_all, get_json, put_json};
+use super::respond::Outgoing;
 use super::{body, env, funnel, respond, Call};
 use crate::config::Config;
 use crate::consent::{derive_state, Channel, Subject};
@@ -28,7 +29,7 @@ pub fn require_admin(call: &Call<'_>, config: &Config) -> Result<(), Error> {
 }
 
 /// Which settings are set, missing or invalid; never a value. For operators checking a deploy.
-pub fn config_report(call: &Call<'_>) -> Result<Response, Error> {
+pub fn config_report(call: &Call<'_>) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     require_admin(call, &config)?;
     let report: serde_json::Map<String, serde_json::Value> = config
@@ -40,7 +41,7 @@ pub fn config_report(call: &Call<'_>) -> Result<Response, Error> {
 }
 
 /// A subject's current state and full history: the evidence of Art. 7(1) GDPR.
-pub async fn consent(call: &Call<'_>) -> Result<Response, Error> {
+pub async fn consent(call: &Call<'_>) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     require_admin(call, &config)?;
     let channel = call
@@ -105,7 +106,7 @@ pub(super) async fn json_body<T: serde::de::DeserializeOwned>(
 }
 
 /// `PUT /api/admin/stores/{id}`: 201 when created, 200 when replaced.
-pub async fn put_store(mut call: Call<'_>, id: &str) -> Result<Response, Error> {
+pub async fn put_store(mut call: Call<'_>, id: &str) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     require_admin(&call, &config)?;
     let id = store_id(id)?;
@@ -152,7 +153,7 @@ fn store_view(store: &Store, config: &Config) -> serde_json::Value {
 }
 
 /// `GET /api/admin/stores`
-pub async fn list_stores(call: &Call<'_>) -> Result<Response, Error> {
+pub async fn list_stores(call: &Call<'_>) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     require_admin(call, &config)?;
     let index = get_json::<StoresIndex>(&call.kv()?, STORES_INDEX_KEY)
@@ -167,7 +168,7 @@ pub async fn list_stores(call: &Call<'_>) -> Result<Response, Error> {
 }
 
 /// `GET /api/admin/stores/{id}/poster.svg` and `.png` (`?c=` campaign).
-pub async fn poster(call: &Call<'_>, id: &str, format: PosterFormat) -> Result<Response, Error> {
+pub async fn poster(call: &Call<'_>, id: &str, format: PosterFormat) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     require_admin(call, &config)?;
     let id = store_id(id)?;
@@ -189,26 +190,21 @@ pub async fn poster(call: &Call<'_>, id: &str, format: PosterFormat) -> Result<R
         ),
         PosterFormat::Png => ("image/png", poster::poster_png(&store, &url)?),
     };
-    let mut response = Response::from_bytes(bytes).map_err(Error::internal)?;
-    let headers = response.headers_mut();
-    let _ = headers.set("content-type", content_type);
-    let _ = headers.set("cache-control", "no-store");
-    let _ = headers.set("x-content-type-options", "nosniff");
-    let _ = headers.set(
-        "content-disposition",
-        &format!(
-            "inline; filename=\"poster-{id}.{}\"",
-            match format {
-                PosterFormat::Svg => "svg",
-                PosterFormat::Png => "png",
-            }
-        ),
-    );
-    Ok(response)
+    let extension = match format {
+        PosterFormat::Svg => "svg",
+        PosterFormat::Png => "png",
+    };
+    let disposition = format!("inline; filename=\"poster-{id}.{extension}\"");
+    Ok(respond::bytes_with(
+        200,
+        content_type,
+        bytes,
+        &[("content-disposition", &disposition)],
+    ))
 }
 
 /// `PUT /api/admin/notices/{version}`: a draft until activated; an activated version is frozen.
-pub async fn put_notice(mut call: Call<'_>, version: &str) -> Result<Response, Error> {
+pub async fn put_notice(mut call: Call<'_>, version: &str) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     require_admin(&call, &config)?;
     let version = check_notice_version(version)?.to_owned();
@@ -233,7 +229,7 @@ pub async fn put_notice(mut call: Call<'_>, version: &str) -> Result<Response, E
 }
 
 /// `POST /api/admin/notices/{version}/activate`: new consents refer to this version from now on.
-pub async fn activate_notice(call: &Call<'_>, version: &str) -> Result<Response, Error> {
+pub async fn activate_notice(call: &Call<'_>, version: &str) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     require_admin(call, &config)?;
     let version = check_notice_version(version)?;
@@ -254,7 +250,7 @@ pub async fn activate_notice(call: &Call<'_>, version: &str) -> Result<Response,
 }
 
 /// `GET /api/admin/notices`: every version, drafts included, and the active one.
-pub async fn list_notices(call: &Call<'_>) -> Result<Response, Error> {
+pub async fn list_notices(call: &Call<'_>) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     require_admin(call, &config)?;
     let kv = call.kv()?;
@@ -270,7 +266,7 @@ pub async fn list_notices(call: &Call<'_>) -> Result<Response, Error> {
 /// `GET /api/admin/stats?from=&to=&store=&format=&lang=`: per store and day (the store's own
 /// days), as JSON, CSV or an SVG chart; every store and the changes of no store, or one store.
 /// Each store's counters are one `Funnel` object call; the calls run together.
-pub async fn stats(call: &Call<'_>) -> Result<Response, Error> {
+pub async fn stats(call: &Call<'_>) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     require_admin(call, &config)?;
     let now_ms = Date::now().as_millis();
@@ -334,12 +330,15 @@ pub async fn stats(call: &Call<'_>) -> Result<Response, Error> {
             )
         }
     };
-    let mut response = respond::text(200, content_type, body);
-    let headers = response.headers_mut();
-    let _ = headers.set("content-disposition", &disposition);
+    let mut response = respond::text_with(
+        200,
+        content_type,
+        body,
+        &[("content-disposition", &disposition)],
+    );
     if query.format == stats::Format::Svg {
         // Opened on its own, the image may run nothing and load nothing.
-        let _ = headers.set("content-security-policy", "default-src 'none'; sandbox");
+        response.set_header("content-security-policy", "default-src 'none'; sandbox");
     }
     Ok(response)
 }

@@ -1,10 +1,11 @@
 //! The admin API for coupons (bearer `ADMIN_TOKEN`): create or replace, list.
 
 use serde_json::json;
-use worker::{Date, Response};
+use worker::Date;
 
 use super::admin::{json_body, require_admin};
 use super::kv::{get_all, get_json, put_json};
+use super::respond::Outgoing;
 use super::{cache, env, respond, Call};
 use crate::coupons::{
     coupon_key, Coupon, CouponInput, CouponsIndex, COUPONS_INDEX_KEY, COUPON_PREFIX,
@@ -14,7 +15,7 @@ use crate::ids::CouponId;
 use crate::stores::{StoresIndex, STORES_INDEX_KEY};
 
 /// `PUT /api/admin/coupons/{id}`: 201 when created, 200 when replaced.
-pub async fn put(mut call: Call<'_>, id: &str) -> Result<Response, Error> {
+pub async fn put(mut call: Call<'_>, id: &str) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     require_admin(&call, &config)?;
     let id = CouponId::parse(id).map_err(|why| Error::bad_request("invalid_coupon_id", why))?;
@@ -45,7 +46,7 @@ pub async fn put(mut call: Call<'_>, id: &str) -> Result<Response, Error> {
 }
 
 /// `GET /api/admin/coupons`
-pub async fn list(call: &Call<'_>) -> Result<Response, Error> {
+pub async fn list(call: &Call<'_>) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     require_admin(call, &config)?;
     let index = get_json::<CouponsIndex>(&call.kv()?, COUPONS_INDEX_KEY)

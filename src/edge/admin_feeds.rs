@@ -10,6 +10,7 @@ use worker::{Date, Headers, Response};
 use super::admin::require_admin;
 use super::feed_consumer::{fan_out, FEEDS, FEEDS_NAME, FEED_LOG};
 use super::feed_queue::enqueue;
+use super::respond::Outgoing;
 use super::{body, env, objects, random, respond, Call};
 use crate::error::Error;
 use crate::feed::endpoints::{parse_url, Endpoint, FeedsAnswer, FeedsRequest};
@@ -59,7 +60,7 @@ struct FeedInput {
 
 /// `POST /api/admin/feeds` `{"url"}`: 201 `{"id", "url", "secret"}`; the secret is shown
 /// this once.
-pub async fn create(mut call: Call<'_>) -> Result<Response, Error> {
+pub async fn create(mut call: Call<'_>) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     require_admin(&call, &config)?;
     let raw = body::read_limited(&mut call.req).await?;
@@ -88,7 +89,7 @@ pub async fn create(mut call: Call<'_>) -> Result<Response, Error> {
 }
 
 /// `GET /api/admin/feeds`: every endpoint with its delivery status; never a secret.
-pub async fn list(call: &Call<'_>) -> Result<Response, Error> {
+pub async fn list(call: &Call<'_>) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     require_admin(call, &config)?;
     let now_ms = Date::now().as_millis();
@@ -100,7 +101,7 @@ pub async fn list(call: &Call<'_>) -> Result<Response, Error> {
 
 /// `POST /api/admin/feeds/{id}/rotate`: 200 `{"secret"}`, a new secret; the previous one keeps
 /// signing beside it for 24 hours.
-pub async fn rotate(call: &Call<'_>, id: &str) -> Result<Response, Error> {
+pub async fn rotate(call: &Call<'_>, id: &str) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     require_admin(call, &config)?;
     let id = check_feed_id(id)?;
@@ -126,7 +127,7 @@ pub async fn rotate(call: &Call<'_>, id: &str) -> Result<Response, Error> {
 }
 
 /// `DELETE /api/admin/feeds/{id}`: 204; nothing more is delivered there.
-pub async fn delete(call: &Call<'_>, id: &str) -> Result<Response, Error> {
+pub async fn delete(call: &Call<'_>, id: &str) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     require_admin(call, &config)?;
     let id = check_feed_id(id)?;
@@ -157,7 +158,7 @@ fn dead_letters_json(answer: FeedsAnswer) -> Result<serde_json::Value, Error> {
 
 /// `GET /api/admin/feeds/{id}/dead-letters?limit=`: the deliveries whose retries are spent,
 /// oldest first (at most `limit`, default 100), and how many there are.
-pub async fn dead_letters(call: &Call<'_>, id: &str) -> Result<Response, Error> {
+pub async fn dead_letters(call: &Call<'_>, id: &str) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     require_admin(call, &config)?;
     let id = check_feed_id(id)?;
@@ -194,7 +195,7 @@ struct ReplayInput {
 /// `POST /api/admin/feeds/{id}/replay`: `{"from", "to", "type"?}` queues the log's events of
 /// that range to this endpoint again (paged through the queue); `{"dead_letters": true}`
 /// queues its dead letters (up to 1,000 per call). 202: queued, not yet delivered.
-pub async fn replay(mut call: Call<'_>, id: &str) -> Result<Response, Error> {
+pub async fn replay(mut call: Call<'_>, id: &str) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     require_admin(&call, &config)?;
     let id = check_feed_id(id)?.to_owned();
@@ -324,7 +325,7 @@ async fn next_chunk(mut state: Export) -> Option<(Result<Vec<u8>, worker::Error>
 
 /// `GET /api/admin/export?from=&to=&type=`: the feed's events of the range as NDJSON, one
 /// CloudEvents envelope a line, ordered by time then id; streamed a page at a time.
-pub async fn export(call: &Call<'_>) -> Result<Response, Error> {
+pub async fn export(call: &Call<'_>) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     require_admin(call, &config)?;
     let range = Range::parse(
@@ -346,5 +347,5 @@ pub async fn export(call: &Call<'_>) -> Result<Response, Error> {
     let response = Response::from_stream(stream::unfold(state, next_chunk))
         .map_err(Error::internal)?
         .with_headers(headers);
-    Ok(response)
+    Ok(Outgoing::stream(response))
 }

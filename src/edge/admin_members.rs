@@ -1,10 +1,11 @@
 //! The admin API for members (bearer `ADMIN_TOKEN`): the data-subject access export and erasure.
 
 use serde_json::json;
-use worker::{Date, Response};
+use worker::Date;
 
 use super::admin::require_admin;
 use super::kv::put_json;
+use super::respond::Outgoing;
 use super::{env, evidence, ledger_store, members, respond, Call};
 use crate::codes::CardRef;
 use crate::error::Error;
@@ -18,7 +19,7 @@ fn number(raw: &str) -> Result<MemberNumber, Error> {
 
 /// `GET /api/admin/members/{number}`: everything held about the member — linked channel
 /// accounts with the full consent history of each, favourite store, card link, redemptions.
-pub async fn access(call: &Call<'_>, raw: &str) -> Result<Response, Error> {
+pub async fn access(call: &Call<'_>, raw: &str) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     require_admin(call, &config)?;
     let number = number(raw)?;
@@ -81,7 +82,7 @@ pub async fn access(call: &Call<'_>, raw: &str) -> Result<Response, Error> {
 /// ids and the favourite store and keeps a tombstone (the card and its barcodes die, the number
 /// is never reused); each ledger entry is rewritten without the user id; pointers of linked
 /// accounts are removed; one erasure record is kept. Repeating it finishes an interrupted one.
-pub async fn erase(call: &Call<'_>, raw: &str) -> Result<Response, Error> {
+pub async fn erase(call: &Call<'_>, raw: &str) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     require_admin(call, &config)?;
     let number = number(raw)?;

@@ -2,10 +2,11 @@
 //! store's keys, revoke one.
 
 use serde_json::json;
-use worker::{Date, Response};
+use worker::Date;
 
 use super::admin::{require_admin, store_id};
 use super::kv::{get_all, get_json, put_json};
+use super::respond::Outgoing;
 use super::{body, env, random, respond, Call};
 use crate::error::Error;
 use crate::pos_keys::{
@@ -14,7 +15,7 @@ use crate::pos_keys::{
 use crate::stores::{self, Store};
 
 /// `POST /api/admin/stores/{id}/pos-keys`: 201 with the key, the only time it is shown.
-pub async fn create(mut call: Call<'_>, store: &str) -> Result<Response, Error> {
+pub async fn create(mut call: Call<'_>, store: &str) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     require_admin(&call, &config)?;
     let store = store_id(store)?;
@@ -42,7 +43,7 @@ pub async fn create(mut call: Call<'_>, store: &str) -> Result<Response, Error> 
 }
 
 /// `GET /api/admin/stores/{id}/pos-keys`: the store's keys, oldest first; never a key or hash.
-pub async fn list(call: &Call<'_>, store: &str) -> Result<Response, Error> {
+pub async fn list(call: &Call<'_>, store: &str) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     require_admin(call, &config)?;
     let store = store_id(store)?;
@@ -55,7 +56,7 @@ pub async fn list(call: &Call<'_>, store: &str) -> Result<Response, Error> {
 
 /// `DELETE /api/admin/stores/{id}/pos-keys/{key_id}`: revokes the key (the record stays, as
 /// evidence of which till redeemed what).
-pub async fn revoke(call: &Call<'_>, store: &str, id: &str) -> Result<Response, Error> {
+pub async fn revoke(call: &Call<'_>, store: &str, id: &str) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     require_admin(call, &config)?;
     let store = store_id(store)?;

@@ -2,8 +2,9 @@
 //! The card reference is verified with the signing keys; the member comes from its object, so an
 //! erased member's card is a 404 at once, everywhere.
 
-use worker::{Date, Response};
+use worker::Date;
 
+use super::respond::Outgoing;
 use super::shopper::{lang, page_with_csp, query};
 use super::{body, cache, env, ledger_store, members, respond, webhooks, Call};
 use crate::channels::ReplyTarget;
@@ -53,7 +54,7 @@ pub(super) fn member_lang(call: &Call<'_>, config: &Config, member: &MemberRecor
 }
 
 /// `GET /card/{card}`
-pub async fn page(call: &Call<'_>, card: &str) -> Result<Response, Error> {
+pub async fn page(call: &Call<'_>, card: &str) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     let keys = config.signing_keys.require("SIGNING_KEYS")?;
     let member = member_of(call, keys, card).await?;
@@ -114,7 +115,7 @@ fn usable_coupons<'a>(
 }
 
 /// `GET /card/{card}/barcode.svg` and `.png` (`?coupon=` for a coupon the card shows).
-pub async fn barcode(call: &Call<'_>, card: &str, format: ImageFormat) -> Result<Response, Error> {
+pub async fn barcode(call: &Call<'_>, card: &str, format: ImageFormat) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     let keys = config.signing_keys.require("SIGNING_KEYS")?;
     let member = member_of(call, keys, card).await?;
@@ -146,7 +147,7 @@ pub async fn barcode(call: &Call<'_>, card: &str, format: ImageFormat) -> Result
 
 /// `POST /card/{card}/stop`: withdraws marketing consent on every channel of the member
 /// (source `card_page`), records each withdrawal in the ledger, confirms in each app.
-pub async fn stop(call: &Call<'_>, card: &str) -> Result<Response, Error> {
+pub async fn stop(call: &Call<'_>, card: &str) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     let keys = config.signing_keys.require("SIGNING_KEYS")?;
     let pseudonym_key = config.pseudonym_key.require("PSEUDONYM_KEY")?;
@@ -229,7 +230,7 @@ fn push_target(channel: Channel, user_id: String) -> ReplyTarget {
 }
 
 /// `POST /card/{card}/favourite` (form field `store`): sets the favourite store, back to the card.
-pub async fn favourite(mut call: Call<'_>, card: &str) -> Result<Response, Error> {
+pub async fn favourite(mut call: Call<'_>, card: &str) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     let keys = config.signing_keys.require("SIGNING_KEYS")?;
     let card_ref = CardRef::verify(keys, card).map_err(|_| Error::NotFound)?;

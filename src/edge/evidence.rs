@@ -4,9 +4,10 @@
 
 use serde_json::json;
 use worker::kv::KvStore;
-use worker::{Date, Response};
+use worker::Date;
 
 use super::card::{member_lang, member_of, CARD_CACHE};
+use super::respond::Outgoing;
 use super::shopper::page_with_csp;
 use super::{cache, env, ledger_store, respond, Call};
 use crate::config::Config;
@@ -76,29 +77,25 @@ pub fn receipts_of(
 }
 
 /// `GET /card/{card}/receipts.json`: the member's own receipts, as a download.
-pub async fn receipts(call: &Call<'_>, card: &str) -> Result<Response, Error> {
+pub async fn receipts(call: &Call<'_>, card: &str) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     let keys = config.signing_keys.require("SIGNING_KEYS")?;
     let member = member_of(call, keys, card).await?;
     let kv = call.kv()?;
     let histories = histories(&kv, &member).await?;
     let receipts = receipts_of(&config, &member, &histories)?;
-    let mut response = respond::json(200, &json!({ "receipts": receipts }));
-    respond::set_headers(
-        &mut response,
-        &[
-            ("cache-control", CARD_CACHE),
-            (
-                "content-disposition",
-                "attachment; filename=\"consent-receipts.json\"",
-            ),
-        ],
-    );
+    let response = respond::json(200, &json!({ "receipts": receipts })).with_headers(&[
+        ("cache-control", CARD_CACHE),
+        (
+            "content-disposition",
+            "attachment; filename=\"consent-receipts.json\"",
+        ),
+    ]);
     Ok(response)
 }
 
 /// `GET /card/{card}/data`: the shopper's data page.
-pub async fn data_page(call: &Call<'_>, card: &str) -> Result<Response, Error> {
+pub async fn data_page(call: &Call<'_>, card: &str) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     let keys = config.signing_keys.require("SIGNING_KEYS")?;
     let member = member_of(call, keys, card).await?;

@@ -9,29 +9,21 @@ export function requestHead(request) {
   return `${request.method}\n${request.url}\n${headers.get("cf-ray") ?? ""}\n${headers.get("content-length") ?? ""}`;
 }
 
-/** The headers every answer carries, then `extra` as `name\nvalue\n…` (set over them). */
-export function answerHeaders(contentType, extra) {
-  const headers = new Headers({
-    "content-type": contentType,
-    "cache-control": "no-store",
-    "x-content-type-options": "nosniff",
-  });
-  if (extra) setHeaders(headers, extra);
-  return headers;
-}
-
-/** Sets headers given as `name\nvalue\nname\nvalue…`. */
-export function setHeaders(headers, lines) {
-  const parts = lines.split("\n");
-  for (let i = 0; i + 1 < parts.length; i += 2) headers.set(parts[i], parts[i + 1]);
-}
-
 /**
- * The runtime's Response for a body (bytes viewed in wasm memory, copied here), a status and
- * headers, stamped with the request id; `body` undefined for none.
+ * The runtime's Response: a body (bytes viewed in wasm memory, copied here; `undefined` for
+ * none), a status, and headers built as one plain object: for a non-empty `contentType`, the
+ * three every answer carries; then `extra` as `name\nvalue\n…`, set over them; then the
+ * request id.
  */
-export function response(body, status, headers, requestId) {
-  headers.set("x-request-id", requestId);
+export function answer(body, status, contentType, extra, requestId) {
+  const headers = contentType
+    ? { "content-type": contentType, "cache-control": "no-store", "x-content-type-options": "nosniff" }
+    : {};
+  if (extra) {
+    const parts = extra.split("\n");
+    for (let i = 0; i + 1 < parts.length; i += 2) headers[parts[i]] = parts[i + 1];
+  }
+  headers["x-request-id"] = requestId;
   return new Response(body === undefined ? null : body.slice(), { status, headers });
 }
 

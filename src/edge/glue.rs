@@ -1,4 +1,4 @@
-//! Bindings to `glue.js`: the request's head, an answer's headers and the runtime `Response`,
+//! Bindings to `glue.js`: the request's head, the runtime `Response` for an answer,
 //! and a Durable Object call, each in one crossing into JavaScript (see the file's header).
 
 use js_sys::Promise;
@@ -11,16 +11,11 @@ extern "C" {
     #[wasm_bindgen(js_name = requestHead)]
     pub fn request_head(request: &web_sys::Request) -> String;
 
-    #[wasm_bindgen(js_name = answerHeaders)]
-    pub fn answer_headers(content_type: &str, extra: &str) -> web_sys::Headers;
-
-    #[wasm_bindgen(js_name = setHeaders)]
-    pub fn set_headers(headers: &web_sys::Headers, lines: &str);
-
-    pub fn response(
+    pub fn answer(
         body: Option<&[u8]>,
         status: u16,
-        headers: &web_sys::Headers,
+        content_type: &str,
+        extra: &str,
         request_id: &str,
     ) -> web_sys::Response;
 

@@ -36,7 +36,9 @@ mod sql;
 mod till_object;
 mod webhooks;
 
-use worker::{event, Context, Date, Env, MessageBatch, Response};
+use worker::{event, Context, Date, Env, MessageBatch};
+
+use respond::Outgoing;
 
 use incoming::Incoming;
 
@@ -96,28 +98,6 @@ pub fn fetch_entry(
     }
 }
 
-/// The runtime's `Response` for ours, stamped with the request id: in one crossing for a body
-/// in memory ([`glue::response`]); a streamed body goes through `worker`'s conversion (a
-/// conversion that fails is a 500, as the glue did).
-fn to_raw(response: Response, request_id: &str) -> worker::worker_sys::web_sys::Response {
-    use worker::{IntoResponse as _, ResponseBody};
-    let status = response.status_code();
-    let headers = &response.headers().0;
-    match response.body() {
-        ResponseBody::Body(bytes) => glue::response(Some(bytes), status, headers, request_id),
-        ResponseBody::Empty => glue::response(None, status, headers, request_id),
-        ResponseBody::Stream(_) => {
-            let _ = headers.set("x-request-id", request_id);
-            response
-                .into_raw()
-                .or_else(|_| respond::fallback().into_raw())
-                .unwrap_or_else(|_| {
-                    worker::worker_sys::web_sys::Response::new().expect("an empty response")
-                })
-        }
-    }
-}
-
 async fn fetch(req: Incoming, env: Env, ctx: Context) -> worker::worker_sys::web_sys::Response {
     let started = Date::now().as_millis();
     let request_id = log::request_id(req.header("cf-ray").as_deref(), random_u64);
@@ -147,7 +127,7 @@ async fn fetch(req: Incoming, env: Env, ctx: Context) -> worker::worker_sys::web
             started,
         );
     }
-    to_raw(response, &request_id)
+    response.into_raw(&request_id)
 }
 
 /// The feed's queue (and its dead-letter queue, which only a crashing consumer feeds): see
@@ -185,7 +165,7 @@ fn log_request(
     request_id: &str,
     method: &str,
     route: &str,
-    response: &Response,
+    response: &Outgoing,
     error: Option<&Error>,
     started: u64,
 ) {
@@ -199,7 +179,7 @@ fn log_request(
         request_id,
         method,
         route,
-        status: response.status_code(),
+        status: response.status(),
         duration_ms: (Date::now().as_millis() - started) as f64,
         error_code: error.map(Error::code),
         detail: error.and_then(Error::log_detail),
@@ -220,7 +200,7 @@ async fn dispatch(
     method: &str,
     path: &str,
     request_id: &str,
-) -> (&'static str, Result<Response, Error>) {
+) -> (&'static str, Result<Outgoing, Error>) {
     if let Err(error) = routes::check_declared_length(path, req.declared_length()) {
         return ("unmatched", Err(error));
     }

@@ -6,11 +6,12 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use serde_json::json;
-use worker::{Date, Env, Response};
+use worker::{Date, Env};
 
 use super::admin::json_body;
 use super::cache::{self, Snapshot};
 use super::kv::get_json;
+use super::respond::Outgoing;
 use super::{env, funnel, members, respond, Call};
 use crate::codes::{Barcode, CodeError};
 use crate::config::SigningKeys;
@@ -106,7 +107,7 @@ fn unknown_member() -> Error {
 
 /// `GET /api/pos/whoami`: the store (with its name in the till's language) and the key a POS
 /// key stands for, so the till page can check a key when it is entered, not at the first scan.
-pub async fn whoami(call: &Call<'_>) -> Result<Response, Error> {
+pub async fn whoami(call: &Call<'_>) -> Result<Outgoing, Error> {
     let now_ms = Date::now().as_millis();
     let key = require_pos_key(call, now_ms).await?;
     let lang = Lang::negotiate(None, call.header("accept-language").as_deref(), Lang::En);
@@ -131,7 +132,7 @@ struct ScanInput {
 }
 
 /// `POST /api/pos/scan`
-pub async fn scan(mut call: Call<'_>) -> Result<Response, Error> {
+pub async fn scan(mut call: Call<'_>) -> Result<Outgoing, Error> {
     let now_ms = Date::now().as_millis();
     let key = require_pos_key(&call, now_ms).await?;
     let config = env::config(call.env);
@@ -196,7 +197,7 @@ async fn coupon(env: &Env, snapshot: &Snapshot, id: &CouponId) -> Result<Coupon,
 }
 
 /// `POST /api/pos/redeem`
-pub async fn redeem(mut call: Call<'_>) -> Result<Response, Error> {
+pub async fn redeem(mut call: Call<'_>) -> Result<Outgoing, Error> {
     let now_ms = Date::now().as_millis();
     let key = require_pos_key(&call, now_ms).await?;
     let config = env::config(call.env);
@@ -262,11 +263,11 @@ pub async fn redeem(mut call: Call<'_>) -> Result<Response, Error> {
                 &json!({ "redemption": redemption.to_json() }),
             ))
         }
-        Outcome::Replayed { redemption } => {
-            let mut response = respond::json(200, &json!({ "redemption": redemption.to_json() }));
-            let _ = response.headers_mut().set("idempotent-replayed", "true");
-            Ok(response)
-        }
+        Outcome::Replayed { redemption } => Ok(respond::json(
+            200,
+            &json!({ "redemption": redemption.to_json() }),
+        )
+        .with_headers(&[("idempotent-replayed", "true")])),
         Outcome::Refused(Refusal::AlreadyRedeemed { first }) => {
             let at = till_redemption(&first);
             Ok(respond::json(

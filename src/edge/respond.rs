@@ -1,6 +1,13 @@
-//! Turning core results into `worker::Response`s: JSON bodies, HTML pages, the error mapping.
+//! What handlers return ([`Outgoing`]: status, headers and body, all in Rust memory), the
+//! error mapping, and the one crossing into JavaScript that makes it the runtime's `Response`.
+//!
+//! Handlers never build a `worker::Response` for a body in memory: its `Headers::new()`, each
+//! `set` and the body's conversion each cross into JavaScript, and for a small route those
+//! crossings cost more than the route's own work (issue 10). [`Outgoing::into_raw`] builds the
+//! headers as one plain object and the `Response` in a single call ([`glue::answer`]).
 
-use worker::{Headers, Response, ResponseBody};
+use worker::worker_sys::web_sys;
+use worker::IntoResponse as _;
 
 use super::glue;
 
@@ -9,81 +16,145 @@ use crate::lang::Lang;
 use crate::pages;
 use crate::routes::Audience;
 
-/// A JSON response with the given status; `no-store` unless the caller sets otherwise. A typed
-/// body is written straight to text (through a `serde_json::Value` it would be built, sorted
-/// and dropped first). Serializing fails only for maps with non-string keys, which no answer
-/// has: that would be a 500.
-pub fn json(status: u16, body: &impl serde::Serialize) -> Response {
-    match serde_json::to_string(body) {
-        Ok(text_body) => text(status, "application/json; charset=utf-8", text_body),
+/// A response not yet handed to the runtime.
+pub struct Outgoing {
+    status: u16,
+    /// The content type, with `cache-control: no-store` and `x-content-type-options: nosniff`;
+    /// empty for a response without these (a 204, the last resort).
+    content_type: &'static str,
+    /// Headers set over the usual ones, as `name\nvalue\n…` (names are lower case; names and
+    /// values never contain a line break).
+    extra: String,
+    body: Body,
+}
+
+enum Body {
+    Empty,
+    Bytes(Vec<u8>),
+    /// A streamed answer (the export), whose headers `worker` already holds.
+    Stream(worker::Response),
+}
+
+impl Outgoing {
+    fn new(status: u16, content_type: &'static str, body: Body) -> Outgoing {
+        Outgoing {
+            status,
+            content_type,
+            extra: String::new(),
+            body,
+        }
+    }
+
+    /// A streamed body with its own headers (see [`Body::Stream`]).
+    pub fn stream(response: worker::Response) -> Outgoing {
+        Outgoing::new(response.status_code(), "", Body::Stream(response))
+    }
+
+    /// The status code.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// Sets a header over the usual ones (`name` in lower case).
+    pub fn set_header(&mut self, name: &str, value: &str) {
+        debug_assert!(!name.contains('\n') && !value.contains('\n'));
+        if let Body::Stream(response) = &self.body {
+            let _ = response.headers().set(name, value);
+            return;
+        }
+        self.extra.push_str(name);
+        self.extra.push('\n');
+        self.extra.push_str(value);
+        self.extra.push('\n');
+    }
+
+    /// [`Outgoing::set_header`] for several.
+    pub fn with_headers(mut self, pairs: &[(&str, &str)]) -> Outgoing {
+        for (name, value) in pairs {
+            self.set_header(name, value);
+        }
+        self
+    }
+
+    /// The runtime's `Response`, stamped with the request id: one crossing for a body in
+    /// memory; a streamed body goes through `worker`'s conversion (a conversion that fails is
+    /// a 500, as the glue did).
+    pub fn into_raw(self, request_id: &str) -> web_sys::Response {
+        match self.body {
+            Body::Bytes(bytes) => glue::answer(
+                Some(&bytes),
+                self.status,
+                self.content_type,
+                &self.extra,
+                request_id,
+            ),
+            Body::Empty => glue::answer(
+                None,
+                self.status,
+                self.content_type,
+                &self.extra,
+                request_id,
+            ),
+            Body::Stream(response) => {
+                let _ = response.headers().set("x-request-id", request_id);
+                response
+                    .into_raw()
+                    .unwrap_or_else(|_| glue::answer(None, 500, "", "", request_id))
+            }
+        }
+    }
+}
+
+/// A JSON answer with the given status. A typed body is written straight to text (through a
+/// `serde_json::Value` it would be built, sorted and dropped first). Serializing fails only
+/// for maps with non-string keys, which no answer has: that would be a 500.
+pub fn json(status: u16, body: &impl serde::Serialize) -> Outgoing {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => bytes_with(status, JSON, bytes, &[]),
         Err(_) => fallback(),
     }
 }
 
-/// An HTML response with the given status.
-pub fn html(status: u16, body: String) -> Response {
+/// The content type of JSON answers.
+pub const JSON: &str = "application/json; charset=utf-8";
+
+/// An HTML answer with the given status.
+pub fn html(status: u16, body: String) -> Outgoing {
     text(status, "text/html; charset=utf-8", body)
 }
 
-/// A response with a body, a content type and the headers every answer carries, made in one
-/// crossing into JavaScript ([`glue::answer_headers`]; each `Headers::set` would cross once).
-pub fn text(status: u16, content_type: &str, body: String) -> Response {
+/// An answer with a body, a content type and the headers every answer carries.
+pub fn text(status: u16, content_type: &'static str, body: String) -> Outgoing {
     text_with(status, content_type, body, &[])
 }
 
-/// [`text`] with more headers (set over the usual ones), in the same crossing.
+/// [`text`] with more headers, set over the usual ones.
 pub fn text_with(
     status: u16,
-    content_type: &str,
+    content_type: &'static str,
     body: String,
     extra: &[(&str, &str)],
-) -> Response {
+) -> Outgoing {
     bytes_with(status, content_type, body.into_bytes(), extra)
 }
 
 /// [`text_with`] for a body of bytes (an image).
 pub fn bytes_with(
     status: u16,
-    content_type: &str,
+    content_type: &'static str,
     body: Vec<u8>,
     extra: &[(&str, &str)],
-) -> Response {
-    let Ok(response) = Response::from_body(ResponseBody::Body(body)) else {
-        return fallback();
-    };
-    response
-        .with_headers(Headers(glue::answer_headers(content_type, &lines(extra))))
-        .with_status(status)
-}
-
-/// Sets several headers in one crossing.
-pub fn set_headers(response: &mut Response, pairs: &[(&str, &str)]) {
-    glue::set_headers(&response.headers().0, &lines(pairs));
-}
-
-/// Headers as `name\nvalue\n…` (names and values never contain a line break).
-fn lines(pairs: &[(&str, &str)]) -> String {
-    let mut lines = String::new();
-    for (name, value) in pairs {
-        lines.push_str(name);
-        lines.push('\n');
-        lines.push_str(value);
-        lines.push('\n');
-    }
-    lines
+) -> Outgoing {
+    Outgoing::new(status, content_type, Body::Bytes(body)).with_headers(extra)
 }
 
 /// `204 No Content`: no body at all (a zero-length body on a 204 is flagged by the runtime).
-pub fn no_content() -> Response {
-    let Ok(mut response) = Response::empty() else {
-        return fallback();
-    };
-    let _ = response.headers_mut().set("cache-control", "no-store");
-    response.with_status(204)
+pub fn no_content() -> Outgoing {
+    Outgoing::new(204, "", Body::Empty).with_headers(&[("cache-control", "no-store")])
 }
 
 /// `303 See Other` to a path of this origin (after a form post).
-pub fn redirect(location: &str) -> Response {
+pub fn redirect(location: &str) -> Outgoing {
     text_with(
         303,
         "text/plain; charset=utf-8",
@@ -93,25 +164,18 @@ pub fn redirect(location: &str) -> Response {
 }
 
 /// The error as the audience expects it: JSON for APIs, an HTML page for shoppers.
-pub fn error(error: &Error, audience: Audience, lang: Lang) -> Response {
-    let mut response = match audience {
-        Audience::Api => text(
-            error.status(),
-            "application/json; charset=utf-8",
-            error.to_json(),
-        ),
+pub fn error(error: &Error, audience: Audience, lang: Lang) -> Outgoing {
+    let mut outgoing = match audience {
+        Audience::Api => text(error.status(), JSON, error.to_json()),
         Audience::Shopper => html(error.status(), pages::error_page(lang, error)),
     };
     if let Error::MethodNotAllowed { allow } = error {
-        let _ = response.headers_mut().set("allow", allow);
+        outgoing.set_header("allow", allow);
     }
-    response
+    outgoing
 }
 
-/// The last resort when even building a response failed.
-pub fn fallback() -> Response {
-    // Building an empty response fails only if the runtime cannot allocate one at all.
-    Response::empty()
-        .expect("the runtime can build an empty response")
-        .with_status(500)
+/// The last resort when even serializing an outgoing response failed: a bare 500.
+pub fn fallback() -> Outgoing {
+    Outgoing::new(500, "", Body::Empty)
 }

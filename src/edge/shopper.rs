@@ -1,7 +1,8 @@
 //! Shopper pages: the store landing page and the consent notice.
 
-use worker::{Date, Response};
+use worker::Date;
 
+use super::respond::Outgoing;
 use super::{cache, env, funnel, respond, Call};
 use crate::codes::JoinCode;
 use crate::error::Error;
@@ -50,12 +51,12 @@ pub(super) fn lang(call: &Call<'_>, q: &Query, fallback: Lang) -> Lang {
     Lang::negotiate(q.lang.as_deref(), accept.as_deref(), fallback)
 }
 
-fn page(body: String, cache: &str) -> Response {
+fn page(body: String, cache: &str) -> Outgoing {
     page_with_csp(body, cache, PAGE_CSP)
 }
 
 /// A shopper page with its caching rule and content security policy.
-pub(super) fn page_with_csp(body: String, cache: &str, csp: &str) -> Response {
+pub(super) fn page_with_csp(body: String, cache: &str, csp: &str) -> Outgoing {
     respond::text_with(
         200,
         "text/html; charset=utf-8",
@@ -70,7 +71,7 @@ pub(super) fn page_with_csp(body: String, cache: &str, csp: &str) -> Response {
 }
 
 /// `GET /s/{store_id}`
-pub async fn landing(call: &Call<'_>, id: &str) -> Result<Response, Error> {
+pub async fn landing(call: &Call<'_>, id: &str) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     let id = StoreId::parse(id).map_err(|_| Error::NotFound)?;
     let now_ms = Date::now().as_millis();
@@ -129,7 +130,7 @@ pub async fn landing(call: &Call<'_>, id: &str) -> Result<Response, Error> {
 }
 
 /// `GET /privacy` (the active version) and `GET /privacy/{version}` (any version once in force).
-pub async fn privacy(call: &Call<'_>, version: Option<&str>) -> Result<Response, Error> {
+pub async fn privacy(call: &Call<'_>, version: Option<&str>) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     let now_ms = Date::now().as_millis();
     let wanted = match version {
@@ -159,7 +160,7 @@ pub async fn privacy(call: &Call<'_>, version: Option<&str>) -> Result<Response,
 
 /// `GET /pos`: the till page. Static (the POS key lives in the till's own storage and goes with
 /// each API call), so any cache may keep it briefly per language.
-pub fn till(call: &Call<'_>) -> Response {
+pub fn till(call: &Call<'_>) -> Outgoing {
     let q = query(call);
     let lang = lang(call, &q, Lang::En);
     page_with_csp(pages::till_page(lang), "public, max-age=300", TILL_CSP)

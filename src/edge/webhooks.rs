@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 
 use futures_util::StreamExt;
 use serde_json::json;
-use worker::{kv::KvStore, Date, Response};
+use worker::{kv::KvStore, Date};
 
 use super::outbox::{self, Tokens};
+use super::respond::Outgoing;
 use super::{body, env, ledger_store, members, respond, Call};
 use crate::channels::{self, line, meta, Decision, Inbound, ReplyTarget};
 use crate::codes::{CardRef, LinkCode};
@@ -23,7 +24,7 @@ use crate::replies::{self, ApiBases, Message, Outbound};
 use crate::stats;
 
 /// `POST /webhooks/line`
-pub async fn line(mut call: Call<'_>) -> Result<Response, Error> {
+pub async fn line(mut call: Call<'_>) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     let secrets = config.line_channel_secrets.require("LINE_CHANNEL_SECRET")?;
     let raw = body::read_limited(&mut call.req).await?;
@@ -34,7 +35,7 @@ pub async fn line(mut call: Call<'_>) -> Result<Response, Error> {
 }
 
 /// `GET /webhooks/meta`: the subscription handshake.
-pub fn meta_handshake(call: &Call<'_>) -> Result<Response, Error> {
+pub fn meta_handshake(call: &Call<'_>) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     let token = config.meta_verify_token.require("META_VERIFY_TOKEN")?;
     let pairs: Vec<(String, String)> = call.req.query_pairs().into_owned().collect();
@@ -43,7 +44,7 @@ pub fn meta_handshake(call: &Call<'_>) -> Result<Response, Error> {
 }
 
 /// `POST /webhooks/meta`: WhatsApp, Messenger and Instagram.
-pub async fn meta(mut call: Call<'_>) -> Result<Response, Error> {
+pub async fn meta(mut call: Call<'_>) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     let secrets = config.meta_app_secrets.require("META_APP_SECRET")?;
     let raw = body::read_limited(&mut call.req).await?;
@@ -69,7 +70,7 @@ async fn process(
     config: &Config,
     events: Vec<Inbound>,
     ignored: usize,
-) -> Result<Response, Error> {
+) -> Result<Outgoing, Error> {
     let mut tally = Tally::default();
     let mut outbox = Vec::new();
     if !events.is_empty() {
