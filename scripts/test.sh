@@ -26,7 +26,7 @@ bash scripts/build.sh
 
 step "wrangler deploy --dry-run"
 wrangler deploy --dry-run --outdir dist 2>&1 | grep -E 'Total Upload|error|Error' || true
-test -s dist/index.js
+test -s dist/entry.js
 
 step "end-to-end tests (wrangler dev, workerd, local KV and Durable Objects)"
 cargo test --features e2e --test e2e --locked
