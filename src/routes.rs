@@ -303,6 +303,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn entry_js_reads_ahead_only_lengths_every_route_accepts() {
+        let entry = include_str!("edge/entry.js");
+        assert!(entry.contains(&format!("const PREREAD_LIMIT = {JSON_BODY_LIMIT};")));
+        assert!(JSON_BODY_LIMIT <= WEBHOOK_BODY_LIMIT);
+    }
+
+    #[test]
     fn known_routes_resolve() {
         assert_eq!(Route::resolve("GET", "/healthz"), Ok(Route::Healthz));
         assert_eq!(Route::resolve("HEAD", "/healthz"), Ok(Route::Healthz));

@@ -21,6 +21,8 @@ pub struct Incoming {
     cf_ray: Option<String>,
     content_length: Option<String>,
     headers: OnceCell<web_sys::Headers>,
+    /// The body, when `entry.js` read it before the request reached Rust.
+    read: Option<Vec<u8>>,
 }
 
 impl Incoming {
@@ -38,6 +40,15 @@ impl Incoming {
             cf_ray: present(cf_ray),
             content_length: present(content_length),
             headers: OnceCell::new(),
+            read: None,
+        }
+    }
+
+    /// [`Incoming::new`] with the body already read.
+    pub fn with_body(raw: web_sys::Request, body: Vec<u8>) -> Self {
+        Self {
+            read: Some(body),
+            ..Self::new(raw)
         }
     }
 
@@ -87,6 +98,9 @@ impl Incoming {
 
     /// The body in one piece (the caller has checked its declared length).
     pub async fn bytes(&mut self) -> Result<Vec<u8>, Error> {
+        if let Some(body) = self.read.take() {
+            return Ok(body);
+        }
         let fail = |e: wasm_bindgen::JsValue| Error::internal(format!("reading the body: {e:?}"));
         let buffer = JsFuture::from(self.raw.array_buffer().map_err(fail)?)
             .await

@@ -85,10 +85,27 @@ pub fn fetch_entry(
     env: Env,
     ctx: worker::worker_sys::Context,
 ) -> wasm_bindgen::JsValue {
+    serve(Incoming::new(req), env, Context::new(ctx))
+}
+
+/// [`fetch_entry`] for a request whose body `entry.js` has already read (one declared by
+/// `Content-Length` within every route's limit): a webhook or a till call then needs no
+/// Promise, waker or microtask of the executor to wait for its body.
+#[wasm_bindgen::prelude::wasm_bindgen(js_name = fetchWithBody)]
+pub fn fetch_with_body_entry(
+    req: worker::worker_sys::web_sys::Request,
+    body: Vec<u8>,
+    env: Env,
+    ctx: worker::worker_sys::Context,
+) -> wasm_bindgen::JsValue {
+    serve(Incoming::with_body(req, body), env, Context::new(ctx))
+}
+
+fn serve(req: Incoming, env: Env, ctx: Context) -> wasm_bindgen::JsValue {
     use std::future::Future as _;
     use std::task::{Poll, Waker};
 
-    let mut served = Box::pin(fetch(Incoming::new(req), env, Context::new(ctx)));
+    let mut served = Box::pin(fetch(req, env, ctx));
     let mut first = std::task::Context::from_waker(Waker::noop());
     match served.as_mut().poll(&mut first) {
         Poll::Ready(response) => response.into(),
