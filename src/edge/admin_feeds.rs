@@ -5,7 +5,7 @@
 use futures_util::stream;
 use serde::Deserialize;
 use serde_json::json;
-use worker::{Date, Headers, Response};
+use worker::Date;
 
 use super::admin::require_admin;
 use super::feed_consumer::{fan_out, FEEDS, FEEDS_NAME, FEED_LOG};
@@ -340,12 +340,8 @@ pub async fn export(call: &Call<'_>) -> Result<Outgoing, Error> {
         month: None,
         after: None,
     };
-    let headers = Headers::new();
-    let _ = headers.set("content-type", "application/x-ndjson; charset=utf-8");
-    let _ = headers.set("cache-control", "no-store");
-    let _ = headers.set("x-content-type-options", "nosniff");
-    let response = Response::from_stream(stream::unfold(state, next_chunk))
-        .map_err(Error::internal)?
-        .with_headers(headers);
-    Ok(Outgoing::stream(response))
+    respond::stream(
+        "application/x-ndjson; charset=utf-8",
+        stream::unfold(state, next_chunk),
+    )
 }

@@ -17,15 +17,14 @@ const state = globalThis.__worker_init_state;
 const handlers = Entrypoint.prototype;
 
 /**
- * Calls the entry class's handler `name`: with `arg`, the class's handlers read `env` and `ctx`
- * from `this`; `fetchWithBody`, assigned from the wasm exports as is, takes its arguments as an
- * array.
+ * Calls the entry class's handler `name` with `args`, as an instance with `env` and `ctx`
+ * would (`fetch`, `queue` and `scheduled` read them from `this`; `fetchWithBody`, a wasm export
+ * as is, takes them as arguments).
  */
-function run(name, arg, env, ctx) {
-  const call = (target) => (Array.isArray(arg) ? target[name](...arg) : target[name](arg));
-  if (state.criticalError) return call(new Entrypoint(ctx, env));
+function run(name, args, env, ctx) {
+  if (state.criticalError) return new Entrypoint(ctx, env)[name](...args);
   try {
-    return Array.isArray(arg) ? handlers[name](...arg) : handlers[name].call({ env, ctx }, arg);
+    return handlers[name].apply({ env, ctx }, args);
   } catch (e) {
     if (e instanceof WebAssembly.RuntimeError) {
       console.error("Critical", e);
@@ -38,10 +37,9 @@ function run(name, arg, env, ctx) {
 // Bodies declared by `Content-Length` up to the smallest limit of any route
 // (`routes::JSON_BODY_LIMIT`; a unit test keeps the two equal) are read here, before Rust runs:
 // no route refuses such a length (a route that answers without reading, a 401 say, now has
-// read at most that much). The body then
-// reaches Rust with the request (`fetchWithBody`), and a webhook or a till call needs no
-// Promise, waker or microtask of Rust's executor to wait for it. A body that fails to arrive
-// is left to Rust's own reading, which fails the same way it did before.
+// read at most that much). The body then reaches Rust with the request (`fetchWithBody`), and
+// a webhook or a till call needs no Promise, waker or microtask of Rust's executor to wait for
+// it. A body that fails to arrive is left to Rust's own reading, which fails as it did before.
 const PREREAD_LIMIT = 65536;
 
 function fetch(request, env, ctx) {
@@ -51,15 +49,15 @@ function fetch(request, env, ctx) {
     if (length > 0 && length <= PREREAD_LIMIT) {
       return request.arrayBuffer().then(
         (body) => run("fetchWithBody", [request, new Uint8Array(body), env, ctx], env, ctx),
-        () => run("fetch", request, env, ctx),
+        () => run("fetch", [request], env, ctx),
       );
     }
   }
-  return run("fetch", request, env, ctx);
+  return run("fetch", [request], env, ctx);
 }
 
 export default {
   fetch,
-  queue: (batch, env, ctx) => run("queue", batch, env, ctx),
-  scheduled: (event, env, ctx) => run("scheduled", event, env, ctx),
+  queue: (batch, env, ctx) => run("queue", [batch], env, ctx),
+  scheduled: (event, env, ctx) => run("scheduled", [event], env, ctx),
 };

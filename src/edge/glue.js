@@ -16,6 +16,16 @@ export function requestHead(request) {
  * request id.
  */
 export function answer(body, status, contentType, extra, requestId) {
+  const headers = headersOf(contentType, extra, requestId);
+  return new Response(body === undefined ? null : body.slice(), { status, headers });
+}
+
+/** `answer` for a streamed body (a ReadableStream). */
+export function answerStream(stream, status, contentType, extra, requestId) {
+  return new Response(stream, { status, headers: headersOf(contentType, extra, requestId) });
+}
+
+function headersOf(contentType, extra, requestId) {
   const headers = contentType
     ? { "content-type": contentType, "cache-control": "no-store", "x-content-type-options": "nosniff" }
     : {};
@@ -24,7 +34,7 @@ export function answer(body, status, contentType, extra, requestId) {
     for (let i = 0; i + 1 < parts.length; i += 2) headers[parts[i]] = parts[i + 1];
   }
   headers["x-request-id"] = requestId;
-  return new Response(body === undefined ? null : body.slice(), { status, headers });
+  return headers;
 }
 
 /**

@@ -19,6 +19,15 @@ extern "C" {
         request_id: &str,
     ) -> web_sys::Response;
 
+    #[wasm_bindgen(js_name = answerStream)]
+    pub fn answer_stream(
+        stream: &web_sys::ReadableStream,
+        status: u16,
+        content_type: &str,
+        extra: &str,
+        request_id: &str,
+    ) -> web_sys::Response;
+
     #[wasm_bindgen(catch, js_name = callObject)]
     pub fn call_object(
         env: &JsValue,

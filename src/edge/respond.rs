@@ -6,8 +6,9 @@
 //! crossings cost more than the route's own work (issue 10). [`Outgoing::into_raw`] builds the
 //! headers as one plain object and the `Response` in a single call ([`glue::answer`]).
 
+use futures_util::TryStream;
 use worker::worker_sys::web_sys;
-use worker::IntoResponse as _;
+use worker::ResponseBody;
 
 use super::glue;
 
@@ -31,8 +32,8 @@ pub struct Outgoing {
 enum Body {
     Empty,
     Bytes(Vec<u8>),
-    /// A streamed answer (the export), whose headers `worker` already holds.
-    Stream(worker::Response),
+    /// A streamed answer (the export).
+    Stream(web_sys::ReadableStream),
 }
 
 impl Outgoing {
@@ -45,11 +46,6 @@ impl Outgoing {
         }
     }
 
-    /// A streamed body with its own headers (see [`Body::Stream`]).
-    pub fn stream(response: worker::Response) -> Outgoing {
-        Outgoing::new(response.status_code(), "", Body::Stream(response))
-    }
-
     /// The status code.
     pub fn status(&self) -> u16 {
         self.status
@@ -58,10 +54,6 @@ impl Outgoing {
     /// Sets a header over the usual ones (`name` in lower case).
     pub fn set_header(&mut self, name: &str, value: &str) {
         debug_assert!(!name.contains('\n') && !value.contains('\n'));
-        if let Body::Stream(response) = &self.body {
-            let _ = response.headers().set(name, value);
-            return;
-        }
         self.extra.push_str(name);
         self.extra.push('\n');
         self.extra.push_str(value);
@@ -76,32 +68,22 @@ impl Outgoing {
         self
     }
 
-    /// The runtime's `Response`, stamped with the request id: one crossing for a body in
-    /// memory; a streamed body goes through `worker`'s conversion (a conversion that fails is
-    /// a 500, as the glue did).
+    /// The runtime's `Response`, stamped with the request id, in one crossing.
     pub fn into_raw(self, request_id: &str) -> web_sys::Response {
-        match self.body {
-            Body::Bytes(bytes) => glue::answer(
-                Some(&bytes),
-                self.status,
-                self.content_type,
-                &self.extra,
-                request_id,
-            ),
-            Body::Empty => glue::answer(
-                None,
-                self.status,
-                self.content_type,
-                &self.extra,
-                request_id,
-            ),
-            Body::Stream(response) => {
-                let _ = response.headers().set("x-request-id", request_id);
-                response
-                    .into_raw()
-                    .unwrap_or_else(|_| glue::answer(None, 500, "", "", request_id))
+        let Outgoing {
+            status,
+            content_type,
+            extra,
+            body,
+        } = self;
+        let bytes = match body {
+            Body::Empty => None,
+            Body::Bytes(bytes) => Some(bytes),
+            Body::Stream(stream) => {
+                return glue::answer_stream(&stream, status, content_type, &extra, request_id)
             }
-        }
+        };
+        glue::answer(bytes.as_deref(), status, content_type, &extra, request_id)
     }
 }
 
@@ -146,6 +128,30 @@ pub fn bytes_with(
     extra: &[(&str, &str)],
 ) -> Outgoing {
     Outgoing::new(status, content_type, Body::Bytes(body)).with_headers(extra)
+}
+
+/// A 200 whose body is streamed chunk by chunk (`worker` turns the Rust stream into the
+/// runtime's), with the headers every answer carries.
+///
+/// # Errors
+/// [`Error::Internal`] if `worker` gives no stream back (it always does).
+pub fn stream<S>(content_type: &'static str, chunks: S) -> Result<Outgoing, Error>
+where
+    S: TryStream + 'static,
+    S::Ok: Into<Vec<u8>>,
+    S::Error: Into<worker::Error>,
+{
+    let response = worker::Response::from_stream(chunks).map_err(Error::internal)?;
+    match response.body() {
+        ResponseBody::Stream(stream) => Ok(Outgoing::new(
+            200,
+            content_type,
+            Body::Stream(stream.clone()),
+        )),
+        _ => Err(Error::internal(
+            "worker::Response::from_stream gave no stream",
+        )),
+    }
 }
 
 /// `204 No Content`: no body at all (a zero-length body on a 204 is flagged by the runtime).
