@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use worker::Env;
 
-use super::kv::{get_all, get_json};
+use super::kv::{self, get_all, get_json};
 use crate::coupons::{CouponsIndex, COUPONS_INDEX_KEY};
 use crate::error::Error;
 use crate::freshness::{is_fresh, may_reread_on_miss};
@@ -58,10 +58,10 @@ async fn cached_or_read(
     }
 }
 
-/// Reads KV afresh. The binding is looked up only here: `Env::kv` crosses into JavaScript six
-/// times (the binding, then each of its methods), which a page served from memory never needs.
+/// Reads KV afresh (the binding is looked up only here: a page served from memory never needs
+/// it, see [`kv::namespace`]).
 async fn refresh(env: &Env, now_ms: u64) -> Result<Rc<Snapshot>, Error> {
-    let kv = &env.kv("KV").map_err(Error::internal)?;
+    let kv = &kv::namespace(env)?;
     let (stores, coupons, notice, notices) = futures_util::join!(
         get_json::<StoresIndex>(kv, STORES_INDEX_KEY),
         get_json::<CouponsIndex>(kv, COUPONS_INDEX_KEY),

@@ -5,6 +5,12 @@ use worker::kv::{Key, KvStore};
 
 use crate::error::Error;
 
+/// The namespace of the ledger and configuration, bound as `KV`. Looking it up crosses into
+/// JavaScript six times (the binding, then each of its methods): do it only when KV is read.
+pub fn namespace(env: &worker::Env) -> Result<KvStore, Error> {
+    env.kv("KV").map_err(Error::internal)
+}
+
 pub fn storage(context: &str, e: impl std::fmt::Display) -> Error {
     Error::Storage {
         cause: format!("{context}: {e}"),

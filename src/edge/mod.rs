@@ -69,7 +69,7 @@ impl Call<'_> {
 
     /// The KV namespace of the ledger and configuration.
     pub fn kv(&self) -> Result<worker::kv::KvStore, Error> {
-        self.env.kv("KV").map_err(Error::internal)
+        kv::namespace(self.env)
     }
 }
 

@@ -10,7 +10,7 @@ use worker::{Date, Env};
 
 use super::admin::json_body;
 use super::cache::{self, Snapshot};
-use super::kv::get_json;
+use super::kv::{self, get_json};
 use super::respond::Outgoing;
 use super::{env, funnel, members, respond, Call};
 use crate::codes::{Barcode, CodeError};
@@ -187,7 +187,7 @@ async fn coupon(env: &Env, snapshot: &Snapshot, id: &CouponId) -> Result<Coupon,
     if let Some(c) = snapshot.coupons.get(id) {
         return Ok(c.clone());
     }
-    let kv = env.kv("KV").map_err(Error::internal)?;
+    let kv = kv::namespace(env)?;
     get_json::<Coupon>(&kv, &crate::coupons::coupon_key(id))
         .await?
         .ok_or_else(|| Error::Unknown {

@@ -10,7 +10,7 @@ use worker::kv::KvStore;
 use worker::Env;
 
 use super::env;
-use super::kv::{get_json, list_keys, put_json, storage};
+use super::kv::{self, get_json, list_keys, put_json, storage};
 use crate::error::Error;
 use crate::evidence::retention::{cutoff_ms, erasure_of, expired, subject_of, Entry, Report};
 use crate::ledger::EventMeta;
@@ -31,7 +31,7 @@ struct Resume {
 /// Runs the job at `now_ms`.
 pub async fn run(env: &Env, now_ms: u64) -> Result<Report, Error> {
     let config = env::config(env);
-    let kv = env.kv("KV").map_err(Error::internal)?;
+    let kv = kv::namespace(env)?;
     let cutoff = cutoff_ms(now_ms, config.retention_days);
     let mut report = Report {
         retention_days: config.retention_days,
