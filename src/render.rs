@@ -179,9 +179,11 @@ impl Barcode {
 /// chosen here by the same penalty rules as `qrcode::QrCode::with_bits`, so the code is the
 /// same module for module. The crate's own choice boxes a closure per module of its finder
 /// scan, which made one code cost ~0.7 ms (native, opt-level z) and the card page ~4 ms of CPU.
-/// Here the code is drawn once, each mask is an exclusive or ([`mask_flips`]) and each score
-/// works on bit masks: ~40 µs a barcode natively (~130 µs with a canvas copy per mask and the
-/// grid scored module by module).
+/// Here the code is drawn once and masking is linear: each mask is an exclusive or with its
+/// [`MaskFlips`], kept per isolate, and for codes up to 64 modules wide (every barcode) with
+/// their rows and columns as bit lines, so a mask is scored from 2×width exclusive ors without
+/// building its grid: ~20 µs a barcode natively, of which the choice of mask is a few (~55 µs
+/// when each masked grid was built and turned into bit lines, ~130 µs module by module).
 ///
 /// # Errors
 /// [`Error::Internal`] if the bits do not fit their version (the callers size them first).
@@ -192,17 +194,67 @@ pub fn modules(bits: Bits, ec_level: EcLevel) -> Result<(usize, Vec<bool>), Erro
     let width = version.width() as usize;
     let unmasked = dark_modules(drawn(version, ec_level, &data, &ec));
     let flips = mask_flips(version, ec_level, data.len(), ec.len());
-    let mut best: Option<(u32, Vec<bool>)> = None;
-    // The crate's order: on a tie the first pattern wins, as with its `min_by_key`.
-    for flip in flips.iter() {
-        let dark: Vec<bool> = unmasked.iter().zip(flip).map(|(d, f)| d ^ f).collect();
-        let score = penalty(&dark, width);
-        if best.as_ref().is_none_or(|(b, _)| score < *b) {
-            best = Some((score, dark));
+    // `min_by_key` keeps the first of equal scores: the crate's order on a tie.
+    let best = match &flips.lines {
+        Some(lines) => {
+            let code = Lines::of(&unmasked, width);
+            let mut masked = code.clone();
+            (0..MASKS.len()).min_by_key(|&m| {
+                masked.set_xor(&code, &lines[m]);
+                penalty_of_lines(&masked, width)
+            })
+        }
+        None => (0..MASKS.len()).min_by_key(|&m| {
+            let dark: Vec<bool> = xor(&unmasked, &flips.modules[m]);
+            penalty_of_slices(&dark, width)
+        }),
+    }
+    .ok_or_else(|| Error::internal("qr: no mask"))?;
+    Ok((width, xor(&unmasked, &flips.modules[best])))
+}
+
+/// Module by module exclusive or.
+fn xor(a: &[bool], b: &[bool]) -> Vec<bool> {
+    a.iter().zip(b).map(|(a, b)| a ^ b).collect()
+}
+
+/// A square of at most 64×64 modules as bit lines: bit `x` of `rows[y]` and bit `y` of
+/// `columns[x]` are both module (`x`, `y`), 1 for dark.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Lines {
+    rows: Vec<u64>,
+    columns: Vec<u64>,
+}
+
+impl Lines {
+    /// The lines of a row-major grid `width` modules wide (`width` ≤ 64).
+    fn of(dark: &[bool], width: usize) -> Lines {
+        let mut lines = Lines {
+            rows: vec![0; width],
+            columns: vec![0; width],
+        };
+        for (y, row) in dark.chunks_exact(width).enumerate() {
+            for (x, _) in row.iter().enumerate().filter(|(_, d)| **d) {
+                lines.rows[y] |= 1 << x;
+                lines.columns[x] |= 1 << y;
+            }
+        }
+        lines
+    }
+
+    /// Makes these lines `a ^ b` (all three of one width).
+    fn set_xor(&mut self, a: &Lines, b: &Lines) {
+        for (out, (a, b)) in self.rows.iter_mut().zip(a.rows.iter().zip(&b.rows)) {
+            *out = a ^ b;
+        }
+        for (out, (a, b)) in self
+            .columns
+            .iter_mut()
+            .zip(a.columns.iter().zip(&b.columns))
+        {
+            *out = a ^ b;
         }
     }
-    let (_, dark) = best.ok_or_else(|| Error::internal("qr: no mask"))?;
-    Ok((width, dark))
 }
 
 /// The code before masking: function patterns and the codewords (the format information's
@@ -223,8 +275,15 @@ fn dark_modules(canvas: Canvas) -> Vec<bool> {
         .collect()
 }
 
-/// Per mask, in [`MASKS`]' order, the modules it inverts (see [`mask_flips`]).
-type MaskFlips = [Vec<bool>; 8];
+/// What each of the eight masks changes in a code of one version and level, in [`MASKS`]'
+/// order (see [`mask_flips`]).
+struct MaskFlips {
+    /// The modules each mask inverts, row-major.
+    modules: [Vec<bool>; 8],
+    /// The same as [`Lines`], for codes up to 64 modules wide.
+    lines: Option<[Lines; 8]>,
+}
+
 /// The flips of one version and level.
 type FlipsOf = ((Version, EcLevel), Rc<MaskFlips>);
 
@@ -252,17 +311,16 @@ fn mask_flips(
     }) {
         return found;
     }
+    let width = version.width() as usize;
     let canvas = drawn(version, ec_level, &vec![0; data_len], &vec![0; ec_len]);
     let light = dark_modules(canvas.clone());
-    let flips: Rc<MaskFlips> = Rc::new(MASKS.map(|pattern| {
+    let modules = MASKS.map(|pattern| {
         let mut masked = canvas.clone();
         masked.apply_mask(pattern);
-        dark_modules(masked)
-            .into_iter()
-            .zip(&light)
-            .map(|(d, l)| d ^ l)
-            .collect()
-    }));
+        xor(&dark_modules(masked), &light)
+    });
+    let lines = (width <= 64).then(|| modules.each_ref().map(|m| Lines::of(m, width)));
+    let flips = Rc::new(MaskFlips { modules, lines });
     FLIPS.with(|f| f.borrow_mut().push((key, Rc::clone(&flips))));
     flips
 }
@@ -286,50 +344,20 @@ fn push_number(out: &mut String, n: usize) {
     out.push(char::from(b'0' + (n % 10) as u8));
 }
 
-/// ISO/IEC 18004 §7.8.3's mask penalty, computed as `qrcode` computes it (its finder rule and
-/// its unrounded balance term included): runs of 5+ (N - 2 each), 2×2 blocks (3 each),
-/// finder-like `#.###.#` patterns without four light modules on one side (40 each, the
-/// crate's constant 360 left out: it shifts every mask alike), and the dark/light balance.
-/// Codes up to 64 modules wide (every barcode; small posters) are scored a line at a time
-/// as bit masks, eight times per code; wider ones module by module.
-fn penalty(dark: &[bool], width: usize) -> u32 {
-    if width <= 64 {
-        penalty_of_bits(dark, width)
-    } else {
-        penalty_of_slices(dark, width)
-    }
-}
-
-/// [`penalty`] with each row and column as a `u64` (bit `i` is module `i` of the line).
-fn penalty_of_bits(dark: &[bool], width: usize) -> u32 {
-    let mut rows = vec![0u64; width];
-    let mut columns = vec![0u64; width];
-    for (i, _) in dark.iter().enumerate().filter(|(_, d)| **d) {
-        let (x, y) = (i % width, i / width);
-        rows[y] |= 1 << x;
-        columns[x] |= 1 << y;
-    }
+/// ISO/IEC 18004 §7.8.3's mask penalty of a code up to 64 modules wide, computed as `qrcode`
+/// computes it (its finder rule and its unrounded balance term included): runs of 5+ (N - 2
+/// each), 2×2 blocks (3 each), finder-like `#.###.#` patterns without four light modules on
+/// one side (40 each, the crate's constant 360 left out: it shifts every mask alike), and the
+/// dark/light balance. [`penalty_of_slices`] is the same for any width, module by module.
+fn penalty_of_lines(lines: &Lines, width: usize) -> u32 {
     let all = |n: usize| if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
     let mut score = 0u32;
-    for &line in rows.iter().chain(&columns) {
-        // Runs: a boundary after module `i` where modules `i` and `i + 1` differ.
-        let mut boundaries = (line ^ (line >> 1)) & all(width - 1);
-        let mut start = 0;
-        loop {
-            let end = if boundaries == 0 {
-                width
-            } else {
-                boundaries.trailing_zeros() as usize + 1
-            };
-            if end - start >= 5 {
-                score += (end - start) as u32 - 2;
-            }
-            if boundaries == 0 {
-                break;
-            }
-            boundaries &= boundaries - 1;
-            start = end;
-        }
+    for &line in lines.rows.iter().chain(&lines.columns) {
+        // Runs of 5+: a run of N holds N - 4 windows of five alike modules and starts one
+        // sequence of them, so it scores (N - 4) + 2 = N - 2.
+        let alike = !(line ^ (line >> 1)) & all(width - 1);
+        let fives = alike & (alike >> 1) & (alike >> 2) & (alike >> 3);
+        score += fives.count_ones() + 2 * (fives & !(fives << 1)).count_ones();
         // Finder-like windows `#.###.#` starting at each bit of `found`.
         if width >= 7 {
             let mut found = all(width - 6);
@@ -355,18 +383,18 @@ fn penalty_of_bits(dark: &[bool], width: usize) -> u32 {
             }
         }
     }
-    for pair in rows.windows(2) {
+    for pair in lines.rows.windows(2) {
         let same_down = !(pair[0] ^ pair[1]);
         let same_across = !(pair[0] ^ (pair[0] >> 1));
         let blocks = same_down & (same_down >> 1) & same_across & all(width - 1);
         score += 3 * blocks.count_ones();
     }
-    let dark_count: usize = rows.iter().map(|r| r.count_ones() as usize).sum();
-    let ratio = dark_count * 200 / dark.len();
+    let dark_count: usize = lines.rows.iter().map(|r| r.count_ones() as usize).sum();
+    let ratio = dark_count * 200 / (width * width);
     score + ratio.abs_diff(100) as u32
 }
 
-/// [`penalty`] module by module, for any width.
+/// [`penalty_of_lines`] module by module, for any width.
 fn penalty_of_slices(dark: &[bool], width: usize) -> u32 {
     const FINDER: [bool; 7] = [true, false, true, true, true, false, true];
     let columns: Vec<bool> = (0..width * width)
@@ -482,7 +510,7 @@ mod tests {
                         .map(|_| rng.below(100) < density)
                         .collect();
                     assert_eq!(
-                        penalty_of_bits(&dark, width),
+                        penalty_of_lines(&Lines::of(&dark, width), width),
                         penalty_of_slices(&dark, width),
                         "width {width}, density {density}"
                     );
@@ -492,9 +520,25 @@ mod tests {
                 .map(|i| [true, false, true, true, true, false, true, false][(i + i / width) % 8])
                 .collect();
             assert_eq!(
-                penalty_of_bits(&finders, width),
+                penalty_of_lines(&Lines::of(&finders, width), width),
                 penalty_of_slices(&finders, width)
             );
+        }
+    }
+
+    /// Masking bit lines is masking the grid: the lines of `a ^ b` are those of `a` exclusive-or
+    /// those of `b`, rows and columns alike.
+    #[test]
+    fn lines_mask_as_the_grid_does() {
+        let mut rng = Rng(0x11E5);
+        for width in [1, 21, 33, 63, 64] {
+            let grid = |rng: &mut Rng| -> Vec<bool> {
+                (0..width * width).map(|_| rng.below(2) == 1).collect()
+            };
+            let (a, b) = (grid(&mut rng), grid(&mut rng));
+            let mut masked = Lines::of(&a, width);
+            masked.set_xor(&Lines::of(&a, width), &Lines::of(&b, width));
+            assert_eq!(masked, Lines::of(&xor(&a, &b), width), "width {width}");
         }
     }
 
