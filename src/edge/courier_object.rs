@@ -87,9 +87,9 @@ impl DurableObject for Courier {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let outgoing: Outgoing = match req.json().await {
+        let outgoing: Outgoing = match super::objects::read_request(&mut req).await? {
             Ok(o) => o,
-            Err(e) => return Response::error(format!("bad request: {e}"), 400),
+            Err(bad) => return Ok(bad),
         };
         Response::from_json(&post(&outgoing).await)
     }

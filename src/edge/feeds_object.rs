@@ -271,9 +271,9 @@ impl DurableObject for Feeds {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let request: FeedsRequest = match req.json().await {
+        let request: FeedsRequest = match super::objects::read_request(&mut req).await? {
             Ok(r) => r,
-            Err(e) => return Response::error(format!("bad request: {e}"), 400),
+            Err(bad) => return Ok(bad),
         };
         Response::from_json(&self.answer(request)?)
     }

@@ -53,7 +53,10 @@ impl DurableObject for Funnel {
         match (req.method(), path) {
             (Method::Post, "/add") => {
                 let mut req = req;
-                let batch: Vec<Count> = req.json().await?;
+                let batch: Vec<Count> = match super::objects::read_request(&mut req).await? {
+                    Ok(batch) => batch,
+                    Err(bad) => return Ok(bad),
+                };
                 for c in batch {
                     sql.exec(
                         "INSERT INTO counts (day, metric, n) VALUES (?, ?, ?) \

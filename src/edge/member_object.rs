@@ -162,9 +162,9 @@ impl DurableObject for Member {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let request: members::Request = match req.json().await {
+        let request: members::Request = match super::objects::read_request(&mut req).await? {
             Ok(r) => r,
-            Err(e) => return Response::error(format!("bad request: {e}"), 400),
+            Err(bad) => return Ok(bad),
         };
         // From here to the answer there is no await: the slot cannot change under us, and the
         // slot and its events are written in one step.

@@ -79,9 +79,9 @@ impl DurableObject for Till {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let request: TillRequest = match req.json().await {
+        let request: TillRequest = match super::objects::read_request(&mut req).await? {
             Ok(r) => r,
-            Err(e) => return Response::error(format!("bad request: {e}"), 400),
+            Err(bad) => return Ok(bad),
         };
         let transaction = request.attempt.transaction.as_str().to_owned();
         let member = request.member;
