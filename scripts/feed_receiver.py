@@ -7,9 +7,14 @@ every delivery independently. It prints one line per event and answers:
 
   POST /feed/...      a delivery: 401 if no configured secret verifies it, else the current mode's
                       answer (204 by default)
-  POST /_control      {"secrets": [...], "mode": "ok" | "status" | "hang", "status": 503,
-                      "hang_secs": 15}: what to verify with and how to answer
-  GET  /_received     {"deliveries": [...], "rejected": n}: every verified delivery, in order
+  POST /_control      {"secrets": [...], "mode": "ok" | "status" | "hang" | "flaky" | "trickle"
+                      | "redirect", "status": 503, "hang_secs": 15, "location": URL}: what to
+                      verify with and how to answer. As receivers are in the wild:
+                        flaky     the first try of one event in five answers 503
+                        trickle   200 with its headers at once, then a byte every half second
+                        redirect  307 to `location`
+  GET  /_received     {"deliveries": [...], "rejected": n}: every verified delivery, in order,
+                      each with `received_at_ms`
   POST /_reset        forgets what it received
 
 Usage: feed_receiver.py --port 8789 [--secret whsec_...]... [--quiet]
@@ -30,7 +35,9 @@ STATE = {
     "mode": "ok",
     "status": 503,
     "hang_secs": 15,
+    "location": None,
     "deliveries": [],
+    "first_seen": {},
     "rejected": 0,
 }
 LOCK = threading.Lock()
@@ -85,6 +92,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/_reset":
             with LOCK:
                 STATE["deliveries"].clear()
+                STATE["first_seen"].clear()
                 STATE["rejected"] = 0
             return self._answer(204)
         headers = {k.lower(): v for k, v in self.headers.items()}
@@ -98,7 +106,21 @@ class Handler(BaseHTTPRequestHandler):
                 print("[feed] REJECTED: no secret verifies this delivery", flush=True)
             return self._answer(401, {"error": "signature"})
         event = from_http_event(HTTPMessage(headers=headers, body=body))
-        answer = {"ok": 204, "status": status, "hang": 204}[mode]
+        with LOCK:
+            seen = STATE["first_seen"]
+            first_try = event.get_id() not in seen
+            if first_try:
+                seen[event.get_id()] = len(seen)
+            nth = seen[event.get_id()]
+            location = STATE["location"]
+        answer = {
+            "ok": 204,
+            "status": status,
+            "hang": 204,
+            "flaky": 503 if first_try and nth % 5 == 0 else 204,
+            "trickle": 200,
+            "redirect": 307,
+        }[mode]
         record = {
             "webhook_id": headers.get("webhook-id"),
             "signatures": headers.get("webhook-signature", "").split(" "),
@@ -108,9 +130,11 @@ class Handler(BaseHTTPRequestHandler):
             "type": event.get_type(),
             "source": event.get_source(),
             "time": event.get_time().isoformat() if event.get_time() else None,
+            "time_ms": int(event.get_time().timestamp() * 1000) if event.get_time() else None,
             "data": event.get_data(),
             "answered": answer,
             "mode": mode,
+            "received_at_ms": int(time.time() * 1000),
         }
         with LOCK:
             STATE["deliveries"].append(record)
@@ -120,7 +144,29 @@ class Handler(BaseHTTPRequestHandler):
             print(f"[feed] {event.get_type()} {event.get_id()} {fields} -> {answer}", flush=True)
         if mode == "hang":
             time.sleep(hang)
-        self._answer(answer)
+        if mode == "trickle":
+            return self._trickle()
+        if mode == "redirect":
+            self.send_response(307)
+            self.send_header("location", location or "/")
+            self.send_header("content-length", "0")
+            self.end_headers()
+            return None
+        return self._answer(answer)
+
+    def _trickle(self):
+        """Headers at once, then a byte every half second of a 1 MB body (or until cut off)."""
+        self.send_response(200)
+        self.send_header("content-type", "text/plain")
+        self.send_header("content-length", str(1 << 20))
+        self.end_headers()
+        try:
+            for _ in range(1 << 20):
+                self.wfile.write(b".")
+                self.wfile.flush()
+                time.sleep(0.5)
+        except OSError:
+            pass  # the sender gave up: as it should
 
 
 def main():

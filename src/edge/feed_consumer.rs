@@ -4,18 +4,23 @@
 //!
 //! A delivery is a POST of the CloudEvents envelope in structured mode (`content-type:
 //! application/cloudevents+json`, CloudEvents HTTP binding §3.2) with the Standard Webhooks
-//! headers. Outcomes go to the `Feeds` object in one call per endpoint and batch.
+//! headers. Endpoints are served concurrently, and so are an endpoint's deliveries (up to
+//! [`POSTS_IN_FLIGHT`]); each delivery has its own retry schedule. Outcomes go to the `Feeds`
+//! object in one call per endpoint and batch.
 
 use std::collections::BTreeMap;
 
+use futures_util::future::join_all;
+use futures_util::stream::{self, StreamExt};
 use worker::{Date, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder, RawMessage};
 
 use crate::error::Error;
+use crate::feed::circuit::Plan;
 use crate::feed::endpoints::{DeliveryResult, Endpoint, FeedsAnswer, FeedsRequest, Reported};
 use crate::feed::events::FeedEvent;
 use crate::feed::log::{month_of, months_between, LogAnswer, LogRequest, LogRow, PAGE_ROWS};
 use crate::feed::queue::{Delivery, FeedMessage, ReplayPage};
-use crate::feed::retry::{next_delay_in, receiver_down, verdict, Verdict};
+use crate::feed::retry::{fate, verdict, Fate, Verdict};
 use crate::feed::signature::{signature_header, HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP};
 use crate::log::{EventLog, Level};
 
@@ -28,6 +33,9 @@ pub const FEEDS_NAME: &str = "feeds";
 pub const FEED_LOG: &str = "FEED_LOG";
 /// When a record or replay message that failed (storage unreachable) is tried again.
 const STEP_RETRY_SECS: u32 = 30;
+/// How many deliveries to one endpoint are in flight at once: a whole batch (`max_batch_size`
+/// in `wrangler.toml`), so a batch takes one deadline at most, however slow the receiver.
+const POSTS_IN_FLIGHT: usize = 50;
 
 /// Handles one batch of the feed's queue.
 pub async fn consume(batch: MessageBatch<FeedMessage>, env: Env) {
@@ -245,7 +253,8 @@ async fn replay_page(env: &Env, page: &ReplayPage) -> Result<(), Error> {
     Ok(())
 }
 
-/// Delivers a batch's deliveries, endpoint by endpoint.
+/// Delivers a batch's deliveries: the endpoints concurrently, so that a slow or failing
+/// receiver never delays another.
 async fn deliver_all(env: &Env, endpoints: &[Endpoint], deliveries: Vec<(RawMessage, Delivery)>) {
     let mut by_endpoint: BTreeMap<String, Vec<(RawMessage, Delivery)>> = BTreeMap::new();
     for (raw, d) in deliveries {
@@ -254,6 +263,7 @@ async fn deliver_all(env: &Env, endpoints: &[Endpoint], deliveries: Vec<(RawMess
             .or_default()
             .push((raw, d));
     }
+    let mut work = Vec::new();
     for (id, mut group) in by_endpoint {
         let Some(endpoint) = endpoints.iter().find(|e| e.id == id) else {
             // Deleted or disabled: nothing more goes there.
@@ -261,7 +271,10 @@ async fn deliver_all(env: &Env, endpoints: &[Endpoint], deliveries: Vec<(RawMess
             continue;
         };
         group.sort_by(|a, b| (a.1.time_ms, &a.1.event_id).cmp(&(b.1.time_ms, &b.1.event_id)));
-        if let Err(e) = deliver_group(env, endpoint, group).await {
+        work.push(deliver_group(env, endpoint, group));
+    }
+    for outcome in join_all(work).await {
+        if let Err(e) = outcome {
             log(Level::Error, "feed delivery step failed", e.log_detail());
         }
     }
@@ -287,6 +300,25 @@ async fn bodies(
     Ok(found)
 }
 
+/// An attempt's answer: the status, or none and why.
+type Answer = (Option<u16>, String);
+
+/// Sends `items` (index, delivery, body) concurrently, at most [`POSTS_IN_FLIGHT`] at a time.
+async fn post_each(
+    env: &Env,
+    endpoint: &Endpoint,
+    items: Vec<(usize, &Delivery, &str)>,
+    timeout_ms: u64,
+) -> Vec<(usize, Answer)> {
+    stream::iter(items)
+        .map(|(i, d, body)| async move { (i, post(env, endpoint, d, body, timeout_ms).await) })
+        .buffer_unordered(POSTS_IN_FLIGHT)
+        .collect()
+        .await
+}
+
+/// One endpoint's share of a batch: each delivery tried (or held back while the receiver is
+/// down, see [`crate::feed::circuit`]), then each acked, retried on its own schedule or dead.
 async fn deliver_group(
     env: &Env,
     endpoint: &Endpoint,
@@ -301,68 +333,102 @@ async fn deliver_group(
         }
     };
     let config = env::config(env);
+    let mut answers: Vec<Option<Answer>> = vec![None; group.len()];
     let mut results = Vec::new();
+    let mut sendable = Vec::new();
+    for (i, (raw, d)) in group.iter().enumerate() {
+        match bodies.get(&d.event_id) {
+            Some(body) => sendable.push((i, d, body.as_str())),
+            None => {
+                log(
+                    Level::Error,
+                    "feed event missing from the log; delivery dropped",
+                    Some(d.event_id.clone()),
+                );
+                results.push(reported(
+                    d,
+                    d.attempts,
+                    true,
+                    DeliveryResult::Dead {
+                        reason: "event missing from the log".into(),
+                    },
+                ));
+                raw.ack();
+            }
+        }
+    }
+    let mut unsent = Vec::new();
+    let mut to_send = sendable;
+    if endpoint.circuit.plan(Date::now().as_millis()) == Plan::Probe && !to_send.is_empty() {
+        let rest = to_send.split_off(1);
+        let probe = post_each(env, endpoint, to_send, config.feed_timeout_ms).await;
+        let up = probe
+            .iter()
+            .any(|(_, (status, _))| verdict(*status) == Verdict::Delivered);
+        for (i, answer) in probe {
+            answers[i] = Some(answer);
+        }
+        if up {
+            to_send = rest;
+        } else {
+            unsent = rest.iter().map(|(i, _, _)| *i).collect();
+            to_send = Vec::new();
+        }
+    }
+    for (i, answer) in post_each(env, endpoint, to_send, config.feed_timeout_ms).await {
+        answers[i] = Some(answer);
+    }
+    let since = endpoint
+        .circuit
+        .failing_since_ms
+        .map(crate::time::format_rfc3339)
+        .unwrap_or_default();
+    for i in unsent {
+        answers[i] = Some((None, format!("not sent: receiver down since {since}")));
+    }
+    let gone = answers
+        .iter()
+        .flatten()
+        .any(|(status, _)| verdict(*status) == Verdict::Disable);
     let mut retries = Vec::new();
-    let mut down: Option<String> = None;
-    let mut gone = false;
-    for (raw, d) in &group {
-        if gone {
-            raw.ack();
-            continue;
-        }
-        let Some(body) = bodies.get(&d.event_id) else {
-            log(
-                Level::Error,
-                "feed event missing from the log; delivery dropped",
-                Some(d.event_id.clone()),
-            );
-            results.push(reported(
-                d,
-                DeliveryResult::Dead {
-                    reason: "event missing from the log".into(),
-                },
-            ));
-            raw.ack();
-            continue;
+    for ((raw, d), answer) in group.iter().zip(answers) {
+        let Some((status, reason)) = answer else {
+            continue; // missing from the log: settled above
         };
-        let (status, reason) = match &down {
-            // The receiver is down: the rest of the batch waits for its retry.
-            Some(reason) => (None, format!("not tried: {reason}")),
-            None => post(env, endpoint, d, body, config.feed_timeout_ms).await,
+        let sent = !reason.starts_with("not sent");
+        let result = match fate(status, reason, d.attempts, &config.feed_retry_delays) {
+            Fate::Delivered => reported(d, d.attempts, sent, DeliveryResult::Delivered),
+            Fate::Gone => reported(d, d.attempts, sent, DeliveryResult::Gone),
+            Fate::Dead { attempts, reason } => {
+                reported(d, attempts, sent, DeliveryResult::Dead { reason })
+            }
+            Fate::Retry {
+                attempts,
+                delay_secs,
+                reason,
+            } => {
+                if !gone {
+                    retries.push((
+                        raw,
+                        Delivery {
+                            attempts,
+                            ..d.clone()
+                        },
+                        delay_secs,
+                    ));
+                    results.push(reported(
+                        d,
+                        d.attempts,
+                        sent,
+                        DeliveryResult::Failed { reason },
+                    ));
+                    // Acked once its retry is queued.
+                    continue;
+                }
+                reported(d, d.attempts, sent, DeliveryResult::Failed { reason })
+            }
         };
-        match verdict(status) {
-            Verdict::Delivered => results.push(reported(d, DeliveryResult::Delivered)),
-            Verdict::Disable => {
-                gone = true;
-                results.push(reported(d, DeliveryResult::Gone));
-            }
-            Verdict::Retry => {
-                if down.is_none() && receiver_down(status) {
-                    down = Some(reason.clone());
-                }
-                let attempts = d.attempts + 1;
-                match next_delay_in(&config.feed_retry_delays, attempts) {
-                    Some(delay) => {
-                        retries.push((
-                            raw,
-                            Delivery {
-                                attempts,
-                                ..d.clone()
-                            },
-                            delay,
-                        ));
-                        results.push(reported(d, DeliveryResult::Failed { reason }));
-                        // Acked once its retry is queued.
-                        continue;
-                    }
-                    None => {
-                        let mut r = reported(d, DeliveryResult::Dead { reason });
-                        r.attempts = attempts;
-                        results.push(r);
-                    }
-                }
-            }
-        }
+        results.push(result);
         raw.ack();
     }
     // A retry is a new message (attempts + 1) with its own delay; the original is acked once
@@ -399,11 +465,12 @@ async fn deliver_group(
     Ok(())
 }
 
-fn reported(d: &Delivery, result: DeliveryResult) -> Reported {
+fn reported(d: &Delivery, attempts: u32, sent: bool, result: DeliveryResult) -> Reported {
     Reported {
         event_id: d.event_id.clone(),
         time_ms: d.time_ms,
-        attempts: d.attempts,
+        attempts,
+        sent,
         result,
     }
 }

@@ -183,7 +183,7 @@ impl Feeds {
                     return Ok(FeedsAnswer::Unknown);
                 };
                 for r in &results {
-                    e.record(&r.result, at_ms);
+                    e.record(r, at_ms);
                     let settled = !matches!(r.result, DeliveryResult::Failed { .. });
                     if settled {
                         self.exec(

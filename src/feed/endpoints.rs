@@ -14,6 +14,7 @@ use crate::config::is_loopback;
 use crate::error::Error;
 use crate::time::format_rfc3339;
 
+use super::circuit::Circuit;
 use super::signature::FeedSecret;
 
 /// How long the previous secret keeps signing after a rotation.
@@ -98,6 +99,9 @@ pub struct Endpoint {
     pub last_failure: Option<String>,
     #[serde(default)]
     pub delivered: u64,
+    /// The run of failed attempts it is in, if any.
+    #[serde(default)]
+    pub circuit: Circuit,
 }
 
 impl Endpoint {
@@ -117,6 +121,7 @@ impl Endpoint {
             last_failure_at_ms: None,
             last_failure: None,
             delivered: 0,
+            circuit: Circuit::default(),
         }
     }
 
@@ -156,14 +161,21 @@ impl Endpoint {
             .find(|t| *t > now_ms)
     }
 
-    /// Takes in how a delivery went.
-    pub fn record(&mut self, result: &DeliveryResult, at_ms: u64) {
-        match result {
+    /// Takes in how a delivery went, reported at `at_ms`. Only a delivery that was sent moves
+    /// the circuit.
+    pub fn record(&mut self, report: &Reported, at_ms: u64) {
+        match &report.result {
             DeliveryResult::Delivered => {
                 self.delivered += 1;
                 self.last_success_at_ms = self.last_success_at_ms.max(Some(at_ms));
+                if report.sent {
+                    self.circuit.succeeded();
+                }
             }
             DeliveryResult::Failed { reason } | DeliveryResult::Dead { reason } => {
+                if report.sent {
+                    self.circuit.failed(at_ms);
+                }
                 if self.last_failure_at_ms.is_none_or(|t| t <= at_ms) {
                     self.last_failure_at_ms = Some(at_ms);
                     self.last_failure = Some(reason.clone());
@@ -173,6 +185,7 @@ impl Endpoint {
                 self.disabled_at_ms.get_or_insert(at_ms);
                 self.last_failure_at_ms = Some(at_ms);
                 self.last_failure = Some("HTTP 410: disabled".into());
+                self.circuit.succeeded();
             }
         }
     }
@@ -195,6 +208,13 @@ impl Endpoint {
             last_failure_at: time(self.last_failure_at_ms),
             last_failure: self.last_failure.clone(),
             delivered: self.delivered,
+            circuit: if self.circuit.is_open(now_ms) {
+                "open"
+            } else {
+                "closed"
+            }
+            .to_owned(),
+            failing_since: time(self.circuit.failing_since_ms),
             backlog,
             dead_letters,
             signing_secrets: self.signing(now_ms).len(),
@@ -231,6 +251,11 @@ pub struct EndpointView {
     pub last_failure: Option<String>,
     /// Deliveries that succeeded.
     pub delivered: u64,
+    /// `open` while every attempt has failed for a minute (one probe per batch is sent),
+    /// else `closed`.
+    pub circuit: String,
+    /// The first failed attempt since the last success, while failures go on.
+    pub failing_since: Option<String>,
     /// Events waiting to be delivered (first attempts and retries).
     pub backlog: u64,
     /// Events whose retries are spent.
@@ -256,8 +281,15 @@ pub struct Reported {
     pub event_id: String,
     pub time_ms: u64,
     pub attempts: u32,
+    /// Whether it was sent (else the circuit held it back).
+    #[serde(default = "yes")]
+    pub sent: bool,
     #[serde(flatten)]
     pub result: DeliveryResult,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// What the edge asks the `Feeds` object (one for the whole programme).
@@ -379,22 +411,28 @@ mod tests {
         );
     }
 
+    fn report(result: DeliveryResult, sent: bool) -> Reported {
+        Reported {
+            event_id: "evt_1".into(),
+            time_ms: T,
+            attempts: 0,
+            sent,
+            result,
+        }
+    }
+
+    fn failed(reason: &str) -> DeliveryResult {
+        DeliveryResult::Failed {
+            reason: reason.into(),
+        }
+    }
+
     #[test]
     fn outcomes_update_the_status_and_a_410_disables() {
         let mut e = Endpoint::new("fe_1".into(), "https://t.example".into(), secret(1), T);
-        e.record(&DeliveryResult::Delivered, T + 1);
-        e.record(
-            &DeliveryResult::Failed {
-                reason: "HTTP 503".into(),
-            },
-            T + 3,
-        );
-        e.record(
-            &DeliveryResult::Failed {
-                reason: "timeout".into(),
-            },
-            T + 2,
-        );
+        e.record(&report(DeliveryResult::Delivered, true), T + 1);
+        e.record(&report(failed("HTTP 503"), true), T + 3);
+        e.record(&report(failed("timeout"), true), T + 2);
         let v = e.view(4, 1, T);
         assert_eq!(v.status, "active");
         assert_eq!(v.delivered, 1);
@@ -404,9 +442,36 @@ mod tests {
             "the latest wins"
         );
         assert_eq!((v.backlog, v.dead_letters), (4, 1));
-        e.record(&DeliveryResult::Gone, T + 5);
+        e.record(&report(DeliveryResult::Gone, true), T + 5);
         assert_eq!(e.view(0, 0, T).status, "disabled");
         assert_eq!(e.disabled_at_ms, Some(T + 5));
+    }
+
+    #[test]
+    fn the_circuit_opens_on_sent_failures_only_and_the_admin_sees_it() {
+        let mut e = Endpoint::new("fe_1".into(), "https://t.example".into(), secret(1), T);
+        for i in 0..20 {
+            e.record(&report(failed("not sent: receiver down"), false), T + i);
+        }
+        assert_eq!(e.circuit, Circuit::default(), "held back is not an attempt");
+        for i in 0..5 {
+            e.record(&report(failed("HTTP 503"), true), T + i);
+        }
+        let v = e.view(0, 0, T + 60_000);
+        assert_eq!(v.circuit, "open");
+        assert_eq!(v.failing_since, Some(format_rfc3339(T)));
+        e.record(&report(DeliveryResult::Delivered, true), T + 60_001);
+        let v = e.view(0, 0, T + 60_002);
+        assert_eq!((v.circuit.as_str(), v.failing_since), ("closed", None));
+    }
+
+    #[test]
+    fn a_report_without_sent_was_sent() {
+        let r: Reported = serde_json::from_str(
+            r#"{"event_id":"e","time_ms":1,"attempts":0,"result":"delivered"}"#,
+        )
+        .unwrap();
+        assert!(r.sent);
     }
 
     #[test]

@@ -236,6 +236,9 @@ pub fn coupon_redeemed(r: &Redemption, member: Option<&MemberRecord>) -> FeedEve
     put(&mut data, "register_id", r.register_id.as_str());
     put(&mut data, "transaction_id", r.transaction_id.as_str());
     put(&mut data, "redemption_id", r.id.as_str());
+    if let Some(key) = &r.pos_key_id {
+        put(&mut data, "pos_key_id", key.as_str());
+    }
     FeedEvent {
         id: format!("evt_{}", r.id),
         kind: EventType::CouponRedeemed,
@@ -532,6 +535,7 @@ mod tests {
             register_id: TillId::parse("R1").unwrap(),
             transaction_id: TillId::parse("T9").unwrap(),
             redeemed_at_ms: T,
+            pos_key_id: Some("pk_till9".into()),
         };
         let v = parsed(&coupon_redeemed(&r, Some(&m)));
         assert_eq!(v["type"], "coupon.redeemed");
@@ -540,6 +544,7 @@ mod tests {
             ("coupon_id", "welcome"),
             ("transaction_id", "T9"),
             ("register_id", "R1"),
+            ("pos_key_id", "pk_till9"),
             ("line_user_id", "U1"),
         ] {
             assert_eq!(v["data"][k], want, "{k}");

@@ -1,10 +1,12 @@
 //! The events feed to the retailer's marketing-automation tool (`../shared/API.md`, Events
 //! feed). The core: what an event says ([`events`]), how a delivery is signed ([`signature`]),
-//! when a failed one is tried again ([`retry`]), the endpoints and their status ([`endpoints`]),
+//! when a failed one is tried again ([`retry`]), when a receiver counts as down
+//! ([`circuit`]), the endpoints and their status ([`endpoints`]),
 //! the log the export reads ([`log`]) and the queue's messages ([`queue`]). The edge enqueues
 //! (the member's object), delivers (the queue consumer) and keeps (the `Feeds` and `FeedLog`
 //! objects).
 
+pub mod circuit;
 pub mod endpoints;
 pub mod events;
 pub mod log;

@@ -23,6 +23,7 @@ pub fn tests() -> Vec<Test> {
     crate::tests![
         every_kind_of_event_arrives_verified_by_the_reference_libraries,
         a_receiver_down_for_a_while_then_up_gets_every_event,
+        a_flaky_a_trickling_and_a_redirecting_receiver_hold_back_no_other,
         a_receiver_refusing_connections_then_listening_gets_each_event_without_a_storm,
         spent_retries_become_dead_letters_that_a_replay_delivers,
         a_410_disables_the_endpoint_and_nothing_more_is_sent,
@@ -326,22 +327,25 @@ fn a_receiver_down_for_a_while_then_up_gets_every_event(f: &Fixture) {
     let store = new_store(f);
     let numbers: Vec<String> = (0..4).map(|_| new_member(f, &store).1).collect();
     let mine: BTreeSet<String> = numbers.iter().cloned().collect();
-    // Down: 503s for a while, then no answer at all (the Worker gives up after 2 s). Once a
-    // delivery finds the receiver down, the rest of its batch waits for the next retry, so
-    // count the receiver's 503s over every event, and the backlog.
-    eventually(Duration::from_secs(30), "503s and a backlog", || {
-        let refused = receiver
-            .received()
-            .0
-            .iter()
-            .filter(|x| x["answered"] == 503)
-            .count();
-        holds(refused >= 5 && feed_status(f, &feed)["backlog"].as_u64().unwrap() >= 8)
+    // Down: 503s for a while, then no answer at all (the Worker gives up after 2 s). Each event
+    // keeps its own schedule, so each is refused more than once before the receiver is back.
+    let want = 2 * numbers.len(); // member.created and member.consent.granted each
+    eventually(Duration::from_secs(40), "each event refused twice", || {
+        let mut refused: BTreeMap<String, usize> = BTreeMap::new();
+        for d in receiver.of_members(&mine) {
+            if d["answered"] == 503 {
+                *refused
+                    .entry(d["id"].as_str().unwrap().to_owned())
+                    .or_default() += 1;
+            }
+        }
+        let backlog = feed_status(f, &feed)["backlog"].as_u64().unwrap();
+        holds(refused.len() == want && refused.values().all(|n| *n >= 2) && backlog >= 8)
+            .map_err(|_| format!("refused {refused:?}, backlog {backlog}"))
     });
     receiver.control(json!({ "mode": "hang", "hang_secs": 3 }));
     std::thread::sleep(Duration::from_secs(4));
     receiver.control(json!({ "mode": "ok" }));
-    let want = 2 * numbers.len(); // member.created and member.consent.granted each
     let deliveries = receiver.wait_until(&mine, Duration::from_secs(90), "all delivered", |d| {
         delivered_ids(d).len() == want
     });
@@ -359,8 +363,8 @@ fn a_receiver_down_for_a_while_then_up_gets_every_event(f: &Fixture) {
         assert!(copies.iter().all(|c| c["webhook_id"] == *id));
     }
     assert!(
-        by_id.values().any(|copies| copies.len() >= 3),
-        "events were refused before they were delivered"
+        by_id.values().all(|copies| copies.len() >= 3),
+        "every event was refused twice before it was delivered"
     );
     let status = eventually(Duration::from_secs(30), "backlog drains", || {
         let status = feed_status(f, &feed);
@@ -372,6 +376,99 @@ fn a_receiver_down_for_a_while_then_up_gets_every_event(f: &Fixture) {
     });
     assert!(status["last_failure"].is_string());
     delete_feed(f, &feed);
+}
+
+/// Receivers as they are in the wild, side by side with a healthy one: one fails the first try
+/// of one event in five, one sends its headers and then trickles its body, one redirects to a
+/// second receiver that nobody registered. The healthy and the flaky ones get every event
+/// promptly; the redirect's target gets nothing.
+fn a_flaky_a_trickling_and_a_redirecting_receiver_hold_back_no_other(f: &Fixture) {
+    let healthy = Receiver::start();
+    let flaky = Receiver::start();
+    let trickle = Receiver::start();
+    let redirect = Receiver::start();
+    let target = Receiver::start();
+    let mut feeds = Vec::new();
+    for (receiver, mode) in [
+        (&healthy, "ok"),
+        (&flaky, "flaky"),
+        (&trickle, "trickle"),
+        (&redirect, "redirect"),
+    ] {
+        let (feed, secret) = add_feed(f, receiver);
+        receiver.control(json!({ "secrets": [secret], "mode": mode, "location": target.url() }));
+        if mode == "redirect" {
+            // Whatever reached the target would verify: it is the same signed delivery.
+            target.control(json!({ "secrets": [secret] }));
+        }
+        feeds.push(feed);
+    }
+    let store = new_store(f);
+    let started = now_ms();
+    let numbers: Vec<String> = (0..12).map(|_| new_member(f, &store).1).collect();
+    let mine: BTreeSet<String> = numbers.iter().cloned().collect();
+    let want = 2 * numbers.len(); // member.created and member.consent.granted each
+    for (name, receiver) in [("healthy", &healthy), ("flaky", &flaky)] {
+        let deliveries = receiver.wait_until(&mine, Duration::from_secs(60), name, |d| {
+            delivered_ids(d).len() == want
+        });
+        // Cause → the attempt that delivered: the event's own time to its arrival.
+        let mut late: Vec<u64> = deliveries
+            .iter()
+            .filter(|d| d["answered"].as_u64().is_some_and(|s| s < 300))
+            .map(|d| {
+                let at = d["received_at_ms"].as_u64().unwrap();
+                at.saturating_sub(d["time_ms"].as_u64().unwrap())
+            })
+            .collect();
+        late.sort_unstable();
+        let worst = *late.last().unwrap();
+        assert!(
+            worst < 20_000,
+            "{name}: every event within seconds of its cause, not behind another's retries \
+             (worst {worst} ms; all {late:?})"
+        );
+    }
+    let refused_first = flaky
+        .of_members(&mine)
+        .iter()
+        .filter(|d| d["answered"] == 503)
+        .count();
+    assert!(
+        refused_first >= 2,
+        "the flaky receiver refused some first tries ({refused_first})"
+    );
+    let status = eventually(Duration::from_secs(30), "the redirect refused", || {
+        let status = feed_status(f, &feeds[3]);
+        let reason = status["last_failure"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        if reason.contains("307") {
+            Ok(reason)
+        } else {
+            Err(status.to_string())
+        }
+    });
+    assert_eq!(status, "HTTP 307: redirects are not followed");
+    let trickled = eventually(Duration::from_secs(30), "the trickle cut off", || {
+        let status = feed_status(f, &feeds[2]);
+        holds(status["last_failure"] == "timeout").map(|()| status)
+    });
+    assert_eq!(trickled["delivered"], 0, "{trickled}");
+    assert!(
+        !redirect.of_members(&mine).is_empty(),
+        "the redirecting receiver was asked"
+    );
+    let (leaked, rejected) = target.received();
+    assert!(
+        leaked.is_empty() && rejected == 0,
+        "nothing reaches the redirect's target: {leaked:#?}"
+    );
+    for feed in &feeds {
+        delete_feed(f, feed);
+    }
+    assert!(now_ms() - started < 120_000);
 }
 
 /// A connection refused (or a DNS failure) must be one failed delivery, not a failed queue
