@@ -1138,6 +1138,7 @@ mod tests {
             store: StoreId::parse("shibuya").unwrap(),
             register: TillId::parse("R1").unwrap(),
             transaction: TillId::parse(transaction).unwrap(),
+            pos_key_id: None,
         };
         slot.handle(Request::Redeem { attempt }, NOW)
     }

@@ -5,6 +5,8 @@
 //! Text: `pk_` + an 8-character id (to find the record) + `_` + a 40-character secret, lower-case
 //! base32: `pk_3k7zq2ma_…`. Records live in KV under `pos-key:{id}`.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -109,6 +111,82 @@ fn is_base32(s: &str, len: usize) -> bool {
             .all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b))
 }
 
+/// How long an isolate trusts what it read of a key. Scans see a revocation within this (plus
+/// KV's own propagation, up to 60 s); redemptions see it at once, through the store's `Till`.
+pub const KEY_CACHE_MS: u64 = 30_000;
+/// The most key records an isolate keeps.
+pub const KNOWN_MAX: usize = 512;
+/// The most ids without a record it keeps, apart from the records.
+pub const UNKNOWN_MAX: usize = 4096;
+
+/// What an isolate remembers of its key look-ups: the records found and, apart from them, the
+/// ids that have none. An unknown id costs one storage read per [`KEY_CACHE_MS`], and however
+/// many junk ids arrive, they only ever push out other junk.
+#[derive(Debug, Default)]
+pub struct KeyCache {
+    known: BTreeMap<String, (u64, PosKeyRecord)>,
+    unknown: BTreeMap<String, u64>,
+}
+
+/// What the cache knows of an id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cached {
+    Known(PosKeyRecord),
+    Unknown,
+    /// Not read lately: read it.
+    Miss,
+}
+
+impl KeyCache {
+    pub fn get(&self, id: &str, now_ms: u64) -> Cached {
+        let fresh = |at: u64| now_ms.saturating_sub(at) < KEY_CACHE_MS;
+        if let Some((_, record)) = self.known.get(id).filter(|(at, _)| fresh(*at)) {
+            return Cached::Known(record.clone());
+        }
+        if self.unknown.get(id).is_some_and(|at| fresh(*at)) {
+            return Cached::Unknown;
+        }
+        Cached::Miss
+    }
+
+    /// Keeps what a read at `now_ms` found for `id`.
+    pub fn put(&mut self, id: &str, record: Option<PosKeyRecord>, now_ms: u64) {
+        match record {
+            Some(record) => {
+                self.unknown.remove(id);
+                if self.known.len() >= KNOWN_MAX && !self.known.contains_key(id) {
+                    let oldest = self
+                        .known
+                        .iter()
+                        .min_by_key(|(_, (at, _))| *at)
+                        .map(|(k, _)| k.clone());
+                    if let Some(oldest) = oldest {
+                        self.known.remove(&oldest);
+                    }
+                }
+                self.known.insert(id.to_owned(), (now_ms, record));
+            }
+            None => {
+                self.known.remove(id);
+                if self.unknown.len() >= UNKNOWN_MAX {
+                    self.unknown
+                        .retain(|_, at| now_ms.saturating_sub(*at) < KEY_CACHE_MS);
+                    if self.unknown.len() >= UNKNOWN_MAX {
+                        self.unknown.clear();
+                    }
+                }
+                self.unknown.insert(id.to_owned(), now_ms);
+            }
+        }
+    }
+
+    /// Forgets `id` (after a revocation here).
+    pub fn forget(&mut self, id: &str) {
+        self.known.remove(id);
+        self.unknown.remove(id);
+    }
+}
+
 /// The optional body of `POST /api/admin/stores/{id}/pos-keys`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -197,5 +275,74 @@ mod tests {
         let empty: PosKeyInput = serde_json::from_str(r#"{"label":" "}"#).unwrap();
         assert!(empty.label().is_err());
         assert!(serde_json::from_str::<PosKeyInput>(r#"{"store":"x"}"#).is_err());
+    }
+
+    fn record(id: &str) -> PosKeyRecord {
+        let mut random = [7u8; KEY_RANDOM_BYTES];
+        random[0] = id.len() as u8;
+        let (_, mut r) = new_key(&random, StoreId::parse("shibuya").unwrap(), None, 1);
+        r.id = id.to_owned();
+        r
+    }
+
+    #[test]
+    fn junk_ids_never_push_a_real_key_out_of_the_cache() {
+        let mut cache = KeyCache::default();
+        let t = 1_795_000_000_000;
+        cache.put("realkey1", Some(record("realkey1")), t);
+        for i in 0..(UNKNOWN_MAX * 3) {
+            cache.put(&format!("junk{i:04}"), None, t + 1);
+        }
+        assert_eq!(
+            cache.get("realkey1", t + 2),
+            Cached::Known(record("realkey1"))
+        );
+        assert_eq!(
+            cache.get("junk0000", t + 2),
+            Cached::Miss,
+            "junk pushes out junk"
+        );
+        assert_eq!(
+            cache.get(&format!("junk{:04}", UNKNOWN_MAX * 3 - 1), t + 2),
+            Cached::Unknown,
+            "an unknown id is remembered as unknown"
+        );
+    }
+
+    #[test]
+    fn cached_answers_expire_and_a_forgotten_key_is_read_again() {
+        let mut cache = KeyCache::default();
+        let t = 1_795_000_000_000;
+        cache.put("realkey1", Some(record("realkey1")), t);
+        cache.put("nothere1", None, t);
+        assert_eq!(cache.get("nothere1", t + KEY_CACHE_MS - 1), Cached::Unknown);
+        assert_eq!(cache.get("nothere1", t + KEY_CACHE_MS), Cached::Miss);
+        assert_eq!(cache.get("realkey1", t + KEY_CACHE_MS), Cached::Miss);
+        cache.put("realkey1", Some(record("realkey1")), t);
+        cache.forget("realkey1");
+        assert_eq!(cache.get("realkey1", t + 1), Cached::Miss);
+    }
+
+    #[test]
+    fn a_full_cache_of_real_keys_drops_the_oldest() {
+        let mut cache = KeyCache::default();
+        let t = 1_795_000_000_000;
+        for i in 0..KNOWN_MAX {
+            cache.put(&format!("k{i:07}"), Some(record("k")), t + i as u64);
+        }
+        cache.put("newest01", Some(record("newest01")), t + 10_000);
+        assert_eq!(
+            cache.get("k0000000", t + 10_001),
+            Cached::Miss,
+            "the oldest went"
+        );
+        assert!(matches!(
+            cache.get("k0000001", t + 10_001),
+            Cached::Known(_)
+        ));
+        assert!(matches!(
+            cache.get("newest01", t + 10_001),
+            Cached::Known(_)
+        ));
     }
 }

@@ -64,6 +64,9 @@ pub struct Attempt {
     pub store: StoreId,
     pub register: TillId,
     pub transaction: TillId,
+    /// The id of the POS key that made the attempt (a leaked key leaves a trace).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pos_key_id: Option<String>,
 }
 
 /// A redemption: the link between a member and a purchase.
@@ -76,6 +79,9 @@ pub struct Redemption {
     pub register_id: TillId,
     pub transaction_id: TillId,
     pub redeemed_at_ms: u64,
+    /// The POS key that redeemed it (none for redemptions recorded before keys were named).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pos_key_id: Option<String>,
 }
 
 impl Redemption {
@@ -89,6 +95,7 @@ impl Redemption {
             "register_id": self.register_id,
             "transaction_id": self.transaction_id,
             "redeemed_at": format_rfc3339(self.redeemed_at_ms),
+            "pos_key_id": self.pos_key_id,
         })
     }
 }
@@ -176,6 +183,7 @@ pub fn decide(
             register_id: attempt.register.clone(),
             transaction_id: attempt.transaction.clone(),
             redeemed_at_ms: now_ms,
+            pos_key_id: attempt.pos_key_id.clone(),
         },
     }
 }
@@ -223,6 +231,7 @@ mod tests {
             store: store(at),
             register: till("R1"),
             transaction: till(transaction),
+            pos_key_id: Some("pk_test".into()),
         }
     }
 
@@ -243,6 +252,11 @@ mod tests {
         let first = redeemed(decide(member(), &done, true, &attempt("T1", "shibuya"), T0));
         assert_eq!(first.redeemed_at_ms, T0);
         assert_eq!(first.transaction_id.as_str(), "T1");
+        assert_eq!(
+            first.pos_key_id.as_deref(),
+            Some("pk_test"),
+            "the key that redeemed it is kept"
+        );
         done.push(first.clone());
         assert_eq!(
             decide(member(), &done, true, &attempt("T1", "shibuya"), T0 + 5),

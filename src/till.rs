@@ -222,6 +222,7 @@ mod tests {
                 register_id: TillId::parse("R9").unwrap(),
                 transaction_id: TillId::parse("T9").unwrap(),
                 redeemed_at_ms: T0 - DAY,
+                pos_key_id: None,
             }],
         }
     }

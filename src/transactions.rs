@@ -19,11 +19,18 @@ use crate::redemptions::Attempt;
 /// How long a bound transaction is remembered: well past any retry or return of the purchase.
 pub const KEEP_BOUND_MS: u64 = 90 * 86_400_000;
 
-/// What the edge asks a store's `Till` object: redeem through it, for `member`.
+/// What the edge asks a store's `Till` object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TillRequest {
-    pub member: MemberNumber,
-    pub attempt: Attempt,
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum TillRequest {
+    /// Redeem through it, for `member`, unless the attempt's POS key was revoked.
+    Redeem {
+        member: MemberNumber,
+        attempt: Attempt,
+    },
+    /// A POS key of the store is revoked: from this answer on, it redeems nothing. (Scans read
+    /// the key's record, which other isolates may hold for a while: redemptions must not.)
+    RevokeKey { key_id: String },
 }
 
 /// What the `Till` object answers.
@@ -32,6 +39,10 @@ pub struct TillRequest {
 pub enum TillAnswer {
     /// The transaction belongs to another member.
     TransactionConflict,
+    /// The attempt's POS key was revoked.
+    KeyRevoked,
+    /// A revocation was kept.
+    Done,
     /// The member's object's answer.
     Member { answer: Answer },
 }

@@ -13,6 +13,7 @@ use crate::pos_keys::{
     check_key_id, new_key, pos_key_key, PosKeyInput, PosKeyRecord, KEY_RANDOM_BYTES, POS_KEY_PREFIX,
 };
 use crate::stores::{self, Store};
+use crate::transactions::{TillAnswer, TillRequest};
 
 /// `POST /api/admin/stores/{id}/pos-keys`: 201 with the key, the only time it is shown.
 pub async fn create(mut call: Call<'_>, store: &str) -> Result<Outgoing, Error> {
@@ -55,7 +56,7 @@ pub async fn list(call: &Call<'_>, store: &str) -> Result<Outgoing, Error> {
 }
 
 /// `DELETE /api/admin/stores/{id}/pos-keys/{key_id}`: revokes the key (the record stays, as
-/// evidence of which till redeemed what).
+/// evidence of which till redeemed what; redemptions name their key's id).
 pub async fn revoke(call: &Call<'_>, store: &str, id: &str) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     require_admin(call, &config)?;
@@ -66,6 +67,21 @@ pub async fn revoke(call: &Call<'_>, store: &str, id: &str) -> Result<Outgoing, 
         .await?
         .filter(|r| r.store_id == store)
         .ok_or(Error::NotFound)?;
+    // The store's till first: once this answers, the key redeems nothing anywhere, whatever an
+    // isolate still holds of its record. Asked again on every call, so a repeated DELETE
+    // after a failure completes the revocation.
+    match super::pos::ask_till(
+        call.env,
+        &store,
+        &TillRequest::RevokeKey {
+            key_id: id.to_owned(),
+        },
+    )
+    .await?
+    {
+        TillAnswer::Done => {}
+        other => return Err(Error::internal(format!("Till answered {other:?}"))),
+    }
     if record.revoked_at_ms.is_none() {
         record.revoked_at_ms = Some(Date::now().as_millis());
         put_json(&kv, &pos_key_key(id), &record).await?;

@@ -2,7 +2,6 @@
 //! `POST /api/pos/redeem` redeems one through the store's `Till` object and the member's object.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use serde_json::json;
@@ -20,23 +19,18 @@ use crate::error::Error;
 use crate::ids::{CouponId, StoreId, TillId};
 use crate::lang::Lang;
 use crate::members::{Answer, Request as Ask};
-use crate::pos_keys::{key_id, pos_key_key, PosKeyRecord};
+use crate::pos_keys::{key_id, pos_key_key, Cached, KeyCache, PosKeyRecord};
 use crate::redemptions::{Attempt, CouponTerms, Outcome, Refusal};
 use crate::stats;
 use crate::till::{self, till_redemption};
 use crate::time::format_rfc3339;
 use crate::transactions::{TillAnswer, TillRequest};
 
-/// How long a POS key record is trusted from this isolate's memory. Revoking a key drops it
-/// here at once; other isolates see the revocation within this, plus KV's own propagation
-/// (up to 60 s).
-const KEY_CACHE_MS: u64 = 30_000;
 /// The longest scanned text looked at (a barcode is at most 90 characters).
 const MAX_CODE_CHARS: usize = 200;
 
 thread_local! {
-    static KEYS: RefCell<BTreeMap<String, (u64, Option<PosKeyRecord>)>> =
-        const { RefCell::new(BTreeMap::new()) };
+    static KEYS: RefCell<KeyCache> = RefCell::new(KeyCache::default());
 }
 
 fn unauthorized() -> Error {
@@ -50,23 +44,12 @@ async fn require_pos_key(call: &Call<'_>, now_ms: u64) -> Result<PosKeyRecord, E
     let header = call.header("authorization").ok_or_else(unauthorized)?;
     let text = crate::auth::bearer_token(&header).ok_or_else(unauthorized)?;
     let id = key_id(text).ok_or_else(unauthorized)?;
-    let cached = KEYS.with(|k| {
-        k.borrow()
-            .get(id)
-            .filter(|(at, _)| now_ms.saturating_sub(*at) < KEY_CACHE_MS)
-            .map(|(_, r)| r.clone())
-    });
-    let record = match cached {
-        Some(r) => r,
-        None => {
+    let record = match KEYS.with(|k| k.borrow().get(id, now_ms)) {
+        Cached::Known(r) => Some(r),
+        Cached::Unknown => None,
+        Cached::Miss => {
             let r = get_json::<PosKeyRecord>(&call.kv()?, &pos_key_key(id)).await?;
-            KEYS.with(|k| {
-                let mut k = k.borrow_mut();
-                if k.len() > 1000 {
-                    k.clear();
-                }
-                k.insert(id.to_owned(), (now_ms, r.clone()));
-            });
+            KEYS.with(|k| k.borrow_mut().put(id, r.clone(), now_ms));
             r
         }
     };
@@ -75,7 +58,7 @@ async fn require_pos_key(call: &Call<'_>, now_ms: u64) -> Result<PosKeyRecord, E
 
 /// Forgets a key record held in this isolate (after a revocation).
 pub fn forget_key(id: &str) {
-    KEYS.with(|k| k.borrow_mut().remove(id));
+    KEYS.with(|k| k.borrow_mut().forget(id));
 }
 
 /// Verifies a scanned text: keyboard-wedge scanners may send it in lower case or with spaces.
@@ -222,30 +205,37 @@ pub async fn redeem(mut call: Call<'_>) -> Result<Outgoing, Error> {
     }
     let snapshot = cache::snapshot(call.env, now_ms).await?;
     let coupon = coupon(call.env, &snapshot, &coupon_id).await?;
-    let request = TillRequest {
+    let attempt = Attempt {
+        coupon: CouponTerms::from(&coupon),
+        store: key.store_id.clone(),
+        register,
+        transaction,
+        pos_key_id: Some(key.id.clone()),
+    };
+    let transaction = attempt.transaction.clone();
+    let request = TillRequest::Redeem {
         member: barcode.member,
-        attempt: Attempt {
-            coupon: CouponTerms::from(&coupon),
-            store: key.store_id.clone(),
-            register,
-            transaction,
-        },
+        attempt,
     };
     let answer = ask_till(call.env, &key.store_id, &request).await?;
     let outcome = match answer {
+        TillAnswer::KeyRevoked => {
+            forget_key(&key.id);
+            return Err(unauthorized());
+        }
         TillAnswer::TransactionConflict => {
             return Err(Error::Conflict {
                 code: "transaction_conflict",
                 message: format!(
                     "Transaction {} was used for another member: start a new transaction.",
-                    request.attempt.transaction.as_str()
+                    transaction.as_str()
                 ),
             })
         }
         TillAnswer::Member {
             answer: Answer::Redemption { result },
         } => result,
-        TillAnswer::Member { .. } => return Err(unknown_member()),
+        TillAnswer::Member { .. } | TillAnswer::Done => return Err(unknown_member()),
     };
     match outcome {
         Outcome::Redeemed { redemption } => {
@@ -309,6 +299,10 @@ fn refusal_message(refusal: &Refusal, coupon: &Coupon) -> String {
     }
 }
 
-async fn ask_till(env: &Env, store: &StoreId, request: &TillRequest) -> Result<TillAnswer, Error> {
+pub async fn ask_till(
+    env: &Env,
+    store: &StoreId,
+    request: &TillRequest,
+) -> Result<TillAnswer, Error> {
     super::objects::call(env, "TILLS", store.as_str(), request).await
 }

@@ -1,7 +1,9 @@
 //! The `Till` Durable Object (SQLite-backed): one per store, the home of its transactions (see
 //! [`crate::transactions`]). A redemption goes through it: it holds the transaction for the
 //! member, lets the member's object decide, and binds the transaction when something was
-//! redeemed. Bound rows are kept [`KEEP_BOUND_MS`]; holds only in memory.
+//! redeemed. Bound rows are kept [`KEEP_BOUND_MS`]; holds only in memory. It also keeps the ids
+//! of the store's revoked POS keys, so that a revoked key redeems nothing once the revocation
+//! has answered, whatever any isolate still holds of the key.
 
 use std::cell::RefCell;
 
@@ -61,6 +63,37 @@ impl Till {
     }
 }
 
+#[derive(Deserialize)]
+struct Count {
+    n: i64,
+}
+
+impl Till {
+    fn revoked(&self, key_id: &str) -> worker::Result<bool> {
+        let rows: Vec<Count> = self
+            .state
+            .storage()
+            .sql()
+            .exec(
+                "SELECT COUNT(*) AS n FROM revoked WHERE key_id = ?",
+                vec![SqlStorageValue::String(key_id.to_owned())],
+            )?
+            .to_array()?;
+        Ok(rows.first().is_some_and(|r| r.n > 0))
+    }
+
+    fn revoke(&self, key_id: &str, now_ms: u64) -> worker::Result<()> {
+        self.state.storage().sql().exec(
+            "INSERT OR IGNORE INTO revoked (key_id, at) VALUES (?, ?)",
+            vec![
+                SqlStorageValue::String(key_id.to_owned()),
+                SqlStorageValue::Integer(now_ms as i64),
+            ],
+        )?;
+        Ok(())
+    }
+}
+
 impl DurableObject for Till {
     fn new(state: State, env: Env) -> Self {
         // Idempotent; runs before the object serves anything.
@@ -71,6 +104,11 @@ impl DurableObject for Till {
             None,
         );
         let _ = sql.exec("CREATE INDEX IF NOT EXISTS txn_at ON txn (at)", None);
+        // The store's revoked POS keys (ids only), kept for good: a store has few keys.
+        let _ = sql.exec(
+            "CREATE TABLE IF NOT EXISTS revoked (key_id TEXT PRIMARY KEY, at INTEGER NOT NULL)",
+            None,
+        );
         Self {
             state,
             env,
@@ -83,21 +121,25 @@ impl DurableObject for Till {
             Ok(r) => r,
             Err(bad) => return Ok(bad),
         };
-        let transaction = request.attempt.transaction.as_str().to_owned();
-        let member = request.member;
+        let (member, attempt) = match request {
+            TillRequest::RevokeKey { key_id } => {
+                self.revoke(&key_id, Date::now().as_millis())?;
+                return Response::from_json(&TillAnswer::Done);
+            }
+            TillRequest::Redeem { member, attempt } => (member, attempt),
+        };
+        if let Some(key) = &attempt.pos_key_id {
+            if self.revoked(key)? {
+                return Response::from_json(&TillAnswer::KeyRevoked);
+            }
+        }
+        let transaction = attempt.transaction.as_str().to_owned();
         // Reading the bound row and taking the hold happen with no await between.
         let bound = self.bound(&transaction)?;
         if self.holds.borrow_mut().claim(&transaction, member, bound) == Claim::Conflict {
             return Response::from_json(&TillAnswer::TransactionConflict);
         }
-        let asked = super::members::ask(
-            &self.env,
-            member,
-            &Ask::Redeem {
-                attempt: request.attempt,
-            },
-        )
-        .await;
+        let asked = super::members::ask(&self.env, member, &Ask::Redeem { attempt }).await;
         let redeemed = matches!(
             &asked,
             Ok(Answer::Redemption {

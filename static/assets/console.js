@@ -71,7 +71,7 @@ const TEXTS = {
     "members.alsoKnownAs": "Also known as", "members.linked": "Linked", "members.state": "State",
     "members.history": "Consent history", "members.when": "When", "members.action": "Change", "members.source": "How",
     "members.notice": "Notice", "members.campaign": "Campaign", "members.redemptions": "Redemptions", "members.coupon": "Coupon",
-    "members.register": "Register", "members.transaction": "Transaction", "members.noRedemptions": "No redemption.",
+    "members.register": "Register", "members.transaction": "Transaction", "members.posKey": "POS key", "members.noRedemptions": "No redemption.",
     "members.receipts": "Download consent receipts (JSON)", "members.receiptsUnavailable": "Receipts unavailable: the setting {setting} is missing.",
     "members.export": "Download the whole access export (JSON)",
     "members.erase": "Erase this member…", "members.eraseTitle": "Erase member {number}?",
@@ -152,7 +152,7 @@ const TEXTS = {
     "members.alsoKnownAs": "別の ID", "members.linked": "連携", "members.state": "状態",
     "members.history": "同意の履歴", "members.when": "日時", "members.action": "変更", "members.source": "方法",
     "members.notice": "説明文", "members.campaign": "キャンペーン", "members.redemptions": "クーポン利用", "members.coupon": "クーポン",
-    "members.register": "レジ", "members.transaction": "取引", "members.noRedemptions": "利用はありません。",
+    "members.register": "レジ", "members.transaction": "取引", "members.posKey": "POSキー", "members.noRedemptions": "利用はありません。",
     "members.receipts": "同意レシートをダウンロード(JSON)", "members.receiptsUnavailable": "レシートは作成できません: 設定 {setting} がありません。",
     "members.export": "開示データ全体をダウンロード(JSON)",
     "members.erase": "この会員を消去…", "members.eraseTitle": "会員 {number} を消去しますか?",
@@ -233,7 +233,7 @@ const TEXTS = {
     "members.alsoKnownAs": "Autres identifiants", "members.linked": "Lié", "members.state": "État",
     "members.history": "Historique du consentement", "members.when": "Date", "members.action": "Changement", "members.source": "Comment",
     "members.notice": "Notice", "members.campaign": "Campagne", "members.redemptions": "Coupons utilisés", "members.coupon": "Coupon",
-    "members.register": "Caisse", "members.transaction": "Transaction", "members.noRedemptions": "Aucun coupon utilisé.",
+    "members.register": "Caisse", "members.transaction": "Transaction", "members.posKey": "Clé de caisse", "members.noRedemptions": "Aucun coupon utilisé.",
     "members.receipts": "Télécharger les reçus de consentement (JSON)", "members.receiptsUnavailable": "Reçus indisponibles : le réglage {setting} manque.",
     "members.export": "Télécharger toutes les données (JSON)",
     "members.erase": "Effacer ce membre…", "members.eraseTitle": "Effacer le membre {number} ?",
@@ -1094,9 +1094,9 @@ function showMember(container, m) {
   }
   box.append(el("h3", {}, t("members.redemptions")),
     m.redemptions.length
-      ? table(t("members.redemptions"), [t("members.when"), t("members.coupon"), t("funnel.store"), t("members.register"), t("members.transaction")],
+      ? table(t("members.redemptions"), [t("members.when"), t("members.coupon"), t("funnel.store"), t("members.register"), t("members.transaction"), t("members.posKey")],
         m.redemptions.map((r) => el("tr", {}, el("td", {}, whenIso(r.redeemed_at)), el("td", { class: "mono" }, r.coupon_id), el("td", {}, r.store_id),
-          el("td", {}, r.register_id), el("td", { class: "mono" }, r.transaction_id))))
+          el("td", {}, r.register_id), el("td", { class: "mono" }, r.transaction_id), el("td", { class: "mono" }, r.pos_key_id ?? t("none")))))
       : el("p", {}, t("members.noRedemptions")));
   const downloads = el("div", { class: "row wrap" },
     m.receipts_unavailable ? null : el("button", {

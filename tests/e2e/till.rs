@@ -20,6 +20,8 @@ pub fn tests() -> Vec<Test> {
     crate::tests![
         the_till_scans_redeems_once_replays_and_refuses_as_the_contract_says,
         pos_keys_are_shown_once_listed_without_secrets_and_revoked,
+        a_revoked_key_redeems_nothing_once_the_revocation_answered_and_redemptions_name_their_key,
+        thousands_of_junk_keys_are_each_refused_and_a_real_key_still_works,
         two_hundred_concurrent_redeems_from_two_stores_make_one_redemption,
         a_withdrawal_blocks_the_next_redeem_of_a_consent_gated_coupon_at_once,
         stats_count_each_store_day_in_its_own_time_zone_as_json_and_csv,
@@ -482,6 +484,110 @@ fn pos_keys_are_shown_once_listed_without_secrets_and_revoked(f: &Fixture) {
         bare.status, 401,
         "a Worker without that key's record refuses it"
     );
+}
+
+/// A leaked key leaves a trace (every redemption names its key) and stops redeeming the moment
+/// its revocation answers. The store's `Till` object checks it, not the isolate's key cache.
+fn a_revoked_key_redeems_nothing_once_the_revocation_answered_and_redemptions_name_their_key(
+    f: &Fixture,
+) {
+    let store = store_id("leak");
+    create_store(&f.app, &store);
+    let (_, member, _) = new_member(f, &store);
+    let key = new_pos_key(&f.app, &store, "Leaked till");
+    let key_id = &key[3..11];
+    let now = now_ms();
+    let coupons: Vec<String> = (0..3).map(|_| coupon_id("lk")).collect();
+    for id in &coupons {
+        let put = put_coupon(
+            &f.app,
+            id,
+            coupon("Leak", now - DAY, now + DAY, Some(vec![&store]), true),
+        );
+        assert!(matches!(put.status, 200 | 201), "{}", put.text());
+    }
+    let code = barcode(&member, "");
+    let first = redeem(&f.app, &key, &code, &coupons[0], &unique("T"));
+    assert_eq!(first.status, 200, "{}", first.text());
+    assert_eq!(first.json()["redemption"]["pos_key_id"], key_id);
+    // The key is in this isolate's cache now; revoke it and use it at once, twice at the same
+    // instant as a thief would.
+    let revoked = admin(
+        &f.app,
+        "DELETE",
+        &format!("/api/admin/stores/{store}/pos-keys/{key_id}"),
+        None,
+    );
+    assert_eq!(revoked.status, 200, "{}", revoked.text());
+    let attempts: Vec<Reply> = std::thread::scope(|s| {
+        let handles: Vec<_> = coupons[1..]
+            .iter()
+            .map(|c| s.spawn(|| redeem(&f.app, &key, &code, c, &unique("T"))))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for reply in &attempts {
+        assert_eq!(
+            (reply.status, reply.error_code().as_str()),
+            (401, "unauthorized"),
+            "{}",
+            reply.text()
+        );
+    }
+    let again = admin(
+        &f.app,
+        "DELETE",
+        &format!("/api/admin/stores/{store}/pos-keys/{key_id}"),
+        None,
+    );
+    assert_eq!(again.status, 200, "revoking twice is the same as once");
+    let export = member_export(&f.app, &member).json();
+    let redemptions = export["member"]["redemptions"].as_array().unwrap();
+    assert_eq!(redemptions.len(), 1, "{redemptions:#?}");
+    assert_eq!(redemptions[0]["pos_key_id"], key_id);
+    assert_eq!(redemptions[0]["coupon_id"], coupons[0].as_str());
+}
+
+/// Well-formed keys that do not exist are each refused (401, never a 5xx), and a real key used
+/// before and after them still works. That junk never pushes a real key out of an isolate's
+/// cache is `pos_keys::KeyCache`'s unit test.
+fn thousands_of_junk_keys_are_each_refused_and_a_real_key_still_works(f: &Fixture) {
+    let store = store_id("junk");
+    create_store(&f.app, &store);
+    let (_, member, _) = new_member(f, &store);
+    let key = new_pos_key(&f.app, &store, "Real");
+    let code = barcode(&member, "");
+    assert_eq!(scan(&f.app, &key, &code).status, 200);
+    let code = &code;
+    std::thread::scope(|s| {
+        for t in 0..4 {
+            s.spawn(move || {
+                for i in 0..300 {
+                    let junk = format!("pk_{}_{}", to_base32(t * 1000 + i), "a".repeat(40));
+                    let reply = scan(&f.app, &junk, code);
+                    assert_eq!(reply.status, 401, "{junk}: {}", reply.text());
+                }
+            });
+        }
+    });
+    let reply = scan(&f.app, &key, code);
+    assert_eq!(reply.status, 200, "{}", reply.text());
+}
+
+/// `n` in lower-case base32 digits (`a`–`z`, `2`–`7`), the alphabet of key ids.
+fn to_base32(mut n: u32) -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz234567";
+    let mut out = Vec::new();
+    loop {
+        out.push(ALPHABET[(n % 32) as usize]);
+        n /= 32;
+        if n == 0 {
+            break;
+        }
+    }
+    out.reverse();
+    let s = String::from_utf8(out).unwrap();
+    format!("{s:a>8}")
 }
 
 fn two_hundred_concurrent_redeems_from_two_stores_make_one_redemption(f: &Fixture) {
