@@ -26,6 +26,30 @@ pub fn subject_pseudonym(key: &[u8], subject: &Subject) -> String {
     signing::pseudonym(key, "subject", &subject.key_material())
 }
 
+/// The change a card-page stop ("stop messages" on the card) makes to one channel account of
+/// `member`, shown in `lang`, at `at_ms`: the same for the request that made it and for the
+/// member object writing it again later, so both name the same ledger entry.
+pub fn card_stop(
+    subject: Subject,
+    member: MemberNumber,
+    lang: Option<crate::lang::Lang>,
+    at_ms: u64,
+) -> ConsentChange {
+    use crate::consent::{Collection, Source};
+    ConsentChange {
+        subject,
+        action: Action::Withdrawn,
+        source: Source::CardPage,
+        collection: Collection::CardPage,
+        store: None,
+        campaign: None,
+        lang,
+        notice_version: None,
+        occurred_at_ms: at_ms,
+        platform_event_id: format!("card-stop:{member}:{at_ms}"),
+    }
+}
+
 /// The ledger's id of an event: the same platform event always gets the same id.
 pub fn event_id(key: &[u8], change: &ConsentChange) -> String {
     signing::pseudonym(

@@ -303,7 +303,12 @@ pub enum Request {
         change: Change,
     },
     /// The card's one-tap stop: withdraws every granted subject.
-    StopAll { at_ms: u64 },
+    StopAll {
+        at_ms: u64,
+        /// The language of the card page the stop came from (`ja`, `en`, `fr`), for the ledger.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lang: Option<String>,
+    },
     /// Sets the favourite store (the card's choice).
     SetFavourite { store: StoreId },
     /// The member, for the card and access requests.
@@ -469,7 +474,7 @@ impl Slot {
                 code,
                 change,
             } => self.link(subject, home, &code, &change, now_ms),
-            Request::StopAll { at_ms } => self.stop_all(at_ms),
+            Request::StopAll { at_ms, .. } => self.stop_all(at_ms),
             Request::SetFavourite { store } => match self.member.as_mut() {
                 Some(m) => {
                     m.favourite_store = Some(store);
@@ -1076,14 +1081,25 @@ mod tests {
     #[test]
     fn the_card_stop_withdraws_every_granted_account_once() {
         let mut member = founded();
-        let Answer::Stopped { withdrawn } = member.handle(Request::StopAll { at_ms: 100 }, NOW)
-        else {
+        let Answer::Stopped { withdrawn } = member.handle(
+            Request::StopAll {
+                at_ms: 100,
+                lang: None,
+            },
+            NOW,
+        ) else {
             panic!()
         };
         assert_eq!(withdrawn.len(), 1);
         assert!(!member.member.as_ref().unwrap().consent_granted());
         assert_eq!(
-            member.handle(Request::StopAll { at_ms: 200 }, NOW),
+            member.handle(
+                Request::StopAll {
+                    at_ms: 200,
+                    lang: None,
+                },
+                NOW
+            ),
             Answer::Stopped { withdrawn: vec![] }
         );
     }
@@ -1170,7 +1186,13 @@ mod tests {
         );
         assert_eq!(slot.member.as_ref().unwrap().redemptions.len(), 1);
         let mut stopped = founded();
-        stopped.handle(Request::StopAll { at_ms: 5 }, NOW);
+        stopped.handle(
+            Request::StopAll {
+                at_ms: 5,
+                lang: None,
+            },
+            NOW,
+        );
         assert_eq!(
             result_code(redeem(&mut stopped, "T1", true)),
             "consent_withdrawn"

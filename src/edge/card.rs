@@ -6,11 +6,11 @@ use worker::Date;
 
 use super::respond::Outgoing;
 use super::shopper::{lang, page_with_csp, query};
-use super::{body, cache, env, ledger_store, members, respond, webhooks, Call};
+use super::{body, cache, env, members, respond, webhooks, Call};
 use crate::channels::ReplyTarget;
 use crate::codes::{Barcode, CardRef, LinkCode};
 use crate::config::{Config, SigningKeys};
-use crate::consent::{Action, Channel, Collection, ConsentChange, Source, Subject};
+use crate::consent::{Channel, Subject};
 use crate::coupons::Coupon;
 use crate::error::Error;
 use crate::ids::{CouponId, StoreId};
@@ -153,14 +153,18 @@ pub async fn stop(call: &Call<'_>, card: &str) -> Result<Outgoing, Error> {
     let pseudonym_key = config.pseudonym_key.require("PSEUDONYM_KEY")?;
     let card_ref = CardRef::verify(keys, card).map_err(|_| Error::NotFound)?;
     let now_ms = Date::now().as_millis();
-    let withdrawn =
-        match members::ask(call.env, card_ref.member, &Ask::StopAll { at_ms: now_ms }).await? {
-            Answer::Stopped { withdrawn } => withdrawn,
-            _ => return Err(Error::NotFound),
-        };
     let member = member_of(call, keys, card).await?;
     let lang = member_lang(call, &config, &member);
-    let kv = call.kv()?;
+    // The member's object records the stop and writes its ledger entries (again later, if
+    // the ledger cannot be written now): a stop is never lost between the two.
+    let ask = Ask::StopAll {
+        at_ms: now_ms,
+        lang: Some(lang.code().to_owned()),
+    };
+    let withdrawn = match members::ask(call.env, card_ref.member, &ask).await? {
+        Answer::Stopped { withdrawn } => withdrawn,
+        _ => return Err(Error::NotFound),
+    };
     let snapshot = super::cache::snapshot(call.env, now_ms).await?;
     let mut outbox = Vec::new();
     for w in withdrawn {
@@ -173,28 +177,9 @@ pub async fn stop(call: &Call<'_>, card: &str) -> Result<Outgoing, Error> {
             &crate::stats::withdrawal(w.channel),
             call.request_id,
         );
-        let change = ConsentChange {
-            subject: Subject::new(w.channel, w.user_id.clone()),
-            action: Action::Withdrawn,
-            source: Source::CardPage,
-            collection: Collection::CardPage,
-            store: None,
-            campaign: None,
-            lang: Some(lang),
-            notice_version: None,
-            occurred_at_ms: now_ms,
-            platform_event_id: format!("card-stop:{}:{now_ms}", member.number),
-        };
-        let key = pseudonym_key.expose().as_bytes();
-        let event_id = ledger::event_id(key, &change);
-        let event = ledger::event(
-            &change,
-            event_id.clone(),
-            Some(member.number),
-            &config.in_force(),
-            now_ms,
-        );
-        ledger_store::write(&kv, key, &event, &w.pseudonyms, false).await?;
+        let subject = Subject::new(w.channel, w.user_id.clone());
+        let change = ledger::card_stop(subject, member.number, Some(lang), now_ms);
+        let event_id = ledger::event_id(pseudonym_key.expose().as_bytes(), &change);
         let target = push_target(w.channel, w.user_id);
         let reply_lang = member.lang.as_deref().and_then(Lang::parse).unwrap_or(lang);
         outbox.extend(webhooks::build_reply(

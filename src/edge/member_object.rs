@@ -14,6 +14,10 @@
 //! not be sent stays, and an alarm tries again. So an event is never lost and never sent
 //! without its change; after a restart, events sent but not yet dropped go again (the queue is
 //! at-least-once anyway, and receivers deduplicate on the event id).
+//!
+//! A card-page stop's ledger entries are kept the same way: in the row that records the stop,
+//! until the consent ledger (KV) holds them; the request writes them, and the alarm again if
+//! that failed.
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
@@ -22,10 +26,13 @@ use std::rc::Rc;
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, Date, DurableObject, Env, Request, Response, SqlStorageValue, State};
 
+use crate::consent::Subject;
 use crate::feed::events::{caused_by, FeedEvent};
 use crate::feed::queue::FeedMessage;
+use crate::ids::MemberNumber;
+use crate::lang::Lang;
 use crate::log::{EventLog, Level};
-use crate::members::{self, Slot};
+use crate::members::{self, Answer, Slot, Withdrawn};
 
 /// When a failed send is tried again.
 const OUTBOX_RETRY_MS: u64 = 60_000;
@@ -48,6 +55,18 @@ struct Stored {
     slot: Slot,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     outbox: Vec<FeedEvent>,
+    /// Card-page stops the consent ledger (KV) does not hold yet.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    ledger_due: Vec<DueStop>,
+}
+
+/// A card-page stop of one channel account, kept until its ledger entry is written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct DueStop {
+    member: MemberNumber,
+    withdrawn: Withdrawn,
+    lang: Option<String>,
+    at_ms: u64,
 }
 
 #[derive(Deserialize)]
@@ -131,6 +150,88 @@ impl Member {
     }
 }
 
+/// The card-page stops a request made: one per channel account it withdrew.
+fn due_stops(request: &members::Request, answer: &Answer, slot: &Slot) -> Vec<DueStop> {
+    let (members::Request::StopAll { at_ms, lang }, Answer::Stopped { withdrawn }) =
+        (request, answer)
+    else {
+        return Vec::new();
+    };
+    let Some(member) = slot.member.as_ref().map(|m| m.number) else {
+        return Vec::new();
+    };
+    withdrawn
+        .iter()
+        .map(|w| DueStop {
+            member,
+            withdrawn: w.clone(),
+            lang: lang.clone(),
+            at_ms: *at_ms,
+        })
+        .collect()
+}
+
+impl Member {
+    /// Writes the ledger entries of `due`, then drops those written from the row. Whether all
+    /// were written.
+    async fn write_due(&self, due: Vec<DueStop>) -> bool {
+        let mut written = Vec::new();
+        let mut failed = None;
+        for d in due {
+            match write_stop(&self.env, &d).await {
+                Ok(()) => written.push(d),
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        if let Some(e) = &failed {
+            let line = EventLog {
+                level: Level::Error,
+                msg: "card stop not yet in the ledger; the member object keeps it",
+                request_id: "-",
+                detail: e.log_detail(),
+            }
+            .to_line();
+            worker::console_error!("{line}");
+        }
+        if !written.is_empty() {
+            if let Ok(mut now) = self.load() {
+                now.ledger_due.retain(|d| !written.contains(d));
+                if self.save(&now).is_ok() {
+                    *self.stored.borrow_mut() = Some(now);
+                } else {
+                    *self.stored.borrow_mut() = None;
+                }
+            }
+        }
+        failed.is_none()
+    }
+}
+
+/// The ledger entry of one card-page stop, as [`crate::ledger::card_stop`] names it.
+async fn write_stop(env: &Env, d: &DueStop) -> Result<(), crate::error::Error> {
+    let config = super::env::config(env);
+    let key = config.pseudonym_key.require("PSEUDONYM_KEY")?;
+    let key = key.expose().as_bytes();
+    let change = crate::ledger::card_stop(
+        Subject::new(d.withdrawn.channel, d.withdrawn.user_id.clone()),
+        d.member,
+        d.lang.as_deref().and_then(Lang::parse),
+        d.at_ms,
+    );
+    let event = crate::ledger::event(
+        &change,
+        crate::ledger::event_id(key, &change),
+        Some(d.member),
+        &config.in_force(),
+        d.at_ms,
+    );
+    let kv = super::kv::namespace(env)?;
+    super::ledger_store::write(&kv, key, &event, &d.withdrawn.pseudonyms, false).await
+}
+
 fn log_send_failure(count: usize, e: &crate::error::Error) {
     let line = EventLog {
         level: Level::Error,
@@ -173,6 +274,8 @@ impl DurableObject for Member {
         let before = stored.slot.clone();
         let now_ms = Date::now().as_millis();
         let answer = stored.slot.handle(request.clone(), now_ms);
+        let due = due_stops(&request, &answer, &stored.slot);
+        stored.ledger_due.extend(due.iter().cloned());
         if stored.slot != before {
             stored.outbox.extend(caused_by(
                 &request,
@@ -191,12 +294,24 @@ impl DurableObject for Member {
             self.send_later(&stored.outbox);
         }
         *self.stored.borrow_mut() = Some(stored);
+        if !due.is_empty() {
+            // The alarm first: if the writes below fail, or the object stops before they end,
+            // it writes them later. Writing an entry twice is the same as once.
+            let at = Date::now().as_millis() + OUTBOX_RETRY_MS;
+            self.state.storage().set_alarm(at as i64).await?;
+            self.write_due(due).await;
+        }
         Response::from_json(&answer)
     }
 
     async fn alarm(&self) -> worker::Result<Response> {
         let mut stored = self.load()?;
         self.forget_sent(&mut stored);
+        if !stored.ledger_due.is_empty() && !self.write_due(stored.ledger_due.clone()).await {
+            let at = Date::now().as_millis() + OUTBOX_RETRY_MS;
+            self.state.storage().set_alarm(at as i64).await?;
+        }
+        let stored = self.load()?;
         if stored.outbox.is_empty() {
             return Response::ok("");
         }

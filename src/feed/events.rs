@@ -310,7 +310,7 @@ pub fn caused_by(
             }
         }
         (Answer::Stopped { withdrawn }, Some(m)) => {
-            let Request::StopAll { at_ms } = request else {
+            let Request::StopAll { at_ms, .. } = request else {
                 return events;
             };
             for w in withdrawn {
@@ -507,7 +507,13 @@ mod tests {
         assert_eq!(linked["data"]["whatsapp_id"], "8190");
         assert_eq!(linked["data"]["line_user_id"], "U1");
 
-        let stopped = run(&mut slot, Request::StopAll { at_ms: T + 20 });
+        let stopped = run(
+            &mut slot,
+            Request::StopAll {
+                at_ms: T + 20,
+                lang: None,
+            },
+        );
         let channels: Vec<_> = stopped
             .iter()
             .map(|e| parsed(e)["data"]["channel"].clone())
@@ -518,7 +524,14 @@ mod tests {
             .all(|e| e.kind == EventType::ConsentWithdrawn));
         assert_eq!(parsed(&stopped[0])["data"]["source"], "card_page");
         assert_eq!(stopped[0].id, format!("stp_{number}_line_{}", T + 20));
-        assert!(run(&mut slot, Request::StopAll { at_ms: T + 30 }).is_empty());
+        assert!(run(
+            &mut slot,
+            Request::StopAll {
+                at_ms: T + 30,
+                lang: None
+            }
+        )
+        .is_empty());
     }
 
     #[test]

@@ -1,6 +1,8 @@
 // The card's service worker (scope /card/). Network first, so an online visit always shows
 // the current card (new coupons, fresh barcodes); the last copy answers when there is no
-// network. A card that the network says is gone (404: erased) is dropped from the copy.
+// network. A card that the network says is gone (404: erased) is dropped from the copy, and so
+// is a card whose messages were stopped (the copy showed what the stop took away: the coupons
+// for members who receive our messages).
 "use strict";
 var CACHE = "card-v1";
 var STYLES = "/assets/site.css";
@@ -27,8 +29,18 @@ function fromNetwork(request) {
 
 self.addEventListener("fetch", function (event) {
   var request = event.request;
-  if (request.method !== "GET") return;
   var url = new URL(request.url);
+  var stopped = request.method === "POST" && url.origin === self.location.origin &&
+    /^\/card\/[A-Z2-7]+\/stop$/i.test(url.pathname);
+  if (stopped) {
+    var card = url.origin + url.pathname.replace(/\/stop$/i, "");
+    event.respondWith(fetch(request).then(function (response) {
+      return caches.open(CACHE).then(function (cache) { return cache.delete(card); })
+        .catch(function () {}).then(function () { return response; });
+    }));
+    return;
+  }
+  if (request.method !== "GET") return;
   var isCard = url.origin === self.location.origin && /^\/card\/[A-Z2-7]+$/i.test(url.pathname);
   var isStyles = url.origin === self.location.origin && url.pathname === STYLES;
   if (!isCard && !isStyles) return;

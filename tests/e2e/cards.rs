@@ -24,6 +24,7 @@ pub fn tests() -> Vec<Test> {
         coupons_are_validated_with_codes_and_listed,
         member_admin_routes_need_the_token_and_a_valid_number,
         card_in_headless_chromium_at_a_phone_viewport,
+        a_stop_drops_the_phones_offline_copy_of_the_card,
     ]
 }
 
@@ -614,6 +615,24 @@ fn member_admin_routes_need_the_token_and_a_valid_number(f: &Fixture) {
             .status,
         401
     );
+}
+
+/// The card's service worker keeps a copy for a till without signal; a stop must not leave the
+/// copy showing what the stop took away.
+fn a_stop_drops_the_phones_offline_copy_of_the_card(f: &Fixture) {
+    let store = unique("sw");
+    create_store(&f.app, &store);
+    let user = unique("Usw");
+    let card = join_line(f, &user, &store);
+    let seen = harness::browser("card_copy.mjs", &[&format!("{}{card}?lang=en", f.app.base)]);
+    assert_eq!(
+        seen["controlled"], true,
+        "the service worker took over: {seen}"
+    );
+    assert_eq!(seen["before"], true, "a copy was kept: {seen}");
+    assert_eq!(seen["after"], false, "the stop dropped it: {seen}");
+    assert_eq!(seen["errors"], json!([]), "{seen}");
+    assert_eq!(consent(&f.app, "line", &user)["state"], "withdrawn");
 }
 
 fn card_in_headless_chromium_at_a_phone_viewport(f: &Fixture) {
