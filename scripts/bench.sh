@@ -173,6 +173,8 @@ fi
 # The events feed's deliveries per second, end to end. workerd alone has no queue broker, so this
 # one runs under `wrangler dev` (same build), with the local receiver verifying every delivery.
 # ENDPOINTS picks it as `feed`; FEED_EVENTS sets how many new shoppers (two events each).
+# Then the delivery latency of three receivers side by side (bench/feed_latency.py;
+# FEED_LATENCY_SHOPPERS at FEED_LATENCY_RATE a second).
 if [ -z "${ENDPOINTS:-}" ] || [[ feed =~ ^(${ENDPOINTS})$ ]]; then
   kill -TERM -- "-$server" 2>/dev/null || true
   dev_port=$(free_port)
@@ -196,6 +198,9 @@ floor_port=$(free_port)
 '
   python3 bench/feed_deliveries.py "http://127.0.0.1:$dev_port" "$admin_token" \
     "$(secret LINE_CHANNEL_SECRET)" "http://127.0.0.1:$rx_port" "${FEED_EVENTS:-1000}"
+  # Cause → first attempt for a healthy receiver beside a flaky and a trickling one.
+  python3 bench/feed_latency.py "http://127.0.0.1:$dev_port" "$admin_token" \
+    "$(secret LINE_CHANNEL_SECRET)" .venv/bin/python "${FEED_LATENCY_SHOPPERS:-100}" "${FEED_LATENCY_RATE:-20}"
   kill -TERM -- "-$dev" "-$rx" 2>/dev/null || true
 fi
 
