@@ -22,6 +22,7 @@
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::rc::Rc;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, Date, DurableObject, Env, Request, Response, SqlStorageValue, State};
@@ -34,8 +35,9 @@ use crate::lang::Lang;
 use crate::log::{EventLog, Level};
 use crate::members::{self, Answer, Slot, Withdrawn};
 
-/// When a failed send is tried again.
-const OUTBOX_RETRY_MS: u64 = 60_000;
+/// When a failed send (or ledger write) is tried again. An alarm is set by its offset from now
+/// (`worker`'s `ScheduledTime` reads a plain integer as an offset, not as a time).
+const RETRY_IN: Duration = Duration::from_secs(60);
 
 #[durable_object]
 pub struct Member {
@@ -142,8 +144,7 @@ impl Member {
                 Ok(()) => sent.borrow_mut().extend(ids),
                 Err(e) => {
                     log_send_failure(ids.len(), &e);
-                    let at = Date::now().as_millis() + OUTBOX_RETRY_MS;
-                    let _ = storage.set_alarm(at as i64).await;
+                    let _ = storage.set_alarm(RETRY_IN).await;
                 }
             }
         });
@@ -297,8 +298,7 @@ impl DurableObject for Member {
         if !due.is_empty() {
             // The alarm first: if the writes below fail, or the object stops before they end,
             // it writes them later. Writing an entry twice is the same as once.
-            let at = Date::now().as_millis() + OUTBOX_RETRY_MS;
-            self.state.storage().set_alarm(at as i64).await?;
+            self.state.storage().set_alarm(RETRY_IN).await?;
             self.write_due(due).await;
         }
         Response::from_json(&answer)
@@ -308,8 +308,7 @@ impl DurableObject for Member {
         let mut stored = self.load()?;
         self.forget_sent(&mut stored);
         if !stored.ledger_due.is_empty() && !self.write_due(stored.ledger_due.clone()).await {
-            let at = Date::now().as_millis() + OUTBOX_RETRY_MS;
-            self.state.storage().set_alarm(at as i64).await?;
+            self.state.storage().set_alarm(RETRY_IN).await?;
         }
         let stored = self.load()?;
         if stored.outbox.is_empty() {
@@ -333,8 +332,7 @@ impl DurableObject for Member {
             }
             Err(e) => {
                 log_send_failure(stored.outbox.len(), &e);
-                let at = Date::now().as_millis() + OUTBOX_RETRY_MS;
-                self.state.storage().set_alarm(at as i64).await?;
+                self.state.storage().set_alarm(RETRY_IN).await?;
             }
         }
         Response::ok("")
