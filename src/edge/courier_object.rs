@@ -1,29 +1,59 @@
-//! The `Courier` Durable Object: one per feed endpoint, the one place a delivery's HTTP request
-//! is made, under one deadline for the whole exchange and without following redirects. A fetch
-//! that fails before any answer (DNS, connection refused) leaves workerd with a promise
-//! rejection of its own that no code can await; inside a queue handler that marks the whole
-//! invocation failed, and the queue then redelivers every message of the batch, acked or not —
-//! duplicates that multiply with each retry. Here it only costs a log line, and the consumer
-//! gets a plain answer. An object serves several deliveries at once (each waits on the network,
-//! not on storage).
+//! The `Courier` Durable Object (SQLite-backed): one per feed endpoint, that endpoint's own
+//! delivery queue (see [`crate::feed::delivery`]). The queue consumer hands it deliveries and is
+//! answered at once; the courier keeps them as jobs, sends the due ones in rounds on its alarm,
+//! retries each on its own schedule, and reports every outcome to the `Feeds` object. A slow,
+//! failing or hostile receiver therefore holds up only its own courier.
+//!
+//! Each HTTP request is made in a request of its own to this object (`CourierRequest::Post`),
+//! under one deadline for the whole exchange and without following redirects. A fetch that
+//! fails before any answer (DNS, connection refused) leaves workerd with a promise rejection of
+//! its own that no code can await; in a request it only costs a log line, where in an alarm or
+//! a queue handler it would mark the whole invocation failed.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use futures_util::future::{select, Either};
-use futures_util::StreamExt;
+use futures_util::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 use worker::{
-    durable_object, AbortController, Delay, DurableObject, Env, Fetch, Headers, Method, Request,
-    RequestInit, RequestRedirect, Response, State,
+    durable_object, AbortController, Date, Delay, DurableObject, Env, Fetch, Headers, Method,
+    Request, RequestInit, RequestRedirect, Response, State,
 };
 
-use crate::feed::retry::reason;
-
-/// How much of a receiver's answer is read before it is dropped.
-const ANSWER_READ_MAX: usize = 4096;
+use super::sql::{int, text};
+use super::{env, objects};
+use crate::error::Error;
+use crate::feed::circuit::Plan;
+use crate::feed::delivery::{self, Answer, Job, Next, ROUND_MAX};
+use crate::feed::endpoints::{DeliveryResult, Endpoint, FeedsAnswer, FeedsRequest};
+use crate::feed::log::{month_of, LogAnswer, LogRequest};
+use crate::feed::queue::Delivery;
+use crate::feed::retry::{reason, verdict, Verdict};
+use crate::feed::signature::{signature_header, HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP};
+use crate::log::{EventLog, Level};
 
 /// The binding of the couriers.
 pub const COURIERS: &str = "COURIERS";
+/// How much of a receiver's answer is read before it is dropped.
+const ANSWER_READ_MAX: usize = 4096;
+/// How many deliveries of a round are in flight at once (a round is at most [`ROUND_MAX`]).
+const POSTS_IN_FLIGHT: usize = ROUND_MAX;
+/// When a round that could not read the endpoint, the log or report runs again.
+const ROUND_RETRY_MS: u64 = 30_000;
+
+/// What a courier is asked.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum CourierRequest {
+    /// Keep these deliveries to the endpoint and send them.
+    Take {
+        endpoint: String,
+        deliveries: Vec<Delivery>,
+    },
+    /// Make this HTTP request (the courier asks itself, one request per delivery).
+    Post(Outgoing),
+}
 
 /// A request to make.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -43,11 +73,297 @@ pub struct Posted {
 
 #[durable_object]
 pub struct Courier {
-    #[allow(dead_code)]
     state: State,
+    env: Env,
 }
 
-async fn post(outgoing: &Outgoing) -> Posted {
+#[derive(Deserialize)]
+struct JobRow {
+    event_id: String,
+    time_ms: i64,
+    attempts: i64,
+    due: i64,
+}
+
+#[derive(Deserialize)]
+struct Meta {
+    v: String,
+}
+
+#[derive(Deserialize)]
+struct Due {
+    due: Option<i64>,
+}
+
+fn log(level: Level, msg: &'static str, detail: Option<String>) {
+    let line = EventLog {
+        level,
+        msg,
+        request_id: "-",
+        detail,
+    }
+    .to_line();
+    worker::console_error!("{line}");
+}
+
+impl Courier {
+    fn sql(&self) -> worker::SqlStorage {
+        self.state.storage().sql()
+    }
+
+    fn endpoint_id(&self) -> worker::Result<Option<String>> {
+        let rows: Vec<Meta> = self
+            .sql()
+            .exec("SELECT v FROM meta WHERE k = 'endpoint'", None)?
+            .to_array()?;
+        Ok(rows.into_iter().next().map(|r| r.v))
+    }
+
+    fn due_jobs(&self, now_ms: u64) -> worker::Result<Vec<Job>> {
+        let rows: Vec<JobRow> = self
+            .sql()
+            .exec(
+                "SELECT event_id, time_ms, attempts, due FROM jobs WHERE due <= ? \
+                 ORDER BY due, time_ms, event_id LIMIT ?",
+                vec![int(now_ms), int(ROUND_MAX as u64)],
+            )?
+            .to_array()?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Job {
+                event_id: r.event_id,
+                time_ms: u64::try_from(r.time_ms).unwrap_or_default(),
+                attempts: u32::try_from(r.attempts).unwrap_or(u32::MAX),
+                due_ms: u64::try_from(r.due).unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    fn put_job(&self, job: &Job, replace: bool) -> worker::Result<()> {
+        let verb = if replace { "REPLACE" } else { "IGNORE" };
+        self.sql().exec(
+            &format!(
+                "INSERT OR {verb} INTO jobs (event_id, time_ms, attempts, due) VALUES (?, ?, ?, ?)"
+            ),
+            vec![
+                text(&job.event_id),
+                int(job.time_ms),
+                int(u64::from(job.attempts)),
+                int(job.due_ms),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn drop_job(&self, event_id: &str) -> worker::Result<()> {
+        self.sql()
+            .exec("DELETE FROM jobs WHERE event_id = ?", vec![text(event_id)])?;
+        Ok(())
+    }
+
+    /// Wakes at the next due job, if any (at `at_least_ms` at the earliest).
+    async fn schedule(&self, at_least_ms: u64) -> worker::Result<()> {
+        let rows: Vec<Due> = self
+            .sql()
+            .exec("SELECT MIN(due) AS due FROM jobs", None)?
+            .to_array()?;
+        if let Some(due) = rows.first().and_then(|r| r.due) {
+            let at = u64::try_from(due).unwrap_or_default().max(at_least_ms);
+            // An offset from now: `ScheduledTime` reads a plain integer as one.
+            let wait = at.saturating_sub(Date::now().as_millis());
+            self.state
+                .storage()
+                .set_alarm(Duration::from_millis(wait))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// One round: the due jobs (at most [`ROUND_MAX`]) sent, settled and reported.
+    async fn round(&self, id: &str) -> Result<(), Error> {
+        let now_ms = Date::now().as_millis();
+        let jobs = self.due_jobs(now_ms).map_err(Error::internal)?;
+        if jobs.is_empty() {
+            return Ok(());
+        }
+        let Some(endpoint) = endpoint(&self.env, id).await? else {
+            // Deleted or disabled: nothing more goes there.
+            self.sql()
+                .exec("DELETE FROM jobs", None)
+                .map_err(Error::internal)?;
+            return Ok(());
+        };
+        let config = env::config(&self.env);
+        let bodies = bodies(&self.env, &jobs).await?;
+        let mut reports = Vec::new();
+        let mut sendable = Vec::new();
+        for job in &jobs {
+            match bodies.get(&job.event_id) {
+                Some(body) => sendable.push((job, body.as_str())),
+                None => {
+                    log(
+                        Level::Error,
+                        "feed event missing from the log; delivery dropped",
+                        Some(job.event_id.clone()),
+                    );
+                    reports.push(delivery::missing(job));
+                    self.drop_job(&job.event_id).map_err(Error::internal)?;
+                }
+            }
+        }
+        let timeout = config.feed_timeout_ms;
+        let mut answers: Vec<(&Job, Answer, bool)> = Vec::new();
+        let mut to_send = sendable;
+        if endpoint.circuit.plan(now_ms) == Plan::Probe && !to_send.is_empty() {
+            let rest = to_send.split_off(1);
+            let probe = post_all(&self.env, &endpoint, to_send, timeout).await;
+            let up = probe
+                .iter()
+                .any(|(_, (status, _))| verdict(*status) == Verdict::Delivered);
+            answers.extend(probe.into_iter().map(|(j, a)| (j, a, true)));
+            if up {
+                to_send = rest;
+            } else {
+                let since = endpoint
+                    .circuit
+                    .failing_since_ms
+                    .map(crate::time::format_rfc3339)
+                    .unwrap_or_default();
+                let held = format!("not sent: receiver down since {since}");
+                answers.extend(
+                    rest.into_iter()
+                        .map(|(j, _)| (j, (None, held.clone()), false)),
+                );
+                to_send = Vec::new();
+            }
+        }
+        answers.extend(
+            post_all(&self.env, &endpoint, to_send, timeout)
+                .await
+                .into_iter()
+                .map(|(j, a)| (j, a, true)),
+        );
+        let done_ms = Date::now().as_millis();
+        let mut gone = false;
+        for (job, answer, sent) in answers {
+            let (report, next) =
+                delivery::settle(job, answer, sent, done_ms, &config.feed_retry_delays);
+            gone |= report.result == DeliveryResult::Gone;
+            match next {
+                Next::Done => self.drop_job(&job.event_id),
+                Next::Again(again) => self.put_job(&again, true),
+            }
+            .map_err(Error::internal)?;
+            reports.push(report);
+        }
+        if gone {
+            self.sql()
+                .exec("DELETE FROM jobs", None)
+                .map_err(Error::internal)?;
+        }
+        objects::call::<FeedsAnswer>(
+            &self.env,
+            super::feed_consumer::FEEDS,
+            super::feed_consumer::FEEDS_NAME,
+            &FeedsRequest::Report {
+                endpoint: endpoint.id.clone(),
+                results: reports,
+                at_ms: done_ms,
+            },
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// The endpoint as the `Feeds` object has it now (secrets, circuit), if it still receives.
+async fn endpoint(env: &Env, id: &str) -> Result<Option<Endpoint>, Error> {
+    let answer = objects::call(
+        env,
+        super::feed_consumer::FEEDS,
+        super::feed_consumer::FEEDS_NAME,
+        &FeedsRequest::Active,
+    )
+    .await?;
+    match answer {
+        FeedsAnswer::Endpoints { endpoints } => Ok(endpoints.into_iter().find(|e| e.id == id)),
+        other => Err(Error::internal(format!("Feeds answered {other:?}"))),
+    }
+}
+
+/// The bodies of the jobs' events, read from their months' logs at sending time (so an
+/// erasure's scrub reaches a delivery still waiting).
+async fn bodies(env: &Env, jobs: &[Job]) -> Result<BTreeMap<String, String>, Error> {
+    let mut months: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for job in jobs {
+        months
+            .entry(month_of(job.time_ms))
+            .or_default()
+            .push(job.event_id.clone());
+    }
+    let mut found = BTreeMap::new();
+    for (month, ids) in months {
+        let answer: LogAnswer = objects::call(
+            env,
+            super::feed_consumer::FEED_LOG,
+            &month,
+            &LogRequest::Get { ids },
+        )
+        .await?;
+        found.extend(answer.rows.into_iter().map(|r| (r.id, r.body)));
+    }
+    Ok(found)
+}
+
+/// Sends `list` concurrently, at most [`POSTS_IN_FLIGHT`] at a time.
+async fn post_all<'a>(
+    env: &Env,
+    endpoint: &Endpoint,
+    list: Vec<(&'a Job, &'a str)>,
+    timeout_ms: u64,
+) -> Vec<(&'a Job, Answer)> {
+    stream::iter(list)
+        .map(|(job, body)| async move { (job, post(env, endpoint, job, body, timeout_ms).await) })
+        .buffer_unordered(POSTS_IN_FLIGHT)
+        .collect()
+        .await
+}
+
+/// POSTs one delivery, signed, through a request of its own to this courier.
+async fn post(env: &Env, endpoint: &Endpoint, job: &Job, body: &str, timeout_ms: u64) -> Answer {
+    let now_ms = Date::now().as_millis();
+    let timestamp = now_ms / 1000;
+    let secrets = endpoint.signing(now_ms);
+    let signature = signature_header(&secrets, &job.event_id, timestamp, body.as_bytes());
+    let outgoing = Outgoing {
+        url: endpoint.url.clone(),
+        headers: vec![
+            (
+                "content-type".into(),
+                "application/cloudevents+json; charset=utf-8".into(),
+            ),
+            ("user-agent".into(), "optin-edge-feed/1".into()),
+            (HEADER_ID.into(), job.event_id.clone()),
+            (HEADER_TIMESTAMP.into(), timestamp.to_string()),
+            (HEADER_SIGNATURE.into(), signature),
+        ],
+        body: body.to_owned(),
+        timeout_ms,
+    };
+    match objects::call::<Posted>(env, COURIERS, &endpoint.id, &CourierRequest::Post(outgoing))
+        .await
+    {
+        Ok(posted) => (posted.status, posted.reason),
+        Err(e) => (
+            None,
+            format!("courier: {}", e.log_detail().unwrap_or_default()),
+        ),
+    }
+}
+
+/// Makes the HTTP request: one deadline for the headers and the first [`ANSWER_READ_MAX`]
+/// bytes of the answer; a 3xx is answered as it is.
+async fn send(outgoing: &Outgoing) -> Posted {
     let request = (|| -> worker::Result<Request> {
         let headers = Headers::new();
         for (k, v) in &outgoing.headers {
@@ -56,8 +372,8 @@ async fn post(outgoing: &Outgoing) -> Posted {
         let mut init = RequestInit::new();
         init.with_method(Method::Post)
             .with_headers(headers)
-            // A 3xx is answered as it is: the signed event, with the shopper's channel ids,
-            // never goes on to an address nobody registered.
+            // The signed event, with the shopper's channel ids, never goes on to an address
+            // nobody registered.
             .with_redirect(RequestRedirect::Manual)
             .with_body(Some(
                 js_sys::Uint8Array::from(outgoing.body.as_bytes()).into(),
@@ -72,8 +388,7 @@ async fn post(outgoing: &Outgoing) -> Posted {
     };
     let controller = AbortController::default();
     let signal = controller.signal();
-    // One deadline for the whole exchange: the headers and the first ANSWER_READ_MAX bytes of
-    // the body. A receiver that trickles its answer is cut off like one that never answers.
+    // A receiver that trickles its answer is cut off like one that never answers.
     let exchange = Box::pin(async {
         let mut response = Fetch::Request(request).send_with_signal(&signal).await?;
         let status = response.status_code();
@@ -100,15 +415,62 @@ async fn post(outgoing: &Outgoing) -> Posted {
 }
 
 impl DurableObject for Courier {
-    fn new(state: State, _env: Env) -> Self {
-        Self { state }
+    fn new(state: State, env: Env) -> Self {
+        // Idempotent; runs before the object serves anything.
+        let sql = state.storage().sql();
+        let _ = sql.exec(
+            "CREATE TABLE IF NOT EXISTS jobs (event_id TEXT PRIMARY KEY, time_ms INTEGER NOT NULL, \
+             attempts INTEGER NOT NULL, due INTEGER NOT NULL)",
+            None,
+        );
+        let _ = sql.exec("CREATE INDEX IF NOT EXISTS jobs_due ON jobs (due)", None);
+        let _ = sql.exec(
+            "CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)",
+            None,
+        );
+        Self { state, env }
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let outgoing: Outgoing = match super::objects::read_request(&mut req).await? {
-            Ok(o) => o,
+        let request: CourierRequest = match objects::read_request(&mut req).await? {
+            Ok(r) => r,
             Err(bad) => return Ok(bad),
         };
-        Response::from_json(&post(&outgoing).await)
+        match request {
+            CourierRequest::Post(outgoing) => Response::from_json(&send(&outgoing).await),
+            CourierRequest::Take {
+                endpoint,
+                deliveries,
+            } => {
+                self.sql().exec(
+                    "INSERT OR REPLACE INTO meta (k, v) VALUES ('endpoint', ?)",
+                    vec![text(&endpoint)],
+                )?;
+                let now_ms = Date::now().as_millis();
+                for d in &deliveries {
+                    // A delivery already waiting keeps its own schedule.
+                    self.put_job(&Job::of(d, now_ms), false)?;
+                }
+                self.schedule(now_ms).await?;
+                Response::from_json(&deliveries.len())
+            }
+        }
+    }
+
+    async fn alarm(&self) -> worker::Result<Response> {
+        let Some(id) = self.endpoint_id()? else {
+            return Response::ok("");
+        };
+        let mut next = Date::now().as_millis();
+        if let Err(e) = self.round(&id).await {
+            log(
+                Level::Error,
+                "feed delivery round failed; tried again",
+                e.log_detail(),
+            );
+            next += ROUND_RETRY_MS;
+        }
+        self.schedule(next).await?;
+        Response::ok("")
     }
 }

@@ -2,10 +2,10 @@
 //!
 //! - [`FeedMessage::Record`]: an event a member's object caused. The consumer keeps it in the
 //!   log, then fans it out: one [`Delivery`] per active endpoint.
-//! - [`FeedMessage::Deliver`]: one event to one endpoint. It names the event; the body is read
-//!   from the log at delivery time (so an erasure's scrub reaches it). A failure is not retried
-//!   by the queue but re-sent with `attempts + 1` and the next delay of [`super::retry`], so the
-//!   schedule is ours and each endpoint's retries are its own.
+//! - [`FeedMessage::Deliver`]: one event to one endpoint. The consumer hands it to the
+//!   endpoint's courier ([`super::delivery`]), which keeps it until it is delivered, dead or the
+//!   endpoint gone, retrying on the schedule of [`super::retry`]. It names the event; the body
+//!   is read from the log at each attempt (so an erasure's scrub reaches it).
 //! - [`FeedMessage::Replay`]: one page of a replay of a time range to one endpoint; it sends the
 //!   page's deliveries and the next page, so a replay of a year never runs in one invocation.
 
