@@ -30,6 +30,8 @@ pub enum Error {
     UnsupportedMediaType { expected: &'static str },
     /// 422: well-formed but not acceptable (an invalid code, an expired coupon).
     Unprocessable { code: &'static str, message: String },
+    /// 429: this key or card asked too often; `Retry-After` says when to try again.
+    TooManyRequests { retry_after_secs: u32 },
     /// 500: a setting the route needs is missing or invalid. Names the setting, never its value.
     Config {
         setting: &'static str,
@@ -79,6 +81,7 @@ impl Error {
             Error::PayloadTooLarge { .. } => 413,
             Error::UnsupportedMediaType { .. } => 415,
             Error::Unprocessable { .. } => 422,
+            Error::TooManyRequests { .. } => 429,
             Error::Config { .. } | Error::Storage { .. } | Error::Internal { .. } => 500,
             Error::Upstream { .. } => 502,
         }
@@ -96,6 +99,7 @@ impl Error {
             Error::NotFound => "not_found",
             Error::MethodNotAllowed { .. } => "method_not_allowed",
             Error::PayloadTooLarge { .. } => "payload_too_large",
+            Error::TooManyRequests { .. } => "rate_limited",
             Error::UnsupportedMediaType { .. } => "unsupported_media_type",
             Error::Config { .. } => "config",
             Error::Storage { .. } => "storage",
@@ -119,6 +123,9 @@ impl Error {
                 format!("The request body is larger than {limit} bytes.")
             }
             Error::UnsupportedMediaType { expected } => format!("The body must be {expected}."),
+            Error::TooManyRequests { retry_after_secs } => {
+                format!("Too many requests: try again in {retry_after_secs} seconds.")
+            }
             Error::Config { .. } => "This service is not fully configured.".into(),
             Error::Storage { .. } | Error::Internal { .. } => {
                 "Something went wrong on our side.".into()
@@ -197,6 +204,9 @@ mod tests {
                 message: "x".into(),
             },
             Error::PayloadTooLarge { limit: 10 },
+            Error::TooManyRequests {
+                retry_after_secs: 60,
+            },
             Error::UnsupportedMediaType {
                 expected: "application/json",
             },
@@ -261,7 +271,7 @@ mod tests {
         let statuses: Vec<u16> = all_variants().iter().map(Error::status).collect();
         assert_eq!(
             statuses,
-            [400, 401, 403, 404, 404, 405, 409, 413, 415, 422, 500, 500, 502, 500]
+            [400, 401, 403, 404, 404, 405, 409, 413, 429, 415, 422, 500, 500, 502, 500]
         );
     }
 

@@ -152,6 +152,7 @@ pub async fn stop(call: &Call<'_>, card: &str) -> Result<Outgoing, Error> {
     let keys = config.signing_keys.require("SIGNING_KEYS")?;
     let pseudonym_key = config.pseudonym_key.require("PSEUDONYM_KEY")?;
     let card_ref = CardRef::verify(keys, card).map_err(|_| Error::NotFound)?;
+    super::limits::check(call.env, super::limits::CARD, card).await?;
     let now_ms = Date::now().as_millis();
     let member = member_of(call, keys, card).await?;
     let lang = member_lang(call, &config, &member);
@@ -219,6 +220,7 @@ pub async fn favourite(mut call: Call<'_>, card: &str) -> Result<Outgoing, Error
     let config = env::config(call.env);
     let keys = config.signing_keys.require("SIGNING_KEYS")?;
     let card_ref = CardRef::verify(keys, card).map_err(|_| Error::NotFound)?;
+    super::limits::check(call.env, super::limits::CARD, card).await?;
     let raw = body::read_limited(&mut call.req).await?;
     let form = String::from_utf8_lossy(&raw);
     let store = form

@@ -23,6 +23,7 @@ mod handlers;
 mod incoming;
 mod kv;
 mod ledger_store;
+mod limits;
 mod member_object;
 mod members;
 mod objects;

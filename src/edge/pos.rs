@@ -44,6 +44,8 @@ async fn require_pos_key(call: &Call<'_>, now_ms: u64) -> Result<PosKeyRecord, E
     let header = call.header("authorization").ok_or_else(unauthorized)?;
     let text = crate::auth::bearer_token(&header).ok_or_else(unauthorized)?;
     let id = key_id(text).ok_or_else(unauthorized)?;
+    // Before any storage read: a leaked or guessed key id costs at most the limit.
+    super::limits::check(call.env, super::limits::POS, id).await?;
     let record = match KEYS.with(|k| k.borrow().get(id, now_ms)) {
         Cached::Known(r) => Some(r),
         Cached::Unknown => None,

@@ -175,8 +175,12 @@ pub fn error(error: &Error, audience: Audience, lang: Lang) -> Outgoing {
         Audience::Api => text(error.status(), JSON, error.to_json()),
         Audience::Shopper => html(error.status(), pages::error_page(lang, error)),
     };
-    if let Error::MethodNotAllowed { allow } = error {
-        outgoing.set_header("allow", allow);
+    match error {
+        Error::MethodNotAllowed { allow } => outgoing.set_header("allow", allow),
+        Error::TooManyRequests { retry_after_secs } => {
+            outgoing.set_header("retry-after", &retry_after_secs.to_string());
+        }
+        _ => {}
     }
     outgoing
 }

@@ -22,6 +22,15 @@ fn texts(lang: Lang, status: u16) -> ErrorTexts {
             "Page introuvable",
             "Veuillez scanner à nouveau le code en magasin.",
         ),
+        (Lang::En, 429) => ("Too many taps", "Please wait a minute, then try again."),
+        (Lang::Ja, 429) => (
+            "操作が多すぎます",
+            "1分ほど待ってから、もう一度お試しください。",
+        ),
+        (Lang::Fr, 429) => (
+            "Trop de demandes",
+            "Veuillez patienter une minute, puis réessayer.",
+        ),
         (Lang::En, 400..=499) => (
             "This request could not be handled",
             "Please go back and try again.",
@@ -75,6 +84,16 @@ mod tests {
         assert!(page.starts_with("<!DOCTYPE html><html lang=\"ja\">"));
         assert!(page.contains("ページが見つかりません"));
         assert!(error_page(Lang::Fr, &Error::NotFound).contains("Page introuvable"));
+    }
+
+    #[test]
+    fn a_rate_limited_shopper_is_asked_to_wait_in_their_language() {
+        let limited = Error::TooManyRequests {
+            retry_after_secs: 60,
+        };
+        assert!(error_page(Lang::En, &limited).contains("Please wait a minute"));
+        assert!(error_page(Lang::Ja, &limited).contains("1分ほど待って"));
+        assert!(error_page(Lang::Fr, &limited).contains("Veuillez patienter"));
     }
 
     #[test]

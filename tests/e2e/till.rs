@@ -22,6 +22,7 @@ pub fn tests() -> Vec<Test> {
         pos_keys_are_shown_once_listed_without_secrets_and_revoked,
         a_revoked_key_redeems_nothing_once_the_revocation_answered_and_redemptions_name_their_key,
         thousands_of_junk_keys_are_each_refused_and_a_real_key_still_works,
+        a_key_or_a_card_past_its_rate_limit_is_told_when_to_try_again,
         two_hundred_concurrent_redeems_from_two_stores_make_one_redemption,
         a_withdrawal_blocks_the_next_redeem_of_a_consent_gated_coupon_at_once,
         stats_count_each_store_day_in_its_own_time_zone_as_json_and_csv,
@@ -572,6 +573,62 @@ fn thousands_of_junk_keys_are_each_refused_and_a_real_key_still_works(f: &Fixtur
     });
     let reply = scan(&f.app, &key, code);
     assert_eq!(reply.status, 200, "{}", reply.text());
+}
+
+/// A leaked key, or a card tapped by a script, costs at most its limit (120 a minute per POS
+/// key, 10 per card: `wrangler.toml`), and is told when to come back; others go on.
+fn a_key_or_a_card_past_its_rate_limit_is_told_when_to_try_again(f: &Fixture) {
+    let store = store_id("limit");
+    create_store(&f.app, &store);
+    let (_, _, card) = new_member(f, &store);
+    let key = new_pos_key(&f.app, &store, "Hammered");
+    let other = new_pos_key(&f.app, &store, "Next till");
+    let whoami = |key: &str| {
+        f.app.get_with(
+            "/api/pos/whoami",
+            &[("authorization", &format!("Bearer {key}"))],
+        )
+    };
+    // A fixed window may end during the run: two windows' worth at most.
+    let mut ok = 0;
+    let limited = loop {
+        let reply = whoami(&key);
+        match reply.status {
+            200 => ok += 1,
+            429 => break reply,
+            other => panic!("{other}: {}", reply.text()),
+        }
+        assert!(ok <= 240, "no limit after {ok} requests");
+    };
+    assert!(ok >= 1, "the limit is not zero");
+    assert_eq!(limited.error_code(), "rate_limited");
+    assert_eq!(limited.header("retry-after"), Some("60"));
+    assert_eq!(whoami(&other).status, 200, "another key goes on");
+
+    let tap = || {
+        f.app.send(
+            "POST",
+            &format!("{card}/favourite?lang=fr"),
+            &[("content-type", "application/x-www-form-urlencoded")],
+            format!("store={store}").into_bytes(),
+        )
+    };
+    let mut taps = 0;
+    let limited = loop {
+        let reply = tap();
+        match reply.status {
+            200 => taps += 1,
+            429 => break reply,
+            other => panic!("{other}: {}", reply.text()),
+        }
+        assert!(taps <= 20, "no limit after {taps} taps");
+    };
+    assert_eq!(limited.header("retry-after"), Some("60"));
+    assert!(
+        limited.text().contains("Veuillez patienter"),
+        "the card's page asks to wait, in French: {}",
+        limited.text()
+    );
 }
 
 /// `n` in lower-case base32 digits (`a`–`z`, `2`–`7`), the alphabet of key ids.
