@@ -2,7 +2,7 @@
 //! evidence past `RETENTION_DAYS` after the consent ended ([`crate::evidence::retention`]) and
 //! logs what it did, in counts. It reads key listings only (each entry's metadata holds its
 //! action, time and member), and stops at a budget of KV operations below the per-invocation
-//! limit, saving its place: the next run resumes there.
+//! limit, saving its place: the next run resumes there, inside a subject if need be.
 
 use std::collections::BTreeMap;
 
@@ -19,8 +19,8 @@ use crate::time::format_rfc3339;
 /// Where an unfinished run stopped (a KV list cursor).
 const CURSOR_KEY: &str = "retention-cursor";
 /// KV operations one run may use (Workers KV allows 1,000 per invocation): list pages and
-/// deletions. A subject is settled only when its deletions fit; the margin covers the last
-/// subject of a listing and the cursor's write.
+/// deletions. A subject whose deletions do not fit is settled in parts, its oldest entries
+/// first, over as many runs as it takes: no subject can stall the job.
 const BUDGET: usize = 800;
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -74,15 +74,18 @@ pub async fn run(env: &Env, now_ms: u64) -> Result<Report, Error> {
                 continue;
             };
             if subject != group_subject {
-                if ops + group.len() >= BUDGET {
-                    // Not enough left to settle this subject: the next run re-lists its page.
+                let (used, done) =
+                    settle(&kv, &group, &erased_at, cutoff, left(ops), &mut report).await?;
+                ops += used;
+                if !done {
+                    // The budget ended inside this subject, after deleting its oldest expired
+                    // entries: the next run re-lists its page and goes on from there.
                     let resume = Resume {
                         cursor: group_cursor.unwrap_or_default(),
                     };
                     put_json(&kv, CURSOR_KEY, &resume).await?;
                     return Ok(report);
                 }
-                ops += settle(&kv, &group, &erased_at, cutoff, &mut report).await?;
                 group.clear();
                 group_subject = subject.to_owned();
                 group_cursor.clone_from(&page_cursor);
@@ -104,7 +107,15 @@ pub async fn run(env: &Env, now_ms: u64) -> Result<Report, Error> {
         match page.cursor {
             Some(c) if !page.list_complete && !c.is_empty() => cursor = Some(c),
             _ => {
-                settle(&kv, &group, &erased_at, cutoff, &mut report).await?;
+                let (_, done) =
+                    settle(&kv, &group, &erased_at, cutoff, left(ops), &mut report).await?;
+                if !done {
+                    let resume = Resume {
+                        cursor: group_cursor.unwrap_or_default(),
+                    };
+                    put_json(&kv, CURSOR_KEY, &resume).await?;
+                    return Ok(report);
+                }
                 kv.delete(CURSOR_KEY)
                     .await
                     .map_err(|e| storage("kv delete", e))?;
@@ -115,25 +126,40 @@ pub async fn run(env: &Env, now_ms: u64) -> Result<Report, Error> {
     }
 }
 
-/// Deletes one subject's expired entries; returns the operations used.
+/// The deletions a run may still make after `ops` operations, keeping one for the cursor.
+fn left(ops: usize) -> usize {
+    BUDGET.saturating_sub(ops + 1)
+}
+
+/// Deletes one subject's expired entries, oldest first, at most `max` of them; returns the
+/// operations used and whether every expired entry went. Stopping inside a subject is safe:
+/// its entries list in time order, and whatever expired stays expired.
 async fn settle(
     kv: &KvStore,
     group: &[Entry],
     erased_at: &BTreeMap<crate::ids::MemberNumber, u64>,
     cutoff: u64,
+    max: usize,
     report: &mut Report,
-) -> Result<usize, Error> {
+) -> Result<(usize, bool), Error> {
     if group.is_empty() {
-        return Ok(0);
+        return Ok((0, true));
     }
-    report.subjects_seen += 1;
+    // Oldest first (see `expired`): a subject cut short stays consistent.
     let doomed = expired(group, erased_at, cutoff);
-    for key in &doomed {
+    let now = &doomed[..doomed.len().min(max)];
+    for key in now {
         kv.delete(key).await.map_err(|e| storage("kv delete", e))?;
     }
-    if !doomed.is_empty() {
-        report.subjects_with_deletions += 1;
-        report.entries_deleted += doomed.len();
+    let done = now.len() == doomed.len();
+    if done {
+        report.subjects_seen += 1;
     }
-    Ok(doomed.len())
+    if !now.is_empty() {
+        if done {
+            report.subjects_with_deletions += 1;
+        }
+        report.entries_deleted += now.len();
+    }
+    Ok((now.len(), done))
 }

@@ -27,7 +27,8 @@ pub fn cutoff_ms(now_ms: u64, retention_days: u32) -> u64 {
     now_ms.saturating_sub(u64::from(retention_days) * DAY_MS)
 }
 
-/// The keys of one subject's entries to delete, given when each erased member was erased. Each
+/// The keys of one subject's entries to delete, oldest first, given when each erased member was
+/// erased. Each
 /// member's entries are judged apart (a subject's entries may belong to an erased member and to
 /// the member a later opt-in made): an erasure ends only its own member's consent.
 pub fn expired<'a>(
@@ -55,13 +56,19 @@ pub fn expired<'a>(
         else {
             continue;
         };
-        doomed.extend(
-            own()
-                .filter(|e| e.occurred_at_ms <= ended)
-                .map(|e| e.key.as_str()),
-        );
+        doomed.extend(own().filter(|e| e.occurred_at_ms <= ended));
     }
-    doomed
+    // Oldest first: a run that stops part-way through a subject has deleted a prefix of each
+    // member's expired entries, and keeps the withdrawal that ends them until the last goes
+    // (an older grant must never outlive it: the subject would read as granted).
+    doomed.sort_by_key(|e| {
+        (
+            e.occurred_at_ms,
+            e.action == Action::Withdrawn,
+            e.key.as_str(),
+        )
+    });
+    doomed.into_iter().map(|e| e.key.as_str()).collect()
 }
 
 /// The subject pseudonym of a ledger key (`consent:{subject}:{time}:{event}`).
@@ -129,6 +136,30 @@ mod tests {
             .into_iter()
             .map(str::to_owned)
             .collect()
+    }
+
+    #[test]
+    fn expired_entries_come_oldest_first_so_any_prefix_leaves_the_rest_expired() {
+        // Two members' entries interleaved on one subject, all ended long ago.
+        let e = [
+            entry("b-w2", Withdrawn, 200, 2),
+            entry("a-g1", Granted, 400, 1),
+            entry("b-g2", Granted, 350, 2),
+            entry("a-w1", Withdrawn, 300, 1),
+            entry("a-g3", Granted, 250, 1),
+            entry("a-w3", Withdrawn, 240, 1),
+        ];
+        let all = run(&e, &[]);
+        assert_eq!(all, ["a-g1", "b-g2", "a-w1", "a-g3", "a-w3", "b-w2"]);
+        // A run that stops after any number of deletions: the rest is still exactly expired.
+        for cut in 0..=all.len() {
+            let left: Vec<Entry> = e
+                .iter()
+                .filter(|x| !all[..cut].contains(&x.key))
+                .cloned()
+                .collect();
+            assert_eq!(run(&left, &[]), all[cut..], "after {cut} deletions");
+        }
     }
 
     #[test]
