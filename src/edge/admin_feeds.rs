@@ -248,7 +248,8 @@ pub async fn replay(mut call: Call<'_>, id: &str) -> Result<Outgoing, Error> {
         input.from.as_deref(),
         input.to.as_deref(),
         input.types.as_deref(),
-    )?;
+    )?
+    .retained(retention_cutoff(&call));
     let page = ReplayPage {
         endpoint: id.clone(),
         from_ms: range.from_ms,
@@ -323,6 +324,12 @@ async fn next_chunk(mut state: Export) -> Option<(Result<Vec<u8>, worker::Error>
     }
 }
 
+/// `RETENTION_DAYS` ago: nothing older is exported or replayed (the daily job deletes it).
+fn retention_cutoff(call: &Call<'_>) -> u64 {
+    let days = env::config(call.env).retention_days;
+    crate::evidence::retention::cutoff_ms(worker::Date::now().as_millis(), days)
+}
+
 /// `GET /api/admin/export?from=&to=&type=`: the feed's events of the range as NDJSON, one
 /// CloudEvents envelope a line, ordered by time then id; streamed a page at a time.
 pub async fn export(call: &Call<'_>) -> Result<Outgoing, Error> {
@@ -332,7 +339,8 @@ pub async fn export(call: &Call<'_>) -> Result<Outgoing, Error> {
         call.query("from").as_deref(),
         call.query("to").as_deref(),
         call.query("type").as_deref(),
-    )?;
+    )?
+    .retained(retention_cutoff(call));
     let state = Export {
         env: call.env.clone(),
         months: range.months().into_iter(),

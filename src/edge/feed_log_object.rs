@@ -162,9 +162,27 @@ impl FeedLog {
                 answer.rows = self.rows(&query, bindings)?;
             }
             LogRequest::Scrub { member } => answer.changed = self.scrub_member(&member)?,
+            LogRequest::Purge { before_ms } => {
+                let sql = self.state.storage().sql();
+                let before: Vec<Count> = sql
+                    .exec(
+                        "SELECT COUNT(*) AS n FROM events WHERE time_ms < ?",
+                        vec![int(before_ms)],
+                    )?
+                    .to_array()?;
+                sql.exec("DELETE FROM events WHERE time_ms < ?", vec![int(before_ms)])?;
+                answer.changed = before
+                    .first()
+                    .map_or(0, |c| u64::try_from(c.n).unwrap_or(0));
+            }
         }
         Ok(answer)
     }
+}
+
+#[derive(serde::Deserialize)]
+struct Count {
+    n: i64,
 }
 
 impl DurableObject for FeedLog {

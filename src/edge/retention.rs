@@ -1,5 +1,6 @@
 //! The daily retention job (`#[event(scheduled)]`, cron in `wrangler.toml`): deletes consent
-//! evidence past `RETENTION_DAYS` after the consent ended ([`crate::evidence::retention`]) and
+//! evidence past `RETENTION_DAYS` after the consent ended ([`crate::evidence::retention`]), and
+//! the feed log's copies of events older than that (so no copy outlives the evidence), and
 //! logs what it did, in counts. It reads key listings only (each entry's metadata holds its
 //! action, time and member), and stops at a budget of KV operations below the per-invocation
 //! limit, saving its place: the next run resumes there, inside a subject if need be.
@@ -9,10 +10,13 @@ use std::collections::BTreeMap;
 use worker::kv::KvStore;
 use worker::Env;
 
-use super::env;
 use super::kv::{self, get_json, list_keys, put_json, storage};
+use super::{env, objects};
 use crate::error::Error;
-use crate::evidence::retention::{cutoff_ms, erasure_of, expired, subject_of, Entry, Report};
+use crate::evidence::retention::{
+    cutoff_ms, erasure_of, expired, subject_of, Entry, Report, DAY_MS,
+};
+use crate::feed::log::{months_between, LogAnswer, LogRequest};
 use crate::ledger::EventMeta;
 use crate::time::format_rfc3339;
 
@@ -38,6 +42,7 @@ pub async fn run(env: &Env, now_ms: u64) -> Result<Report, Error> {
         cutoff: format_rfc3339(cutoff),
         ..Report::default()
     };
+    report.feed_log_rows_deleted = purge_feed_log(env, cutoff).await?;
     let erasures = list_keys(&kv, "erasure:").await?;
     let mut ops = 1 + erasures.len() / 1000;
     let erased_at: BTreeMap<_, _> = erasures
@@ -124,6 +129,27 @@ pub async fn run(env: &Env, now_ms: u64) -> Result<Report, Error> {
             }
         }
     }
+}
+
+/// How far back the feed log's months are purged each day: the job runs daily, so older months
+/// were emptied by earlier runs.
+const FEED_LOG_LOOKBACK_MS: u64 = 400 * DAY_MS;
+
+/// Deletes the feed log's rows of events before `cutoff` (the ledger's cut-off), month by
+/// month; returns how many went.
+async fn purge_feed_log(env: &Env, cutoff: u64) -> Result<u64, Error> {
+    let mut deleted = 0;
+    for month in months_between(cutoff.saturating_sub(FEED_LOG_LOOKBACK_MS), cutoff + 1) {
+        let answer: LogAnswer = objects::call(
+            env,
+            super::feed_consumer::FEED_LOG,
+            &month,
+            &LogRequest::Purge { before_ms: cutoff },
+        )
+        .await?;
+        deleted += answer.changed;
+    }
+    Ok(deleted)
 }
 
 /// The deletions a run may still make after `ops` operations, keeping one for the cursor.

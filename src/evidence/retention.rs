@@ -97,6 +97,8 @@ pub struct Report {
     pub subjects_with_deletions: usize,
     /// `false`: the run stopped at its budget of storage operations; the next one resumes.
     pub complete: bool,
+    /// Rows of the feed's log (its copies of events) deleted: older than the cut-off.
+    pub feed_log_rows_deleted: u64,
 }
 
 impl Report {

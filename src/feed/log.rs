@@ -94,6 +94,9 @@ pub enum LogRequest {
     },
     /// Removes the channel user ids from the member's rows, now and for rows still to come.
     Scrub { member: String },
+    /// Deletes the rows of events before `before_ms` (retention: no copy outlives the
+    /// ledger's evidence).
+    Purge { before_ms: u64 },
 }
 
 /// What a log answers.
@@ -115,6 +118,14 @@ pub struct Range {
 }
 
 impl Range {
+    /// The range as retention allows it: nothing before `cutoff_ms` (`RETENTION_DAYS` ago, the
+    /// ledger's own cut-off) is exported or replayed; a range wholly before it is empty.
+    pub fn retained(mut self, cutoff_ms: u64) -> Range {
+        self.from_ms = self.from_ms.max(cutoff_ms);
+        self.to_ms = self.to_ms.max(self.from_ms);
+        self
+    }
+
     /// `from` and `to` are RFC 3339 instants or `YYYY-MM-DD` days (UTC); the range is
     /// `[from, to)` for instants and includes the whole `to` day for a day. `types` is a
     /// comma-separated list of event types (every type when absent).
@@ -222,5 +233,16 @@ mod tests {
             let e = Range::parse(from, to, types).unwrap_err();
             assert_eq!(e.status(), 400, "{from:?} {to:?} {types:?}");
         }
+    }
+
+    #[test]
+    fn a_range_never_reaches_before_the_retention_cutoff() {
+        let r = Range::parse(Some("2026-01-01"), Some("2026-03-01"), None).unwrap();
+        let cutoff = r.from_ms + 10 * DAY_MS;
+        let kept = r.clone().retained(cutoff);
+        assert_eq!((kept.from_ms, kept.to_ms), (cutoff, r.to_ms));
+        let gone = r.clone().retained(r.to_ms + DAY_MS);
+        assert_eq!(gone.from_ms, gone.to_ms, "wholly before the cut-off: empty");
+        assert_eq!(r.clone().retained(0), r, "an older cut-off changes nothing");
     }
 }

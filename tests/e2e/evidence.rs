@@ -22,6 +22,7 @@ pub fn tests() -> Vec<Test> {
         data_page_in_each_language_in_headless_chromium,
         retention_deletes_only_evidence_of_consents_that_ended_long_ago,
         a_shopper_with_twelve_hundred_stops_cannot_stall_retention,
+        the_feed_log_and_its_export_keep_nothing_older_than_retention,
     ]
 }
 
@@ -496,4 +497,76 @@ fn a_shopper_with_twelve_hundred_stops_cannot_stall_retention(f: &Fixture) {
         let fired = f.app.get("/__scheduled?cron=17+3+*+*+*");
         assert_eq!(fired.status, 200, "run {runs}: {}", fired.text());
     }
+}
+
+/// The feed's log holds copies of consent events, with the shopper's app ids: none outlives
+/// `RETENTION_DAYS` (30 here). The export and replays never reach before the cut-off, and the
+/// daily job deletes the older rows (its log line counts them).
+fn the_feed_log_and_its_export_keep_nothing_older_than_retention(f: &Fixture) {
+    let t = now_ms();
+    let user = unique("Ufeedold");
+    let mut follow = line_event(&user, "follow", t - 400 * DAY, json!({}));
+    follow["replyToken"] = json!(unique("rt"));
+    ok(&post_line(
+        &f.app,
+        &line_body(&[
+            follow,
+            line_event(&user, "unfollow", t - 300 * DAY, json!({})),
+        ]),
+    ));
+    let member = consent(&f.app, "line", &user)["member_number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let admin_get = |path: &str| {
+        f.app.get_with(
+            path,
+            &[("authorization", &format!("Bearer {}", harness::ADMIN_TOKEN))],
+        )
+    };
+    let mine = |query: &str| -> Vec<Value> {
+        let reply = admin_get(&format!("/api/admin/export?{query}"));
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        reply
+            .text()
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .filter(|e| e["data"]["member_number"] == member.as_str())
+            .collect()
+    };
+    let day = |ms: u64| crate::cards::rfc3339(ms)[..10].to_owned();
+    // The member's creation (now) reaches the log with the old changes it came with.
+    let started = std::time::Instant::now();
+    while mine(&format!("from={}&to={}", day(t - DAY), day(t + DAY))).is_empty() {
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "the feed log recorded the member"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    let old = mine(&format!(
+        "from={}&to={}",
+        day(t - 401 * DAY),
+        day(t - 299 * DAY)
+    ));
+    assert!(
+        old.is_empty(),
+        "nothing older than the retention period is exported: {old:#?}"
+    );
+    let fired = f.app.get("/__scheduled?cron=17+3+*+*+*");
+    assert_eq!(fired.status, 200, "{}", fired.text());
+    let log = f.app.log();
+    let purged: u64 = log
+        .lines()
+        .filter(|l| l.contains("\"msg\":\"retention\""))
+        .filter_map(|l| {
+            let start = l.find('{')?;
+            serde_json::from_str::<Value>(&l[start..]).ok()
+        })
+        .filter_map(|v| v["feed_log_rows_deleted"].as_u64())
+        .sum();
+    assert!(
+        purged >= 2,
+        "the job deleted the log's old rows (this member's two at least): {purged}"
+    );
 }
