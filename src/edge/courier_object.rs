@@ -26,7 +26,7 @@ use super::{env, objects};
 use crate::error::Error;
 use crate::feed::circuit::Plan;
 use crate::feed::delivery::{self, Answer, Job, Next, ROUND_MAX};
-use crate::feed::endpoints::{DeliveryResult, Endpoint, FeedsAnswer, FeedsRequest};
+use crate::feed::endpoints::{DeliveryResult, Endpoint, FeedsAnswer, FeedsRequest, Reported};
 use crate::feed::log::{month_of, LogAnswer, LogRequest};
 use crate::feed::queue::Delivery;
 use crate::feed::retry::{reason, verdict, Verdict};
@@ -161,11 +161,16 @@ impl Courier {
         Ok(())
     }
 
-    /// Wakes at the next due job, if any (at `at_least_ms` at the earliest).
+    /// Wakes at the next due job, or for reports still owed (at `at_least_ms` at the
+    /// earliest); with neither, sleeps.
     async fn schedule(&self, at_least_ms: u64) -> worker::Result<()> {
         let rows: Vec<Due> = self
             .sql()
-            .exec("SELECT MIN(due) AS due FROM jobs", None)?
+            .exec(
+                "SELECT MIN(due) AS due FROM (SELECT due FROM jobs UNION ALL \
+                 SELECT 0 AS due FROM reports)",
+                None,
+            )?
             .to_array()?;
         if let Some(due) = rows.first().and_then(|r| r.due) {
             let at = u64::try_from(due).unwrap_or_default().max(at_least_ms);
@@ -179,8 +184,10 @@ impl Courier {
         Ok(())
     }
 
-    /// One round: the due jobs (at most [`ROUND_MAX`]) sent, settled and reported.
+    /// One round: the reports still owed, then the due jobs (at most [`ROUND_MAX`]) sent,
+    /// settled and reported.
     async fn round(&self, id: &str) -> Result<(), Error> {
+        self.send_reports(id).await?;
         let now_ms = Date::now().as_millis();
         let jobs = self.due_jobs(now_ms).map_err(Error::internal)?;
         if jobs.is_empty() {
@@ -261,19 +268,56 @@ impl Courier {
                 .exec("DELETE FROM jobs", None)
                 .map_err(Error::internal)?;
         }
-        objects::call::<FeedsAnswer>(
-            &self.env,
-            super::feed_consumer::FEEDS,
-            super::feed_consumer::FEEDS_NAME,
-            &FeedsRequest::Report {
-                endpoint: endpoint.id.clone(),
-                results: reports,
-                at_ms: done_ms,
-            },
-        )
-        .await?;
+        // Kept until `Feeds` has them, in the same step as the jobs they settled: a report
+        // that fails goes with the next round, so the endpoint's status and backlog never drift.
+        self.sql()
+            .exec(
+                "INSERT INTO reports (at_ms, body) VALUES (?, ?)",
+                vec![
+                    int(done_ms),
+                    text(&serde_json::to_string(&reports).map_err(Error::internal)?),
+                ],
+            )
+            .map_err(Error::internal)?;
+        self.send_reports(&endpoint.id).await
+    }
+
+    /// Sends the reports `Feeds` does not have yet, oldest first.
+    async fn send_reports(&self, id: &str) -> Result<(), Error> {
+        let rows: Vec<ReportRow> = self
+            .sql()
+            .exec("SELECT seq, at_ms, body FROM reports ORDER BY seq", None)
+            .and_then(|c| c.to_array())
+            .map_err(Error::internal)?;
+        for row in rows {
+            let results: Vec<Reported> = serde_json::from_str(&row.body).unwrap_or_default();
+            objects::call::<FeedsAnswer>(
+                &self.env,
+                super::feed_consumer::FEEDS,
+                super::feed_consumer::FEEDS_NAME,
+                &FeedsRequest::Report {
+                    endpoint: id.to_owned(),
+                    results,
+                    at_ms: u64::try_from(row.at_ms).unwrap_or_default(),
+                },
+            )
+            .await?;
+            self.sql()
+                .exec(
+                    "DELETE FROM reports WHERE seq = ?",
+                    vec![int(row.seq as u64)],
+                )
+                .map_err(Error::internal)?;
+        }
         Ok(())
     }
+}
+
+#[derive(Deserialize)]
+struct ReportRow {
+    seq: i64,
+    at_ms: i64,
+    body: String,
 }
 
 /// The endpoint as the `Feeds` object has it now (secrets, circuit), if it still receives.
@@ -426,6 +470,11 @@ impl DurableObject for Courier {
         let _ = sql.exec("CREATE INDEX IF NOT EXISTS jobs_due ON jobs (due)", None);
         let _ = sql.exec(
             "CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)",
+            None,
+        );
+        let _ = sql.exec(
+            "CREATE TABLE IF NOT EXISTS reports (seq INTEGER PRIMARY KEY AUTOINCREMENT, \
+             at_ms INTEGER NOT NULL, body TEXT NOT NULL)",
             None,
         );
         Self { state, env }
