@@ -21,6 +21,7 @@ use worker::{
     Request, RequestInit, RequestRedirect, Response, State,
 };
 
+use super::feed_consumer::log;
 use super::sql::{int, text};
 use super::{env, objects};
 use crate::error::Error;
@@ -31,7 +32,7 @@ use crate::feed::log::{month_of, LogAnswer, LogRequest};
 use crate::feed::queue::Delivery;
 use crate::feed::retry::{reason, verdict, Verdict};
 use crate::feed::signature::{signature_header, HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP};
-use crate::log::{EventLog, Level};
+use crate::log::Level;
 
 /// The binding of the couriers.
 pub const COURIERS: &str = "COURIERS";
@@ -93,17 +94,6 @@ struct Meta {
 #[derive(Deserialize)]
 struct Due {
     due: Option<i64>,
-}
-
-fn log(level: Level, msg: &'static str, detail: Option<String>) {
-    let line = EventLog {
-        level,
-        msg,
-        request_id: "-",
-        detail,
-    }
-    .to_line();
-    worker::console_error!("{line}");
 }
 
 impl Courier {

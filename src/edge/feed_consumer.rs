@@ -77,7 +77,8 @@ fn decode(raw: &RawMessage) -> Option<FeedMessage> {
     serde_json::from_str(&text).ok()
 }
 
-fn log(level: Level, msg: &'static str, detail: Option<String>) {
+/// One log line of the feed's background work (no request id).
+pub(super) fn log(level: Level, msg: &'static str, detail: Option<String>) {
     let line = EventLog {
         level,
         msg,

@@ -12,36 +12,24 @@ pub const FEED_QUEUE: &str = "FEED";
 /// Queue `sendBatch` takes at most 100 messages.
 const SEND_BATCH_MAX: usize = 100;
 
-/// Sends messages, each after its delay in seconds (none: at once), 100 at a time.
+/// Sends messages at once, 100 at a time.
 ///
 /// # Errors
 /// [`Error::Storage`] when the queue refuses them.
-pub async fn send(env: &Env, messages: Vec<(FeedMessage, Option<u32>)>) -> Result<(), Error> {
+pub async fn enqueue(env: &Env, messages: Vec<FeedMessage>) -> Result<(), Error> {
     let fail = |e: worker::Error| Error::Storage {
         cause: format!("feed queue: {e}"),
     };
     let queue = env.queue(FEED_QUEUE).map_err(fail)?;
     for chunk in messages.chunks(SEND_BATCH_MAX) {
         let mut raw: Vec<SendMessage<wasm_bindgen::JsValue>> = Vec::with_capacity(chunk.len());
-        for (message, delay) in chunk {
+        for message in chunk {
             let text = serde_json::to_string(message).map_err(Error::internal)?;
             let value = js_sys::JSON::parse(&text)
                 .map_err(|_| Error::internal("feed message: JSON.parse failed"))?;
-            let mut builder = RawMessageBuilder::new(value);
-            if let Some(delay) = delay {
-                builder = builder.delay_seconds(*delay);
-            }
-            raw.push(builder.build_with_content_type(QueueContentType::Json));
+            raw.push(RawMessageBuilder::new(value).build_with_content_type(QueueContentType::Json));
         }
         queue.send_raw_batch(raw).await.map_err(fail)?;
     }
     Ok(())
-}
-
-/// Sends messages at once.
-///
-/// # Errors
-/// As [`send`].
-pub async fn enqueue(env: &Env, messages: Vec<FeedMessage>) -> Result<(), Error> {
-    send(env, messages.into_iter().map(|m| (m, None)).collect()).await
 }
