@@ -178,6 +178,8 @@ def main():
     args = parser.parse_args()
     QUIET = args.quiet
     STATE["secrets"] = args.secret
+    # The default listen backlog (5) refuses connections a burst of concurrent deliveries opens.
+    ThreadingHTTPServer.request_queue_size = 128
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
     print(f"[feed] receiver listening on http://127.0.0.1:{args.port}/feed", flush=True)

@@ -242,6 +242,9 @@ pub struct Slot {
     /// home), so that a repeated erasure can finish redacting the ledger.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub erased_subjects: Vec<LinkedSubject>,
+    /// After erasure: the erased member's number (for the erasure's record).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erased_number: Option<MemberNumber>,
     /// Subjects placed here that belong to another member: pseudonym → member number.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub pointers: BTreeMap<String, MemberNumber>,
@@ -351,8 +354,12 @@ pub enum Answer {
     /// The member as it is now.
     Member { member: Box<MemberRecord> },
     /// The member is erased; these subjects' ledger entries are to be redacted (user ids are
-    /// already gone).
-    Erased { subjects: Vec<LinkedSubject> },
+    /// already gone). The member's object adds how far that work got.
+    Erased {
+        subjects: Vec<LinkedSubject>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        erasure: Option<Box<crate::evidence::erasure::Erasure>>,
+    },
     /// No member here (never founded, or erased).
     NoMember,
     /// What a redemption attempt came to.
@@ -659,11 +666,13 @@ impl Slot {
                 // Erased before: the same answer, so an interrupted erasure can be finished.
                 Some(_) => Answer::Erased {
                     subjects: self.erased_subjects.clone(),
+                    erasure: None,
                 },
                 None => Answer::NoMember,
             };
         };
         self.erased_at_ms = Some(now_ms);
+        self.erased_number = Some(m.number);
         // Aliases become subjects of their own here: each has a pointer to remove and ledger
         // entries to redact.
         self.erased_subjects = m
@@ -690,6 +699,7 @@ impl Slot {
             .collect();
         Answer::Erased {
             subjects: self.erased_subjects.clone(),
+            erasure: None,
         }
     }
 }
@@ -1107,7 +1117,7 @@ mod tests {
     #[test]
     fn erasure_leaves_a_tombstone_that_is_never_reused() {
         let mut slot = founded();
-        let Answer::Erased { subjects } = slot.handle(Request::Erase, NOW) else {
+        let Answer::Erased { subjects, .. } = slot.handle(Request::Erase, NOW) else {
             panic!()
         };
         assert_eq!(subjects.len(), 1);
@@ -1121,7 +1131,8 @@ mod tests {
         assert_eq!(
             slot.handle(Request::Erase, NOW + 1),
             Answer::Erased {
-                subjects: subjects.clone()
+                subjects: subjects.clone(),
+                erasure: None,
             },
             "erasing again answers the same, to finish an interrupted erasure"
         );
@@ -1381,7 +1392,7 @@ mod tests {
             ["user-wa", "user-bs"]
         );
         // Erasure forgets both and lists both for redaction and pointer removal.
-        let Answer::Erased { subjects } = member.handle(Request::Erase, NOW) else {
+        let Answer::Erased { subjects, .. } = member.handle(Request::Erase, NOW) else {
             panic!()
         };
         let erased: Vec<_> = subjects

@@ -9,6 +9,7 @@ use super::{body, env, funnel, respond, Call};
 use crate::config::Config;
 use crate::consent::{derive_state, Channel, Subject};
 use crate::error::Error;
+use crate::evidence::page::{self, Only};
 use crate::ids::{CampaignId, StoreId};
 use crate::lang::Lang;
 use crate::ledger::ACTIVE_NOTICE_KEY;
@@ -61,34 +62,61 @@ pub async fn consent(call: &Call<'_>) -> Result<Outgoing, Error> {
             Error::bad_request("invalid_subject", "`subject` is the channel's user id.")
         })?;
     let subject = Subject::new(channel, user_id);
+    let before = super::evidence::before(call)?;
     let pseudonym_key = config.pseudonym_key.require("PSEUDONYM_KEY")?;
     let kv = call.kv()?;
     let key = pseudonym_key.expose().as_bytes();
-    let (member, events) = futures_util::join!(
-        super::members::apply(call.env, key, &subject, &[], None, None, call.request_id),
-        super::ledger_store::history(&kv, key, &subject),
-    );
-    let (member, mut events) = (member?, events?);
+    let member =
+        super::members::apply(call.env, key, &subject, &[], None, None, call.request_id).await?;
     // Other ids of the same person: their events are this subject's too (one history).
-    if let Some(applied) = &member {
-        let own = crate::ledger::subject_pseudonym(key, &subject);
-        let others = applied.pseudonyms.iter().filter(|p| **p != own);
-        let mut histories = vec![std::mem::take(&mut events)];
-        for p in others {
-            histories.push(super::ledger_store::history_of(&kv, p).await?);
+    let mut pseudonyms = vec![crate::ledger::subject_pseudonym(key, &subject)];
+    for p in member.iter().flat_map(|a| &a.pseudonyms) {
+        if !pseudonyms.contains(p) {
+            pseudonyms.push(p.clone());
         }
-        events = crate::evidence::person_history(histories);
     }
-    let member = member.map(|a| a.member);
-    let state = derive_state(events.iter().map(|e| (e.occurred_at_ms, e.action)));
+    let listed = super::ledger_store::listing(&kv, &[pseudonyms]).await?;
+    // The state from the listing's metadata; an entry without any is read.
+    let bare: Vec<_> = listed
+        .iter()
+        .filter(|l| l.action.is_none())
+        .cloned()
+        .collect();
+    let bare = super::ledger_store::read(&kv, &bare, None, Only::Everything).await?;
+    let state = derive_state(
+        listed
+            .iter()
+            .filter_map(|l| l.action.map(|a| (l.at.occurred_at_ms, a)))
+            .chain(bare.iter().map(|(_, e)| (e.occurred_at_ms, e.action))),
+    );
+    let chosen = page::select(
+        listed,
+        None,
+        Only::Everything,
+        before.as_ref(),
+        super::evidence::EXPORT_PAGE,
+    );
+    let events: Vec<_> = super::ledger_store::read(&kv, &chosen.entries, None, Only::Everything)
+        .await?
+        .into_iter()
+        .map(|(_, e)| e)
+        .collect();
+    let older = chosen.older.map(|p| {
+        format!(
+            "/api/admin/consent?channel={}&subject={}&before={p}",
+            channel.as_str(),
+            crate::links::percent_encode(&subject.user_id)
+        )
+    });
     Ok(respond::json(
         200,
         &json!({
             "subject": subject,
             "purpose": crate::consent::PURPOSE_MARKETING,
             "state": state,
-            "member_number": member,
+            "member_number": member.map(|a| a.member),
             "events": events,
+            "older_events": older,
         }),
     ))
 }

@@ -1,16 +1,14 @@
 //! The admin API for members (bearer `ADMIN_TOKEN`): the data-subject access export and erasure.
 
 use serde_json::json;
-use worker::Date;
 
 use super::admin::require_admin;
-use super::kv::put_json;
 use super::respond::Outgoing;
-use super::{env, evidence, ledger_store, members, respond, Call};
+use super::{env, evidence, members, respond, Call};
 use crate::codes::CardRef;
 use crate::error::Error;
+use crate::evidence::page::Only;
 use crate::ids::MemberNumber;
-use crate::ledger;
 use crate::members::{Answer, Request as Ask};
 
 fn number(raw: &str) -> Result<MemberNumber, Error> {
@@ -18,17 +16,29 @@ fn number(raw: &str) -> Result<MemberNumber, Error> {
 }
 
 /// `GET /api/admin/members/{number}`: everything held about the member — linked channel
-/// accounts with the full consent history of each, favourite store, card link, redemptions.
+/// accounts with the consent history of each, favourite store, card link, redemptions. A
+/// history longer than [`evidence::EXPORT_PAGE`] entries comes in pages, newest first:
+/// `older_events` is the address of the next one (`?before=`), which holds the same member
+/// with that page's events and receipts.
 pub async fn access(call: &Call<'_>, raw: &str) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     require_admin(call, &config)?;
     let number = number(raw)?;
+    let before = evidence::before(call)?;
     let member = match members::ask(call.env, number, &Ask::Get).await? {
         Answer::Member { member } => member,
         _ => return Err(Error::NotFound),
     };
     let kv = call.kv()?;
-    let histories = evidence::histories(&kv, &member).await?;
+    let page = evidence::history_page(
+        &kv,
+        &member,
+        Only::Everything,
+        before.as_ref(),
+        evidence::EXPORT_PAGE,
+    )
+    .await?;
+    let histories = page.subjects;
     let subjects: Vec<_> = histories
         .iter()
         .map(|(s, history)| {
@@ -69,6 +79,7 @@ pub async fn access(call: &Call<'_>, raw: &str) -> Result<Outgoing, Error> {
             "subjects": subjects,
             "receipts": receipts,
             "receipts_unavailable": receipts_unavailable,
+            "older_events": page.older.map(|p| format!("/api/admin/members/{number}?before={p}")),
             "redemptions": member
                 .redemptions
                 .iter()
@@ -80,35 +91,30 @@ pub async fn access(call: &Call<'_>, raw: &str) -> Result<Outgoing, Error> {
 
 /// `DELETE /api/admin/members/{number}`: erasure. The member's object forgets the channel user
 /// ids and the favourite store and keeps a tombstone (the card and its barcodes die, the number
-/// is never reused); each ledger entry is rewritten without the user id; pointers of linked
-/// accounts are removed; one erasure record is kept. Repeating it finishes an interrupted one.
+/// is never reused); then each ledger entry is rewritten without the user id, pointers of
+/// linked accounts are removed, and one erasure record is kept. That work may need many
+/// invocations (a long history): the object does the first part before it answers and the rest
+/// by itself. 200 when it is complete, 202 while it goes on; repeating the call reports progress.
 pub async fn erase(call: &Call<'_>, raw: &str) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     require_admin(call, &config)?;
     let number = number(raw)?;
-    let subjects = match members::ask(call.env, number, &Ask::Erase).await? {
-        Answer::Erased { subjects } => subjects,
+    let erasure = match members::ask(call.env, number, &Ask::Erase).await? {
+        Answer::Erased {
+            erasure: Some(erasure),
+            ..
+        } => erasure,
+        Answer::Erased { erasure: None, .. } => {
+            return Err(Error::internal(
+                "member object: an erasure without its progress",
+            ))
+        }
         _ => return Err(Error::NotFound),
     };
-    let kv = call.kv()?;
-    let now_ms = Date::now().as_millis();
-    let mut redacted = 0;
-    for s in &subjects {
-        redacted += ledger_store::redact(&kv, &s.pseudonym, now_ms).await?;
-        if s.home != number {
-            let remove = Ask::RemovePointer {
-                pseudonym: s.pseudonym.clone(),
-                member: number,
-            };
-            members::ask(call.env, s.home, &remove).await?;
-        }
+    let body = json!({ "erased": erasure.record() });
+    if erasure.complete() {
+        Ok(respond::json(200, &body))
+    } else {
+        Ok(respond::json(202, &body).with_headers(&[("retry-after", "2")]))
     }
-    let record = json!({
-        "member_number": number,
-        "erased_at_ms": now_ms,
-        "subjects": subjects.iter().map(|s| json!({ "channel": s.channel, "pseudonym": s.pseudonym })).collect::<Vec<_>>(),
-        "events_redacted": redacted,
-    });
-    put_json(&kv, &ledger::erasure_key(number, now_ms), &record).await?;
-    Ok(respond::json(200, &json!({ "erased": record })))
 }

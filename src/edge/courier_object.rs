@@ -38,8 +38,9 @@ use crate::log::Level;
 pub const COURIERS: &str = "COURIERS";
 /// How much of a receiver's answer is read before it is dropped.
 const ANSWER_READ_MAX: usize = 4096;
-/// How many deliveries of a round are in flight at once (a round is at most [`ROUND_MAX`]).
-const POSTS_IN_FLIGHT: usize = ROUND_MAX;
+/// How many deliveries of a round are in flight at once (a round is at most [`ROUND_MAX`]):
+/// enough to hide one slow answer, few enough not to flood one receiver's connection backlog.
+const POSTS_IN_FLIGHT: usize = 10;
 /// When a round that could not read the endpoint, the log or report runs again.
 const ROUND_RETRY_MS: u64 = 30_000;
 

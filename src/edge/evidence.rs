@@ -3,17 +3,18 @@
 //! own data page.
 
 use serde_json::json;
-use worker::kv::KvStore;
 use worker::Date;
 
 use super::card::{member_lang, member_of, CARD_CACHE};
+use super::kv::Kv;
 use super::respond::Outgoing;
 use super::shopper::page_with_csp;
 use super::{cache, env, ledger_store, respond, Call};
 use crate::config::Config;
 use crate::consent::ConsentEvent;
 use crate::error::Error;
-use crate::evidence::{person_history, receipt};
+use crate::evidence::page::{Only, Position};
+use crate::evidence::receipt;
 use crate::members::{LinkedSubject, MemberRecord};
 use crate::pages::{self, AppHistory, DataView};
 
@@ -21,28 +22,56 @@ use crate::pages::{self, AppHistory, DataView};
 const DATA_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
     form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
-/// Each linked subject of the member with its person's history (the events recorded under any of
-/// its ids, once each, in platform-time order).
-pub async fn histories<'m>(
-    kv: &KvStore,
+/// Entries the data page shows at once (newest first; older ones a page further).
+const DATA_PAGE: usize = 50;
+/// Receipts one `receipts.json` holds (the newest; older ones from its `next`).
+const RECEIPTS_PAGE: usize = 100;
+/// Entries one access export holds (the newest; older ones from its `older_events`).
+pub const EXPORT_PAGE: usize = 400;
+
+/// A page of a member's history: each linked subject with its person's events of the page (the
+/// events recorded under any of its ids, once each, in platform-time order), and where the
+/// next older page starts.
+pub struct HistoryPage<'m> {
+    pub subjects: Vec<(&'m LinkedSubject, Vec<ConsentEvent>)>,
+    pub older: Option<Position>,
+}
+
+/// At most `limit` of the member's newest entries before `before` (see
+/// [`crate::evidence::page`]): a few KV operations per thousand entries, plus one per entry
+/// shown.
+pub async fn history_page<'m>(
+    kv: &Kv,
     member: &'m MemberRecord,
-) -> Result<Vec<(&'m LinkedSubject, Vec<ConsentEvent>)>, Error> {
-    let mut out = Vec::with_capacity(member.subjects.len());
-    for subject in &member.subjects {
-        let reads = subject
-            .pseudonyms()
-            .into_iter()
-            .map(|p| async move { ledger_store::history_of(kv, &p).await });
-        let per_id = futures_util::future::join_all(reads)
-            .await
-            .into_iter()
-            .collect::<Result<Vec<_>, Error>>()?;
-        // Only this member's: a subject's history may hold an erased earlier member's entries.
-        let mut history = person_history(per_id);
-        history.retain(|e| e.member_number == Some(member.number));
-        out.push((subject, history));
+    only: Only,
+    before: Option<&Position>,
+    limit: usize,
+) -> Result<HistoryPage<'m>, Error> {
+    let pseudonyms: Vec<Vec<String>> = member.subjects.iter().map(|s| s.pseudonyms()).collect();
+    let (events, older) =
+        ledger_store::page(kv, &pseudonyms, Some(member.number), only, before, limit).await?;
+    let mut subjects: Vec<(&LinkedSubject, Vec<ConsentEvent>)> =
+        member.subjects.iter().map(|s| (s, Vec::new())).collect();
+    for (i, event) in events {
+        if let Some((_, list)) = subjects.get_mut(i) {
+            list.push(event);
+        }
     }
-    Ok(out)
+    Ok(HistoryPage { subjects, older })
+}
+
+/// The `before` query parameter of a paged history: 400 `invalid_before` when it is not a
+/// position a page gave.
+pub fn before(call: &Call<'_>) -> Result<Option<Position>, Error> {
+    match call.query("before") {
+        None => Ok(None),
+        Some(raw) => Position::parse(&raw).map(Some).ok_or_else(|| {
+            Error::bad_request(
+                "invalid_before",
+                "`before` is the `older` position of an earlier page.",
+            )
+        }),
+    }
 }
 
 /// The receipts of every grant in the histories, oldest first.
@@ -76,21 +105,31 @@ pub fn receipts_of(
     Ok(receipts)
 }
 
-/// `GET /card/{card}/receipts.json`: the member's own receipts, as a download.
+/// `GET /card/{card}/receipts.json`: the member's own receipts, as a download: the newest
+/// [`RECEIPTS_PAGE`], and in `next` (and a `Link` header) the address of the older ones.
 pub async fn receipts(call: &Call<'_>, card: &str) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     let keys = config.signing_keys.require("SIGNING_KEYS")?;
+    let before = before(call)?;
     let member = member_of(call, keys, card).await?;
     let kv = call.kv()?;
-    let histories = histories(&kv, &member).await?;
-    let receipts = receipts_of(&config, &member, &histories)?;
-    let response = respond::json(200, &json!({ "receipts": receipts })).with_headers(&[
-        ("cache-control", CARD_CACHE),
-        (
-            "content-disposition",
-            "attachment; filename=\"consent-receipts.json\"",
-        ),
-    ]);
+    let page = history_page(&kv, &member, Only::Grants, before.as_ref(), RECEIPTS_PAGE).await?;
+    let receipts = receipts_of(&config, &member, &page.subjects)?;
+    let next = page
+        .older
+        .map(|p| format!("/card/{card}/receipts.json?before={p}"));
+    let link = next.as_ref().map(|n| format!("<{n}>; rel=\"next\""));
+    let mut response = respond::json(200, &json!({ "receipts": receipts, "next": next }))
+        .with_headers(&[
+            ("cache-control", CARD_CACHE),
+            (
+                "content-disposition",
+                "attachment; filename=\"consent-receipts.json\"",
+            ),
+        ]);
+    if let Some(link) = &link {
+        response = response.with_headers(&[("link", link.as_str())]);
+    }
     Ok(response)
 }
 
@@ -98,12 +137,14 @@ pub async fn receipts(call: &Call<'_>, card: &str) -> Result<Outgoing, Error> {
 pub async fn data_page(call: &Call<'_>, card: &str) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     let keys = config.signing_keys.require("SIGNING_KEYS")?;
+    let before = before(call)?;
     let member = member_of(call, keys, card).await?;
     let kv = call.kv()?;
     let snapshot = cache::snapshot(call.env, Date::now().as_millis()).await?;
-    let histories = histories(&kv, &member).await?;
+    let page = history_page(&kv, &member, Only::Everything, before.as_ref(), DATA_PAGE).await?;
     let lang = member_lang(call, &config, &member);
-    let apps = histories
+    let apps = page
+        .subjects
         .into_iter()
         .map(|(subject, events)| AppHistory {
             channel: subject.channel,
@@ -118,6 +159,8 @@ pub async fn data_page(call: &Call<'_>, card: &str) -> Result<Outgoing, Error> {
         apps,
         stores: &snapshot.stores.stores,
         retention_days: config.retention_days,
+        older: page.older.map(|p| p.to_string()),
+        paged: before.is_some(),
     });
     Ok(page_with_csp(html, CARD_CACHE, DATA_CSP))
 }

@@ -18,8 +18,12 @@
 //! A card-page stop's ledger entries are kept the same way: in the row that records the stop,
 //! until the consent ledger (KV) holds them; the request writes them, and the alarm again if
 //! that failed.
+//!
+//! An erasure's remaining work ([`crate::evidence::erasure`]) lives in the row too: the request
+//! that erases runs its first step, then the alarm runs as many as each invocation's KV budget
+//! allows, one invocation after another, until it is complete.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeSet;
 use std::rc::Rc;
 use std::time::Duration;
@@ -28,6 +32,7 @@ use serde::{Deserialize, Serialize};
 use worker::{durable_object, Date, DurableObject, Env, Request, Response, SqlStorageValue, State};
 
 use crate::consent::Subject;
+use crate::evidence::erasure::Erasure;
 use crate::feed::events::{caused_by, FeedEvent};
 use crate::feed::queue::FeedMessage;
 use crate::ids::MemberNumber;
@@ -39,6 +44,10 @@ use crate::members::{self, Answer, Slot, Withdrawn};
 /// (`worker`'s `ScheduledTime` reads a plain integer as an offset, not as a time).
 const RETRY_IN: Duration = Duration::from_secs(60);
 
+/// KV operations the erasing request spends before it answers (about 200 entries rewritten;
+/// the alarm does the rest).
+const FIRST_PASS_OPS: u32 = 420;
+
 #[durable_object]
 pub struct Member {
     state: State,
@@ -47,6 +56,8 @@ pub struct Member {
     /// Ids of outbox events being sent, and of those sent (to drop from the row).
     sending: Rc<RefCell<BTreeSet<String>>>,
     sent: Rc<RefCell<BTreeSet<String>>>,
+    /// An erasure pass is running (a request and the alarm never run two at once).
+    erasing: Cell<bool>,
 }
 
 /// The row: the slot, and the events not yet sent. Rows written before the feed are a bare
@@ -60,6 +71,9 @@ struct Stored {
     /// Card-page stops the consent ledger (KV) does not hold yet.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     ledger_due: Vec<DueStop>,
+    /// The erasure's work and progress, kept once complete (its answer to a repeated erasure).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    erasure: Option<Erasure>,
 }
 
 /// A card-page stop of one channel account, kept until its ledger entry is written.
@@ -211,6 +225,73 @@ impl Member {
     }
 }
 
+/// The erasure an [`Answer::Erased`] starts, for a slot erased at `erased_at_ms`.
+fn erasure_of(answer: &Answer, slot: &members::Slot) -> Option<Erasure> {
+    let (Answer::Erased { subjects, .. }, Some(at)) = (answer, slot.erased_at_ms) else {
+        return None;
+    };
+    let number = slot.erased_number?;
+    Some(Erasure::new(
+        number,
+        at,
+        subjects
+            .iter()
+            .map(|s| (s.channel, s.pseudonym.clone(), s.home)),
+    ))
+}
+
+impl Member {
+    /// Runs the erasure's next steps, unless it is complete or a pass is already running: as
+    /// many as `ops_cap` KV operations allow, then sets the alarm to go on at once (after a
+    /// failure, after [`RETRY_IN`]). Its progress, if there is an erasure.
+    async fn erase_some(&self, ops_cap: u32) -> worker::Result<Option<Erasure>> {
+        let Some(mut job) = self.load()?.erasure else {
+            return Ok(None);
+        };
+        if job.complete() || self.erasing.replace(true) {
+            return Ok(Some(job));
+        }
+        // The alarm first: if this pass stops with the object, the alarm resumes it.
+        self.state.storage().set_alarm(RETRY_IN).await?;
+        let outcome = match super::kv::namespace(&self.env) {
+            Ok(kv) => {
+                super::erasure::advance(&self.env, &kv, &mut job, ops_cap, |j| self.save_erasure(j))
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        self.erasing.set(false);
+        match outcome {
+            // Complete: the backstop alarm finds nothing to do (it may serve the outbox).
+            Ok(()) if job.complete() => {}
+            Ok(()) => self.state.storage().set_alarm(Duration::ZERO).await?,
+            Err(e) => {
+                let line = EventLog {
+                    level: Level::Error,
+                    msg: "erasure step failed; the member object tries again",
+                    request_id: "-",
+                    detail: e.log_detail(),
+                }
+                .to_line();
+                worker::console_error!("{line}");
+            }
+        }
+        Ok(Some(job))
+    }
+
+    /// Saves an erasure's progress in the row.
+    fn save_erasure(&self, job: &Erasure) -> Result<(), crate::error::Error> {
+        let mut now = self.load().map_err(crate::error::Error::internal)?;
+        now.erasure = Some(job.clone());
+        if let Err(e) = self.save(&now) {
+            *self.stored.borrow_mut() = None;
+            return Err(crate::error::Error::internal(e));
+        }
+        *self.stored.borrow_mut() = Some(now);
+        Ok(())
+    }
+}
+
 /// The ledger entry of one card-page stop, as [`crate::ledger::card_stop`] names it.
 async fn write_stop(env: &Env, d: &DueStop) -> Result<(), crate::error::Error> {
     let config = super::env::config(env);
@@ -260,6 +341,7 @@ impl DurableObject for Member {
             stored: RefCell::new(None),
             sending: Rc::default(),
             sent: Rc::default(),
+            erasing: Cell::new(false),
         }
     }
 
@@ -277,7 +359,11 @@ impl DurableObject for Member {
         let answer = stored.slot.handle(request.clone(), now_ms);
         let due = due_stops(&request, &answer, &stored.slot);
         stored.ledger_due.extend(due.iter().cloned());
-        if stored.slot != before {
+        let new_erasure = stored.erasure.is_none() && erasure_of(&answer, &stored.slot).is_some();
+        if new_erasure {
+            stored.erasure = erasure_of(&answer, &stored.slot);
+        }
+        if stored.slot != before || new_erasure {
             stored.outbox.extend(caused_by(
                 &request,
                 &answer,
@@ -301,10 +387,15 @@ impl DurableObject for Member {
             self.state.storage().set_alarm(RETRY_IN).await?;
             self.write_due(due).await;
         }
+        let mut answer = answer;
+        if let Answer::Erased { erasure, .. } = &mut answer {
+            *erasure = self.erase_some(FIRST_PASS_OPS).await?.map(Box::new);
+        }
         Response::from_json(&answer)
     }
 
     async fn alarm(&self) -> worker::Result<Response> {
+        self.erase_some(super::kv::BUDGET).await?;
         let mut stored = self.load()?;
         self.forget_sent(&mut stored);
         if !stored.ledger_due.is_empty() && !self.write_due(stored.ledger_due.clone()).await {

@@ -12,6 +12,7 @@ mod card;
 mod clock;
 mod courier_object;
 mod env;
+mod erasure;
 mod evidence;
 mod feed_consumer;
 mod feed_log_object;
@@ -55,6 +56,8 @@ pub struct Call<'a> {
     pub env: &'a Env,
     pub ctx: &'a Context,
     pub request_id: &'a str,
+    /// The request's KV namespace, looked up on first use; every use shares its budget.
+    kv: std::cell::OnceCell<kv::Kv>,
 }
 
 impl Call<'_> {
@@ -68,9 +71,13 @@ impl Call<'_> {
         self.req.query(name)
     }
 
-    /// The KV namespace of the ledger and configuration.
-    pub fn kv(&self) -> Result<worker::kv::KvStore, Error> {
-        kv::namespace(self.env)
+    /// The KV namespace of the ledger and configuration, with this request's budget.
+    pub fn kv(&self) -> Result<kv::Kv, Error> {
+        if let Some(kv) = self.kv.get() {
+            return Ok(kv.clone());
+        }
+        let kv = kv::namespace(self.env)?;
+        Ok(self.kv.get_or_init(|| kv).clone())
     }
 }
 
@@ -232,6 +239,7 @@ async fn dispatch(
         env,
         ctx,
         request_id,
+        kv: std::cell::OnceCell::new(),
     };
     (name, handlers::handle(route, call).await)
 }

@@ -7,10 +7,9 @@
 
 use std::collections::BTreeMap;
 
-use worker::kv::KvStore;
 use worker::Env;
 
-use super::kv::{self, get_json, list_keys, put_json, storage};
+use super::kv::{self, get_json, list_keys, put_json, Kv};
 use super::{env, objects};
 use crate::error::Error;
 use crate::evidence::retention::{
@@ -22,9 +21,9 @@ use crate::time::format_rfc3339;
 
 /// Where an unfinished run stopped (a KV list cursor).
 const CURSOR_KEY: &str = "retention-cursor";
-/// KV operations one run may use (Workers KV allows 1,000 per invocation): list pages and
-/// deletions. A subject whose deletions do not fit is settled in parts, its oldest entries
-/// first, over as many runs as it takes: no subject can stall the job.
+/// KV operations one run may use, of the invocation's [`kv::BUDGET`]: list pages and deletions.
+/// A subject whose deletions do not fit is settled in parts, its oldest entries first, over as
+/// many runs as it takes: no subject can stall the job.
 const BUDGET: usize = 800;
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -44,7 +43,6 @@ pub async fn run(env: &Env, now_ms: u64) -> Result<Report, Error> {
     };
     report.feed_log_rows_deleted = purge_feed_log(env, cutoff).await?;
     let erasures = list_keys(&kv, "erasure:").await?;
-    let mut ops = 1 + erasures.len() / 1000;
     let erased_at: BTreeMap<_, _> = erasures
         .iter()
         .filter_map(|k| erasure_of(&k.name))
@@ -54,13 +52,12 @@ pub async fn run(env: &Env, now_ms: u64) -> Result<Report, Error> {
         .await?
         .map(|r| r.cursor)
         .filter(|c| !c.is_empty());
-    ops += 1;
     let mut group: Vec<Entry> = Vec::new();
     let mut group_subject = String::new();
     // The cursor of the page the current group began on: a stop re-lists it.
     let mut group_cursor = cursor.clone();
     loop {
-        if ops >= BUDGET {
+        if ops(&kv) >= BUDGET {
             let resume = Resume {
                 cursor: group_cursor.unwrap_or_default(),
             };
@@ -68,20 +65,15 @@ pub async fn run(env: &Env, now_ms: u64) -> Result<Report, Error> {
             return Ok(report);
         }
         let page_cursor = cursor.clone();
-        let mut list = kv.list().prefix("consent:".to_owned());
-        if let Some(c) = cursor.take() {
-            list = list.cursor(c);
-        }
-        let page = list.execute().await.map_err(|e| storage("kv list", e))?;
-        ops += 1;
+        let page = kv
+            .list("consent:", cursor.take(), kv::LIST_PAGE_MAX)
+            .await?;
         for key in page.keys {
             let Some(subject) = subject_of(&key.name) else {
                 continue;
             };
             if subject != group_subject {
-                let (used, done) =
-                    settle(&kv, &group, &erased_at, cutoff, left(ops), &mut report).await?;
-                ops += used;
+                let done = settle(&kv, &group, &erased_at, cutoff, left(&kv), &mut report).await?;
                 if !done {
                     // The budget ended inside this subject, after deleting its oldest expired
                     // entries: the next run re-lists its page and goes on from there.
@@ -110,10 +102,9 @@ pub async fn run(env: &Env, now_ms: u64) -> Result<Report, Error> {
             }
         }
         match page.cursor {
-            Some(c) if !page.list_complete && !c.is_empty() => cursor = Some(c),
-            _ => {
-                let (_, done) =
-                    settle(&kv, &group, &erased_at, cutoff, left(ops), &mut report).await?;
+            Some(c) => cursor = Some(c),
+            None => {
+                let done = settle(&kv, &group, &erased_at, cutoff, left(&kv), &mut report).await?;
                 if !done {
                     let resume = Resume {
                         cursor: group_cursor.unwrap_or_default(),
@@ -121,9 +112,7 @@ pub async fn run(env: &Env, now_ms: u64) -> Result<Report, Error> {
                     put_json(&kv, CURSOR_KEY, &resume).await?;
                     return Ok(report);
                 }
-                kv.delete(CURSOR_KEY)
-                    .await
-                    .map_err(|e| storage("kv delete", e))?;
+                kv.delete(CURSOR_KEY).await?;
                 report.complete = true;
                 return Ok(report);
             }
@@ -152,30 +141,35 @@ async fn purge_feed_log(env: &Env, cutoff: u64) -> Result<u64, Error> {
     Ok(deleted)
 }
 
-/// The deletions a run may still make after `ops` operations, keeping one for the cursor.
-fn left(ops: usize) -> usize {
-    BUDGET.saturating_sub(ops + 1)
+/// Operations the run has made.
+fn ops(kv: &Kv) -> usize {
+    kv.used() as usize
 }
 
-/// Deletes one subject's expired entries, oldest first, at most `max` of them; returns the
-/// operations used and whether every expired entry went. Stopping inside a subject is safe:
+/// The deletions a run may still make, keeping one for the cursor.
+fn left(kv: &Kv) -> usize {
+    BUDGET.saturating_sub(ops(kv) + 1)
+}
+
+/// Deletes one subject's expired entries, oldest first, at most `max` of them; returns whether
+/// every expired entry went. Stopping inside a subject is safe:
 /// its entries list in time order, and whatever expired stays expired.
 async fn settle(
-    kv: &KvStore,
+    kv: &Kv,
     group: &[Entry],
     erased_at: &BTreeMap<crate::ids::MemberNumber, u64>,
     cutoff: u64,
     max: usize,
     report: &mut Report,
-) -> Result<(usize, bool), Error> {
+) -> Result<bool, Error> {
     if group.is_empty() {
-        return Ok((0, true));
+        return Ok(true);
     }
     // Oldest first (see `expired`): a subject cut short stays consistent.
     let doomed = expired(group, erased_at, cutoff);
     let now = &doomed[..doomed.len().min(max)];
     for key in now {
-        kv.delete(key).await.map_err(|e| storage("kv delete", e))?;
+        kv.delete(key).await?;
     }
     let done = now.len() == doomed.len();
     if done {
@@ -187,5 +181,5 @@ async fn settle(
         }
         report.entries_deleted += now.len();
     }
-    Ok((now.len(), done))
+    Ok(done)
 }

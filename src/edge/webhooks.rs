@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use futures_util::StreamExt;
 use serde_json::json;
-use worker::{kv::KvStore, Date};
+use worker::Date;
+
+use super::kv::Kv;
 
 use super::outbox::{self, Tokens};
 use super::respond::Outgoing;
@@ -174,7 +176,7 @@ struct Record<'a> {
 struct Context<'a> {
     env: &'a worker::Env,
     request_id: &'a str,
-    kv: &'a KvStore,
+    kv: &'a Kv,
     config: &'a Config,
     keys: &'a crate::config::SigningKeys,
     pseudonym_key: &'a [u8],

@@ -2,6 +2,8 @@
 //! Consent Receipt of each grant ([`receipt`]), and which evidence the retention job may delete
 //! ([`retention`]).
 
+pub mod erasure;
+pub mod page;
 pub mod receipt;
 pub mod retention;
 

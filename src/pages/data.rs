@@ -31,6 +31,10 @@ pub struct DataView<'a> {
     pub stores: &'a [Store],
     /// `RETENTION_DAYS`, to say how long the evidence is kept.
     pub retention_days: u32,
+    /// Where the page of older entries starts (a `before` position), if there are older ones.
+    pub older: Option<String>,
+    /// This page shows older entries (not the newest).
+    pub paged: bool,
 }
 
 struct DataTexts {
@@ -50,6 +54,9 @@ struct DataTexts {
     receipts_link: &'static str,
     retention: &'static str,
     back_to_card: &'static str,
+    older_entries: &'static str,
+    latest_entries: &'static str,
+    history_pages: &'static str,
 }
 
 fn data_texts(lang: Lang) -> &'static DataTexts {
@@ -71,6 +78,9 @@ fn data_texts(lang: Lang) -> &'static DataTexts {
             receipts_link: "Download my receipts",
             retention: "When a consent ends, we keep its record for {days} days as evidence, then delete it.",
             back_to_card: "Back to my card",
+            older_entries: "Older entries",
+            latest_entries: "Latest entries",
+            history_pages: "More entries",
         },
         Lang::Ja => &DataTexts {
             title: "お客様のデータ",
@@ -89,6 +99,9 @@ fn data_texts(lang: Lang) -> &'static DataTexts {
             receipts_link: "同意の記録をダウンロード",
             retention: "同意が終了した記録は、証拠として{days}日間保管した後に削除します。",
             back_to_card: "会員証に戻る",
+            older_entries: "以前の記録",
+            latest_entries: "最新の記録",
+            history_pages: "ほかの記録",
         },
         Lang::Fr => &DataTexts {
             title: "Vos données",
@@ -107,6 +120,9 @@ fn data_texts(lang: Lang) -> &'static DataTexts {
             receipts_link: "Télécharger mes reçus",
             retention: "Quand un consentement prend fin, nous en gardons la trace {days} jours comme preuve, puis nous la supprimons.",
             back_to_card: "Retour à ma carte",
+            older_entries: "Entrées plus anciennes",
+            latest_entries: "Dernières entrées",
+            history_pages: "Autres entrées",
         },
     }
 }
@@ -169,6 +185,16 @@ pub fn data_page(v: &DataView<'_>) -> String {
                 }
             }
         }
+        @if v.older.is_some() || v.paged {
+            nav class="pages" aria-label=(t.history_pages) {
+                @if v.paged {
+                    a href={ (base) "/data?lang=" (v.lang.code()) } { (t.latest_entries) }
+                }
+                @if let Some(older) = &v.older {
+                    a rel="next" href={ (base) "/data?lang=" (v.lang.code()) "&before=" (older) } { (t.older_entries) }
+                }
+            }
+        }
         section class="card" aria-labelledby="receipts" {
             h2 id="receipts" { (t.receipts_title) }
             p class="hint" { (t.receipts_hint) }
@@ -211,6 +237,8 @@ mod tests {
             }],
             stores: &[],
             retention_days: 1826,
+            older: None,
+            paged: false,
         });
         assert!(html.contains("<html lang=\"fr\""));
         assert!(
@@ -222,5 +250,28 @@ mod tests {
         assert!(html.contains("1826 jours"));
         assert!(!html.contains("<script"), "no script needed");
         assert!(!html.contains("stop-button"), "nothing left to stop");
+        assert!(!html.contains("class=\"pages\""), "one page holds it all");
+    }
+
+    #[test]
+    fn a_long_history_links_to_its_older_entries_and_back_to_the_latest() {
+        let view = |older: Option<&str>, paged| {
+            data_page(&DataView {
+                lang: Lang::Ja,
+                card_ref: "CARD",
+                member: MemberNumber::from_body(42),
+                apps: Vec::new(),
+                stores: &[],
+                retention_days: 30,
+                older: older.map(str::to_owned),
+                paged,
+            })
+        };
+        let first = view(Some("1795000000000-1-abc"), false);
+        assert!(first.contains("href=\"/card/CARD/data?lang=ja&amp;before=1795000000000-1-abc\""));
+        assert!(!first.contains("最新の記録"));
+        let last = view(None, true);
+        assert!(last.contains("href=\"/card/CARD/data?lang=ja\""));
+        assert!(last.contains("最新の記録") && !last.contains("以前の記録"));
     }
 }

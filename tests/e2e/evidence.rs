@@ -23,6 +23,7 @@ pub fn tests() -> Vec<Test> {
         retention_deletes_only_evidence_of_consents_that_ended_long_ago,
         a_shopper_with_twelve_hundred_stops_cannot_stall_retention,
         the_feed_log_and_its_export_keep_nothing_older_than_retention,
+        a_member_with_ten_thousand_entries_is_served_in_pages_and_erased_in_steps,
     ]
 }
 
@@ -568,5 +569,212 @@ fn the_feed_log_and_its_export_keep_nothing_older_than_retention(f: &Fixture) {
     assert!(
         purged >= 2,
         "the job deleted the log's old rows (this member's two at least): {purged}"
+    );
+}
+
+/// Follows `next` from `first` (a path) until a page has none: each page's JSON.
+fn pages(first: String, get: impl Fn(&str) -> harness::Reply, next: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut path = Some(first);
+    while let Some(p) = path.take() {
+        let reply = get(&p);
+        assert_eq!(reply.status, 200, "{p}: {}", reply.text());
+        let page = reply.json();
+        path = page
+            .pointer(next)
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        out.push(page);
+        assert!(out.len() < 100, "pages end");
+    }
+    out
+}
+
+/// A shopper who sent 10,000 STOPs and JOINs has more ledger entries than one invocation may
+/// read (the Worker refuses past 900 KV operations, below Cloudflare's 1,000): the access export,
+/// the admin's consent history and the receipts come in pages that together hold every entry
+/// once; the data page shows the latest and links to older ones; erasure answers at once and
+/// finishes by itself, every entry rewritten.
+fn a_member_with_ten_thousand_entries_is_served_in_pages_and_erased_in_steps(f: &Fixture) {
+    const ENTRIES: u64 = 10_000;
+    const GRANT_EVERY: u64 = 10;
+    let t = now_ms() - 3 * DAY;
+    let user = unique("Ulong");
+    let token = unique("rt-long");
+    ok(&post_line(
+        &f.app,
+        &line_body(&[line_event(
+            &user,
+            "follow",
+            t,
+            json!({ "replyToken": token }),
+        )]),
+    ));
+    let card = card_path_from_welcome(f, &token);
+    // 100 webhooks of 100 events: one in ten a JOIN (a grant), the rest STOPs.
+    let bodies: Vec<Vec<u8>> = (0..ENTRIES / 100)
+        .map(|chunk| {
+            let events: Vec<Value> = (0..100u64)
+                .map(|i| {
+                    let n = chunk * 100 + i + 1;
+                    let text = if n % GRANT_EVERY == 5 { "JOIN" } else { "STOP" };
+                    line_text(&user, text, t + n * 10)
+                })
+                .collect();
+            line_body(&events)
+        })
+        .collect();
+    // One after another, as LINE sends one user's events (~0.5 s each here).
+    for body in &bodies {
+        ok(&post_line(&f.app, body));
+    }
+    let total = ENTRIES as usize + 1;
+    let grants = (ENTRIES / GRANT_EVERY) as usize + 1;
+    let admin_get = |path: &str| crate::cards::admin(&f.app, "GET", path, None);
+
+    // The admin's consent history: the state from every entry, the events in pages.
+    let first = consent(&f.app, "line", &user);
+    assert_eq!(first["state"], "withdrawn", "the last entry is a STOP");
+    let number = first["member_number"].as_str().unwrap().to_owned();
+    let history = pages(
+        format!("/api/admin/consent?channel=line&subject={user}"),
+        admin_get,
+        "/older_events",
+    );
+    let mut ids: Vec<String> = history.iter().rev().flat_map(event_ids).collect();
+    assert_eq!(
+        ids.len(),
+        total,
+        "every entry once, in {} pages",
+        history.len()
+    );
+    let listed = ids.clone();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), total, "no entry twice");
+
+    // The access export: the same entries, page after page, newest first, receipts with them.
+    let export = pages(
+        format!("/api/admin/members/{number}"),
+        admin_get,
+        "/member/older_events",
+    );
+    assert!(export.len() > 1, "a history this long is paged");
+    let times: Vec<u64> = export
+        .iter()
+        .rev()
+        .flat_map(|p| {
+            p["member"]["subjects"][0]["events"]
+                .as_array()
+                .unwrap()
+                .clone()
+        })
+        .map(|e| e["occurred_at_ms"].as_u64().unwrap())
+        .collect();
+    assert_eq!(times.len(), total);
+    assert!(
+        times.windows(2).all(|w| w[0] < w[1]),
+        "pages in platform order, no overlap"
+    );
+    let export_receipts: usize = export
+        .iter()
+        .map(|p| p["member"]["receipts"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(
+        export_receipts, grants,
+        "one receipt per grant, across the pages"
+    );
+    assert_eq!(export[0]["member"]["redemptions"], json!([]));
+
+    // The shopper's receipts: every grant, in pages.
+    let receipts = pages(format!("{card}/receipts.json"), |p| f.app.get(p), "/next");
+    let all: Vec<Value> = receipts
+        .iter()
+        .flat_map(|p| p["receipts"].as_array().unwrap().clone())
+        .collect();
+    assert_eq!(all.len(), grants, "{} pages", receipts.len());
+    assert!(validate(&Value::Array(all[..50].to_vec())).0);
+
+    // The data page: the latest entries, a link to older ones, and back.
+    let page = f.app.get(&format!("{card}/data?lang=en"));
+    ok(&page);
+    let html = page.text();
+    let older = html
+        .split("rel=\"next\" href=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a link to older entries")
+        .replace("&amp;", "&");
+    assert!(
+        html.matches("<li class=\"history-").count() == 50,
+        "a page, not 10,001 entries"
+    );
+    let page = f.app.get(&older);
+    ok(&page);
+    assert!(page.text().contains("Latest entries"));
+    assert_eq!(f.app.get(&format!("{card}/data?before=1-2-x")).status, 400);
+
+    // Erasure: the first answer at once, the rest by itself, progress on every repeat.
+    let erase = || {
+        crate::cards::admin(
+            &f.app,
+            "DELETE",
+            &format!("/api/admin/members/{number}"),
+            None,
+        )
+    };
+    let started = std::time::Instant::now();
+    let first = erase();
+    assert_eq!(first.status, 202, "{}", first.text());
+    assert!(first.header("retry-after").is_some());
+    let mut redacted = first.json()["erased"]["events_redacted"].as_u64().unwrap();
+    assert!(redacted > 0 && redacted < total as u64, "{redacted}");
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let again = erase();
+        let now = again.json()["erased"]["events_redacted"].as_u64().unwrap();
+        assert!(
+            now >= redacted,
+            "progress never goes back: {now} < {redacted}"
+        );
+        redacted = now;
+        if again.status == 200 {
+            assert_eq!(again.json()["erased"]["complete"], true);
+            break;
+        }
+        assert_eq!(again.status, 202, "{}", again.text());
+        assert!(
+            started.elapsed().as_secs() < 240,
+            "erasure finished: {redacted} of {total}"
+        );
+    }
+    assert_eq!(redacted, total as u64, "every entry rewritten once");
+    assert_eq!(f.app.get(&card).status, 404, "the card is gone");
+    let after = pages(
+        format!("/api/admin/consent?channel=line&subject={user}"),
+        admin_get,
+        "/older_events",
+    );
+    let events: Vec<&Value> = after
+        .iter()
+        .flat_map(|p| p["events"].as_array().unwrap())
+        .collect();
+    assert_eq!(events.len(), total, "the evidence stays, pseudonymous");
+    let kept: Vec<&&Value> = events
+        .iter()
+        .filter(|e| !e["subject"]["user_id"].as_str().unwrap_or("").is_empty())
+        .chain(events.iter().filter(|e| !e["erased_at_ms"].is_u64()))
+        .collect();
+    assert!(
+        kept.is_empty(),
+        "{} not rewritten, e.g. {}",
+        kept.len(),
+        kept[0]
+    );
+    let ids_after: Vec<String> = after.iter().rev().flat_map(event_ids).collect();
+    assert_eq!(ids_after, listed);
+    assert!(
+        !f.app.log().contains("KV budget spent"),
+        "no request ran out of KV operations"
     );
 }
