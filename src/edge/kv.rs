@@ -1,15 +1,15 @@
-//! Workers KV behind a budget: [`Kv`] counts every operation (get, put, delete, one list page)
-//! of one invocation and refuses past [`BUDGET`], below the platform's limit of 1,000 per
+//! Workers KV behind a [`Budget`]: [`Kv`] counts every operation (get, put, delete, one list
+//! page) of one invocation and refuses past [`BUDGET`], below the platform's limit of 1,000 per
 //! invocation, with a storage error whose cause says so (it reaches the log). Production
 //! enforces the limit; the budget makes local runs and tests enforce it too, so bounded work is
 //! proven where it is built. Every failure becomes [`Error::Storage`].
 
-use std::cell::Cell;
 use std::rc::Rc;
 
 use serde::de::DeserializeOwned;
 use worker::kv::{Key, KvStore};
 
+use crate::budget::Budget;
 use crate::error::Error;
 
 /// KV operations one invocation may make: Cloudflare allows 1,000 per invocation
@@ -25,7 +25,7 @@ pub const LIST_PAGE_MAX: u32 = 1000;
 #[derive(Clone)]
 pub struct Kv {
     store: KvStore,
-    used: Rc<Cell<u32>>,
+    budget: Rc<Budget>,
 }
 
 /// One page of a key listing.
@@ -41,7 +41,7 @@ pub struct ListPage {
 pub fn namespace(env: &worker::Env) -> Result<Kv, Error> {
     Ok(Kv {
         store: env.kv("KV").map_err(Error::internal)?,
-        used: Rc::default(),
+        budget: Rc::new(Budget::new("KV", BUDGET)),
     })
 }
 
@@ -54,27 +54,16 @@ pub fn storage(context: &str, e: impl std::fmt::Display) -> Error {
 impl Kv {
     /// Operations this invocation has made.
     pub fn used(&self) -> u32 {
-        self.used.get()
+        self.budget.used()
     }
 
     /// Operations this invocation may still make.
     pub fn left(&self) -> u32 {
-        BUDGET.saturating_sub(self.used.get())
+        self.budget.left()
     }
 
-    /// Counts `n` operations, or refuses them all when they would pass the budget.
     fn spend(&self, n: u32, what: &str) -> Result<(), Error> {
-        let after = self.used.get().saturating_add(n);
-        if after > BUDGET {
-            return Err(Error::Storage {
-                cause: format!(
-                    "KV budget spent: {what} would be operation {after} of this invocation \
-                     (budget {BUDGET}; Workers KV allows 1,000)"
-                ),
-            });
-        }
-        self.used.set(after);
-        Ok(())
+        self.budget.spend(n, what)
     }
 
     pub async fn get_text(&self, key: &str) -> Result<Option<String>, Error> {

@@ -76,7 +76,7 @@ const TEXTS = {
     "members.export": "Download the whole access export (JSON)",
     "members.erase": "Erase this member…", "members.eraseTitle": "Erase member {number}?",
     "members.eraseText": "This cannot be undone. Their chat ids are replaced by pseudonyms, their card stops working, and the consent history is kept only as pseudonymous evidence. Type the member number to confirm.",
-    "members.eraseConfirm": "Member number to confirm", "members.eraseOk": "Erase", "members.erased": "Member {number} was erased: {events} consent records made pseudonymous.",
+    "members.eraseConfirm": "Member number to confirm", "members.eraseOk": "Erase", "members.erased": "Member {number} was erased: {events} consent records made pseudonymous.", "members.erasing": "Member {number} is erased; its consent records are being made pseudonymous: {events} so far…",
     "state.granted": "granted", "state.withdrawn": "withdrawn", "state.unknown": "unknown",
     "keys.title": "POS keys", "keys.store": "Store", "keys.label": "Label (optional)", "keys.labelHint": "For example the register, Till 1.",
     "keys.create": "Create a key", "keys.once": "Copy this key now: it is shown only this once. Enter it on the till (/pos).",
@@ -157,7 +157,7 @@ const TEXTS = {
     "members.export": "開示データ全体をダウンロード(JSON)",
     "members.erase": "この会員を消去…", "members.eraseTitle": "会員 {number} を消去しますか?",
     "members.eraseText": "元に戻せません。チャットの ID は仮名に置き換えられ、会員証は使えなくなり、同意の履歴は仮名の記録としてのみ残ります。確認のため会員番号を入力してください。",
-    "members.eraseConfirm": "確認のための会員番号", "members.eraseOk": "消去", "members.erased": "会員 {number} を消去しました。同意の記録 {events} 件を仮名化しました。",
+    "members.eraseConfirm": "確認のための会員番号", "members.eraseOk": "消去", "members.erased": "会員 {number} を消去しました。同意の記録 {events} 件を仮名化しました。", "members.erasing": "会員 {number} を消去しました。同意の記録を仮名化しています（これまでに {events} 件）…",
     "state.granted": "同意", "state.withdrawn": "停止", "state.unknown": "不明",
     "keys.title": "POS キー", "keys.store": "店舗", "keys.label": "ラベル(任意)", "keys.labelHint": "例: レジ 1。",
     "keys.create": "キーを作成", "keys.once": "今すぐこのキーをコピーしてください。表示は今回だけです。レジ(/pos)に入力します。",
@@ -238,7 +238,7 @@ const TEXTS = {
     "members.export": "Télécharger toutes les données (JSON)",
     "members.erase": "Effacer ce membre…", "members.eraseTitle": "Effacer le membre {number} ?",
     "members.eraseText": "C’est irréversible. Ses identifiants de messagerie sont remplacés par des pseudonymes, sa carte cesse de fonctionner et l’historique du consentement n’est gardé que comme preuve pseudonyme. Saisissez le numéro de membre pour confirmer.",
-    "members.eraseConfirm": "Numéro de membre pour confirmer", "members.eraseOk": "Effacer", "members.erased": "Le membre {number} a été effacé : {events} enregistrements de consentement pseudonymisés.",
+    "members.eraseConfirm": "Numéro de membre pour confirmer", "members.eraseOk": "Effacer", "members.erased": "Le membre {number} a été effacé : {events} enregistrements de consentement pseudonymisés.", "members.erasing": "Le membre {number} est effacé ; ses enregistrements de consentement sont en cours de pseudonymisation : {events} jusqu’ici…",
     "state.granted": "donné", "state.withdrawn": "retiré", "state.unknown": "inconnu",
     "keys.title": "Clés de caisse", "keys.store": "Magasin", "keys.label": "Libellé (facultatif)", "keys.labelHint": "Par exemple la caisse, Caisse 1.",
     "keys.create": "Créer une clé", "keys.once": "Copiez cette clé maintenant : elle n’est affichée qu’une fois. Saisissez-la sur la caisse (/pos).",
@@ -1120,12 +1120,22 @@ function showMember(container, m) {
         typedLabel: t("members.eraseConfirm"),
       });
       if (!yes) { erase.focus(); return; }
-      const answer = await guarded(box, () => api("DELETE", `/api/admin/members/${encodeURIComponent(m.number)}`));
+      const call = () => api("DELETE", `/api/admin/members/${encodeURIComponent(m.number)}`);
+      let answer = await guarded(box, call);
       if (!answer) return;
-      const erased = el("p", { class: "message ok", tabIndex: -1 }, t("members.erased", { number: m.number, events: answer.erased.events_redacted }));
+      const say = (a) => t(a.erased.complete === false ? "members.erasing" : "members.erased",
+        { number: m.number, events: a.erased.events_redacted });
+      const erased = el("p", { class: "message ok", tabIndex: -1, role: "status" }, say(answer));
       container.replaceChildren(el("section", { class: "panel" }, erased));
       erased.focus();
       announce(erased.textContent);
+      // A long history is rewritten in steps by the member's object: ask again for progress.
+      while (answer && answer.erased.complete === false) {
+        await new Promise((done) => setTimeout(done, 2000));
+        answer = await guarded(container, call);
+        if (answer) erased.textContent = say(answer);
+      }
+      if (answer) announce(erased.textContent);
     },
   }, t("members.erase"));
   box.append(el("div", { class: "row danger-zone" }, erase));
