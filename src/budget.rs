@@ -61,7 +61,10 @@ mod tests {
         let refused = b.spend(1, "kv put").unwrap_err();
         assert_eq!(refused.status(), 500);
         let cause = refused.log_detail().unwrap();
-        assert!(cause.contains("KV budget spent: kv put would be operation 4"), "{cause}");
+        assert!(
+            cause.contains("KV budget spent: kv put would be operation 4"),
+            "{cause}"
+        );
         assert_eq!(b.used(), 3, "a refused operation is not made");
         assert!(b.spend(0, "nothing").is_ok());
     }

@@ -44,6 +44,9 @@ use crate::members::{self, Answer, Slot, Withdrawn};
 /// (`worker`'s `ScheduledTime` reads a plain integer as an offset, not as a time).
 const RETRY_IN: Duration = Duration::from_secs(60);
 
+/// The pause between two passes of a long erasure (the object serves its requests meanwhile).
+const NEXT_PASS_IN: Duration = Duration::from_millis(100);
+
 /// KV operations the erasing request spends before it answers (about 200 entries rewritten;
 /// the alarm does the rest).
 const FIRST_PASS_OPS: u32 = 420;
@@ -242,7 +245,7 @@ fn erasure_of(answer: &Answer, slot: &members::Slot) -> Option<Erasure> {
 
 impl Member {
     /// Runs the erasure's next steps, unless it is complete or a pass is already running: as
-    /// many as `ops_cap` KV operations allow, then sets the alarm to go on at once (after a
+    /// many as `ops_cap` KV operations allow, then sets the alarm to go on shortly (after a
     /// failure, after [`RETRY_IN`]). Its progress, if there is an erasure.
     async fn erase_some(&self, ops_cap: u32) -> worker::Result<Option<Erasure>> {
         let Some(mut job) = self.load()?.erasure else {
@@ -264,7 +267,7 @@ impl Member {
         match outcome {
             // Complete: the backstop alarm finds nothing to do (it may serve the outbox).
             Ok(()) if job.complete() => {}
-            Ok(()) => self.state.storage().set_alarm(Duration::ZERO).await?,
+            Ok(()) => self.state.storage().set_alarm(NEXT_PASS_IN).await?,
             Err(e) => {
                 let line = EventLog {
                     level: Level::Error,
