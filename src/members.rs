@@ -316,8 +316,12 @@ pub enum Request {
     SetFavourite { store: StoreId },
     /// The member, for the card and access requests.
     Get,
-    /// Erasure.
-    Erase,
+    /// Erasure. `number`: the member's, for the erasure's record of a slot erased before the
+    /// slot kept it.
+    Erase {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        number: Option<MemberNumber>,
+    },
     /// A till redeems a coupon ([`crate::redemptions`]).
     Redeem { attempt: Attempt },
 }
@@ -497,7 +501,7 @@ impl Slot {
                 },
                 None => Answer::NoMember,
             },
-            Request::Erase => self.erase(now_ms),
+            Request::Erase { .. } => self.erase(now_ms),
             Request::Redeem { attempt } => match self.member.as_mut() {
                 Some(m) => {
                     let granted = m.consent_granted();
@@ -1117,7 +1121,8 @@ mod tests {
     #[test]
     fn erasure_leaves_a_tombstone_that_is_never_reused() {
         let mut slot = founded();
-        let Answer::Erased { subjects, .. } = slot.handle(Request::Erase, NOW) else {
+        let Answer::Erased { subjects, .. } = slot.handle(Request::Erase { number: None }, NOW)
+        else {
             panic!()
         };
         assert_eq!(subjects.len(), 1);
@@ -1129,7 +1134,7 @@ mod tests {
         );
         assert_eq!(slot.handle(Request::Get, NOW), Answer::NoMember);
         assert_eq!(
-            slot.handle(Request::Erase, NOW + 1),
+            slot.handle(Request::Erase { number: None }, NOW + 1),
             Answer::Erased {
                 subjects: subjects.clone(),
                 erasure: None,
@@ -1209,7 +1214,7 @@ mod tests {
             "consent_withdrawn"
         );
         assert_eq!(result_code(redeem(&mut stopped, "T1", false)), "redeemed");
-        slot.handle(Request::Erase, NOW);
+        slot.handle(Request::Erase { number: None }, NOW);
         assert_eq!(result_code(redeem(&mut slot, "T1", true)), "unknown_member");
         assert_eq!(
             result_code(redeem(&mut Slot::default(), "T1", false)),
@@ -1392,7 +1397,8 @@ mod tests {
             ["user-wa", "user-bs"]
         );
         // Erasure forgets both and lists both for redaction and pointer removal.
-        let Answer::Erased { subjects, .. } = member.handle(Request::Erase, NOW) else {
+        let Answer::Erased { subjects, .. } = member.handle(Request::Erase { number: None }, NOW)
+        else {
             panic!()
         };
         let erased: Vec<_> = subjects

@@ -99,7 +99,15 @@ pub async fn erase(call: &Call<'_>, raw: &str) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     require_admin(call, &config)?;
     let number = number(raw)?;
-    let erasure = match members::ask(call.env, number, &Ask::Erase).await? {
+    let erasure = match members::ask(
+        call.env,
+        number,
+        &Ask::Erase {
+            number: Some(number),
+        },
+    )
+    .await?
+    {
         Answer::Erased {
             erasure: Some(erasure),
             ..

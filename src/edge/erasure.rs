@@ -39,14 +39,23 @@ pub async fn advance(
                     return Ok(());
                 }
                 let resumed = cursor.is_some();
-                match ledger_store::redact_step(kv, &pseudonym, cursor, entries, job.erased_at_ms)
-                    .await
+                match ledger_store::redact_step(
+                    kv,
+                    &pseudonym,
+                    cursor,
+                    entries,
+                    job.member,
+                    job.erased_at_ms,
+                )
+                .await
                 {
                     Ok(step) => job.redacted(index, step.rewritten, step.cursor),
                     // Perhaps a cursor the store no longer takes: the subject starts over (what
                     // was rewritten is skipped, for a read each); the error stands, so the next
                     // pass comes after the retry delay.
-                    Err(e) if resumed => {
+                    Err(e)
+                        if resumed && e.log_detail().is_some_and(|d| d.starts_with("kv list")) =>
+                    {
                         job.restart(index);
                         save(job)?;
                         log_restart(&e);
@@ -77,9 +86,12 @@ pub async fn advance(
                 if left() < 1 {
                     return Ok(());
                 }
-                job.mark_recorded();
+                // The record says complete: write it first, then mark it written.
+                let mut done = job.clone();
+                done.mark_recorded();
                 let key = crate::ledger::erasure_key(job.member, job.erased_at_ms);
-                put_json(kv, &key, &job.record()).await?;
+                put_json(kv, &key, &done.record()).await?;
+                job.mark_recorded();
             }
         }
         save(job)?;

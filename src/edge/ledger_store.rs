@@ -134,14 +134,16 @@ pub struct Redacted {
     pub cursor: Option<String>,
 }
 
-/// One step of erasure for the subject `pseudonym`: the next `limit` entries from `cursor` are
-/// rewritten without the channel user id (the evidence stays, pseudonymous). Costs at most
-/// `1 + 2 × limit` KV operations; an entry already rewritten costs its read only.
+/// One step of erasure of `member` for the subject `pseudonym`: of the next `limit` entries
+/// from `cursor`, the member's are rewritten without the channel user id (the evidence stays,
+/// pseudonymous); a later member's (the person came back meanwhile) stay as they are. Costs at
+/// most `1 + 2 × limit` KV operations; an entry already rewritten costs its read only.
 pub async fn redact_step(
     kv: &Kv,
     pseudonym: &str,
     cursor: Option<String>,
     limit: u32,
+    member: MemberNumber,
     erased_at_ms: u64,
 ) -> Result<Redacted, Error> {
     use futures_util::stream::{self, StreamExt, TryStreamExt};
@@ -153,7 +155,8 @@ pub async fn redact_step(
             let Some(mut event) = get_json::<ConsentEvent>(kv, &key.name).await? else {
                 return Ok(false);
             };
-            if event.subject.user_id.is_empty() {
+            if event.subject.user_id.is_empty() || event.member_number.is_some_and(|m| m != member)
+            {
                 return Ok(false);
             }
             event.subject.user_id.clear();

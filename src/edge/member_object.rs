@@ -228,12 +228,21 @@ impl Member {
     }
 }
 
-/// The erasure an [`Answer::Erased`] starts, for a slot erased at `erased_at_ms`.
-fn erasure_of(answer: &Answer, slot: &members::Slot) -> Option<Erasure> {
+/// The erasure an [`Answer::Erased`] starts, for a slot erased at `erased_at_ms` (a slot
+/// erased before it kept its number takes the request's).
+fn erasure_of(
+    request: &members::Request,
+    answer: &Answer,
+    slot: &members::Slot,
+) -> Option<Erasure> {
     let (Answer::Erased { subjects, .. }, Some(at)) = (answer, slot.erased_at_ms) else {
         return None;
     };
-    let number = slot.erased_number?;
+    let asked = match request {
+        members::Request::Erase { number } => *number,
+        _ => None,
+    };
+    let number = slot.erased_number.or(asked)?;
     Some(Erasure::new(
         number,
         at,
@@ -251,11 +260,14 @@ impl Member {
         let Some(mut job) = self.load()?.erasure else {
             return Ok(None);
         };
-        if job.complete() || self.erasing.replace(true) {
+        if job.complete() || self.erasing.get() {
             return Ok(Some(job));
         }
         // The alarm first: if this pass stops with the object, the alarm resumes it.
         self.state.storage().set_alarm(RETRY_IN).await?;
+        if self.erasing.replace(true) {
+            return Ok(Some(job));
+        }
         let outcome = match super::kv::namespace(&self.env) {
             Ok(kv) => {
                 super::erasure::advance(&self.env, &kv, &mut job, ops_cap, |j| self.save_erasure(j))
@@ -362,9 +374,10 @@ impl DurableObject for Member {
         let answer = stored.slot.handle(request.clone(), now_ms);
         let due = due_stops(&request, &answer, &stored.slot);
         stored.ledger_due.extend(due.iter().cloned());
-        let new_erasure = stored.erasure.is_none() && erasure_of(&answer, &stored.slot).is_some();
+        let new_erasure =
+            stored.erasure.is_none() && erasure_of(&request, &answer, &stored.slot).is_some();
         if new_erasure {
-            stored.erasure = erasure_of(&answer, &stored.slot);
+            stored.erasure = erasure_of(&request, &answer, &stored.slot);
         }
         if stored.slot != before || new_erasure {
             stored.outbox.extend(caused_by(
@@ -398,11 +411,14 @@ impl DurableObject for Member {
     }
 
     async fn alarm(&self) -> worker::Result<Response> {
-        self.erase_some(super::kv::BUDGET).await?;
         let mut stored = self.load()?;
         self.forget_sent(&mut stored);
+        // Card stops first: an erasure must find their entries in the ledger to rewrite them.
         if !stored.ledger_due.is_empty() && !self.write_due(stored.ledger_due.clone()).await {
             self.state.storage().set_alarm(RETRY_IN).await?;
+        }
+        if self.load()?.ledger_due.is_empty() {
+            self.erase_some(super::kv::BUDGET).await?;
         }
         let stored = self.load()?;
         if stored.outbox.is_empty() {

@@ -562,7 +562,7 @@ mod tests {
         ] {
             assert_eq!(v["data"][k], want, "{k}");
         }
-        let erased = run(&mut slot, Request::Erase);
+        let erased = run(&mut slot, Request::Erase { number: None });
         assert_eq!(erased.len(), 1);
         assert_eq!(erased[0].kind, EventType::MemberErased);
         assert_eq!(
@@ -574,7 +574,10 @@ mod tests {
             parsed(&erased[0])["data"],
             json!({ "member_number": number.to_string() })
         );
-        assert!(run(&mut slot, Request::Erase).is_empty(), "erased once");
+        assert!(
+            run(&mut slot, Request::Erase { number: None }).is_empty(),
+            "erased once"
+        );
     }
 
     #[test]
