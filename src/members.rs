@@ -316,8 +316,8 @@ pub enum Request {
     SetFavourite { store: StoreId },
     /// The member, for the card and access requests.
     Get,
-    /// Erasure. `number`: the member's, for the erasure's record of a slot erased before the
-    /// slot kept it.
+    /// Erasure. `number`: the member's, for the erasure's record when the slot does not hold
+    /// `erased_number`.
     Erase {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         number: Option<MemberNumber>,

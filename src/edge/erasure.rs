@@ -50,7 +50,7 @@ pub async fn advance(
                 .await
                 {
                     Ok(step) => job.redacted(index, step.rewritten, step.cursor),
-                    // Perhaps a cursor the store no longer takes: the subject starts over (what
+                    // A saved list cursor the store refuses: the subject starts over (what
                     // was rewritten is skipped, for a read each); the error stands, so the next
                     // pass comes after the retry delay.
                     Err(e)

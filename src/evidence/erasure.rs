@@ -124,7 +124,7 @@ impl Erasure {
         }
     }
 
-    /// A redaction step failed with a cursor that no longer lists (an expired cursor): the
+    /// A redaction step's saved cursor is refused (an expired cursor): the
     /// subject's history starts over (entries already rewritten are skipped).
     pub fn restart(&mut self, index: usize) {
         if let Some(s) = self.subjects.get_mut(index) {
