@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::ids::{CouponId, StoreId};
 use crate::lang::Lang;
 use crate::stores::{clean_text, localized};
-use crate::time::{format_rfc3339, parse_rfc3339};
+use crate::time::{format_rfc3339, parse_rfc3339, parse_rfc3339_from_epoch};
 
 /// KV key of the index every card page reads.
 pub const COUPONS_INDEX_KEY: &str = "coupons-index";
@@ -142,17 +142,47 @@ pub struct CouponInput {
     pub requires_consent: Option<bool>,
 }
 
+/// Something about a coupon that was saved which its author probably did not mean: it is kept
+/// as sent (a coupon may name a store before the store is created, and ending a scheduled
+/// coupon at or before its start cancels it), and the admin API says so beside it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl Coupon {
+    /// What its author should know: an empty window (never valid), stores that do not exist
+    /// (yet); `known_store` says whether a store exists.
+    pub fn warnings(&self, known_store: impl Fn(&StoreId) -> bool) -> Vec<Warning> {
+        let mut warnings = Vec::new();
+        if self.valid_until_ms <= self.valid_from_ms {
+            warnings.push(Warning {
+                code: "never_valid",
+                message: "`valid_until` is not after `valid_from`: no member can see or redeem \
+                          this coupon."
+                    .into(),
+            });
+        }
+        for store in self.stores.iter().flatten().filter(|s| !known_store(s)) {
+            warnings.push(Warning {
+                code: "unknown_store",
+                message: format!(
+                    "There is no store `{store}` yet: the coupon is valid there once it is created."
+                ),
+            });
+        }
+        warnings
+    }
+}
+
 impl CouponInput {
-    /// Validates and builds the record; `known_store` says whether a store exists.
+    /// Validates and builds the record. A time before 1970 counts as 1970-01-01T00:00:00Z
+    /// (nothing happens earlier); see [`Coupon::warnings`] for what is kept but worth a word.
     ///
     /// # Errors
     /// 422 with a code naming what is wrong.
-    pub fn into_coupon(
-        self,
-        id: CouponId,
-        known_store: impl Fn(&StoreId) -> bool,
-        now_ms: u64,
-    ) -> Result<Coupon, Error> {
+    pub fn into_coupon(self, id: CouponId, now_ms: u64) -> Result<Coupon, Error> {
         let title = localized("title", "invalid_title", self.title, |t| {
             clean_text("title", &t, MAX_TITLE)
         })?;
@@ -162,27 +192,21 @@ impl CouponInput {
                 description_text(&t)
             })?),
         };
-        let valid_from = parse_rfc3339(&self.valid_from).ok_or_else(|| {
+        let valid_from = parse_rfc3339_from_epoch(&self.valid_from).ok_or_else(|| {
             Error::unprocessable(
                 "invalid_valid_from",
                 "`valid_from` is an RFC 3339 date-time, e.g. 2026-12-01T00:00:00+09:00.",
             )
         })?;
-        let valid_until = parse_rfc3339(&self.valid_until).ok_or_else(|| {
+        let valid_until = parse_rfc3339_from_epoch(&self.valid_until).ok_or_else(|| {
             Error::unprocessable(
                 "invalid_valid_until",
                 "`valid_until` is an RFC 3339 date-time, e.g. 2026-12-31T23:59:59+09:00.",
             )
         })?;
-        if valid_until <= valid_from {
-            return Err(Error::unprocessable(
-                "invalid_window",
-                "`valid_until` must be after `valid_from`.",
-            ));
-        }
         let stores = match self.stores {
             None => None,
-            Some(raw) => Some(check_stores(raw, &known_store)?),
+            Some(raw) => Some(check_stores(raw)?),
         };
         Ok(Coupon {
             id,
@@ -197,10 +221,7 @@ impl CouponInput {
     }
 }
 
-fn check_stores(
-    raw: Vec<String>,
-    known_store: &impl Fn(&StoreId) -> bool,
-) -> Result<Vec<StoreId>, Error> {
+fn check_stores(raw: Vec<String>) -> Result<Vec<StoreId>, Error> {
     if raw.is_empty() || raw.len() > MAX_STORES {
         return Err(Error::unprocessable(
             "invalid_stores",
@@ -214,12 +235,6 @@ fn check_stores(
             return Err(Error::unprocessable(
                 "invalid_stores",
                 format!("`stores` lists `{id}` twice."),
-            ));
-        }
-        if !known_store(&id) {
-            return Err(Error::unprocessable(
-                "unknown_store",
-                format!("There is no store `{id}`."),
             ));
         }
         stores.push(id);
@@ -283,11 +298,7 @@ mod tests {
 
     fn input(body: serde_json::Value) -> Result<Coupon, Error> {
         let input: CouponInput = serde_json::from_value(body).map_err(Error::from)?;
-        input.into_coupon(
-            CouponId::parse("c1").unwrap(),
-            |s| s.as_str() != "ghost",
-            T0,
-        )
+        input.into_coupon(CouponId::parse("c1").unwrap(), T0)
     }
 
     fn good() -> serde_json::Value {
@@ -356,19 +367,38 @@ mod tests {
                 "invalid_valid_from",
             ),
             (with("valid_until", json!("soon")), "invalid_valid_until"),
-            (
-                with("valid_until", json!("2026-11-30T15:00:00Z")),
-                "invalid_window",
-            ),
             (with("stores", json!([])), "invalid_stores"),
             (with("stores", json!(["a", "a"])), "invalid_stores"),
             (with("stores", json!(["Bad Id"])), "invalid_store_id"),
-            (with("stores", json!(["ghost"])), "unknown_store"),
             (with("discount", json!(5)), "invalid_body"),
         ] {
             let err = input(body).unwrap_err();
             assert_eq!(err.code(), code, "{err:?}");
         }
+    }
+
+    /// Kept as sent, with a word: an empty window (a scheduled coupon cancelled by ending it
+    /// at its start), a store not created yet; a time before 1970 is 1970.
+    #[test]
+    fn an_empty_window_and_unknown_stores_are_kept_with_warnings() {
+        let known = |s: &StoreId| s.as_str() != "ghost";
+        assert!(input(good()).unwrap().warnings(known).is_empty());
+        let mut body = good();
+        body["valid_until"] = json!("2026-11-30T15:00:00Z");
+        body["stores"] = json!(["shibuya", "ghost"]);
+        let c = input(body).unwrap();
+        let codes: Vec<&str> = c.warnings(known).iter().map(|w| w.code).collect();
+        assert_eq!(codes, ["never_valid", "unknown_store"]);
+        for now in [c.valid_until_ms - 1, c.valid_from_ms, c.valid_from_ms + DAY] {
+            assert_ne!(c.status(now, None), CouponStatus::Available, "{now}");
+        }
+        let mut old = good();
+        old["valid_from"] = json!("0001-01-01T00:00:00Z");
+        old["valid_until"] = json!("1969-12-31T23:59:59+09:00");
+        let c = input(old).unwrap();
+        assert_eq!((c.valid_from_ms, c.valid_until_ms), (0, 0));
+        let codes: Vec<&str> = c.warnings(known).iter().map(|w| w.code).collect();
+        assert_eq!(codes, ["never_valid"]);
     }
 
     #[test]

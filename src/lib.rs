@@ -36,6 +36,7 @@ pub mod stats_chart;
 pub mod stores;
 pub mod till;
 pub mod time;
+pub mod time_zones;
 pub mod transactions;
 
 #[cfg(target_arch = "wasm32")]

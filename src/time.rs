@@ -34,6 +34,17 @@ pub fn format_day(days: i64) -> String {
 /// milliseconds; `None` for anything else or before 1970. Written here rather than taken from a
 /// date crate: it is the only date parsing the Worker does, and the wasm's size is budgeted.
 pub fn parse_rfc3339(s: &str) -> Option<u64> {
+    u64::try_from(parse_rfc3339_signed(s)?).ok()
+}
+
+/// As [`parse_rfc3339`], with any time before 1970 read as 1970-01-01T00:00:00Z: for bounds
+/// (a coupon's window, an export's range), where "since 1066" means "since the beginning".
+pub fn parse_rfc3339_from_epoch(s: &str) -> Option<u64> {
+    Some(u64::try_from(parse_rfc3339_signed(s)?).unwrap_or(0))
+}
+
+/// Unix milliseconds, negative before 1970.
+fn parse_rfc3339_signed(s: &str) -> Option<i64> {
     let b = s.as_bytes();
     if b.len() < 20 || !matches!(b[10], b'T' | b't') {
         return None;
@@ -96,8 +107,7 @@ pub fn parse_rfc3339(s: &str) -> Option<u64> {
     let secs =
         days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second.min(59)
             - offset_min * 60;
-    let ms = secs.checked_mul(1000)?.checked_add(millis)?;
-    u64::try_from(ms).ok()
+    secs.checked_mul(1000)?.checked_add(millis)
 }
 
 /// Unix milliseconds as RFC 3339 in UTC: `2026-11-23T04:41:21Z` (`.mmm` when not whole).

@@ -14,7 +14,8 @@ use crate::error::Error;
 use crate::ids::CouponId;
 use crate::stores::{StoresIndex, STORES_INDEX_KEY};
 
-/// `PUT /api/admin/coupons/{id}`: 201 when created, 200 when replaced.
+/// `PUT /api/admin/coupons/{id}`: 201 when created, 200 when replaced, with the coupon's
+/// [`Coupon::warnings`] (an empty window, stores that do not exist yet).
 pub async fn put(mut call: Call<'_>, id: &str) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     require_admin(&call, &config)?;
@@ -24,11 +25,8 @@ pub async fn put(mut call: Call<'_>, id: &str) -> Result<Outgoing, Error> {
     let stores = get_json::<StoresIndex>(&kv, STORES_INDEX_KEY)
         .await?
         .unwrap_or_default();
-    let coupon = input.into_coupon(
-        id.clone(),
-        |s| stores.get(s).is_some(),
-        Date::now().as_millis(),
-    )?;
+    let coupon = input.into_coupon(id.clone(), Date::now().as_millis())?;
+    let warnings = coupon.warnings(|s| stores.get(s).is_some());
     let key = coupon_key(&id);
     let existed = get_json::<Coupon>(&kv, &key).await?.is_some();
     put_json(&kv, &key, &coupon).await?;
@@ -41,7 +39,7 @@ pub async fn put(mut call: Call<'_>, id: &str) -> Result<Outgoing, Error> {
     cache::invalidate();
     Ok(respond::json(
         if existed { 200 } else { 201 },
-        &json!({ "coupon": coupon }),
+        &json!({ "coupon": coupon, "warnings": warnings }),
     ))
 }
 

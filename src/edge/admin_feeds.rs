@@ -249,7 +249,7 @@ pub async fn replay(mut call: Call<'_>, id: &str) -> Result<Outgoing, Error> {
         input.to.as_deref(),
         input.types.as_deref(),
     )?
-    .retained(retention_cutoff(&call));
+    .retained(retention_cutoff(&call), Date::now().as_millis());
     let page = ReplayPage {
         endpoint: id.clone(),
         from_ms: range.from_ms,
@@ -331,7 +331,9 @@ fn retention_cutoff(call: &Call<'_>) -> u64 {
 }
 
 /// `GET /api/admin/export?from=&to=&type=`: the feed's events of the range as NDJSON, one
-/// CloudEvents envelope a line, ordered by time then id; streamed a page at a time.
+/// CloudEvents envelope a line, ordered by time then id; streamed a page at a time. A range
+/// longer than [`crate::feed::log::SPAN_MAX_DAYS`] (once cut to what retention keeps) is answered a span at a
+/// time: `Link: <…>; rel="next"` is the rest.
 pub async fn export(call: &Call<'_>) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     require_admin(call, &config)?;
@@ -340,16 +342,26 @@ pub async fn export(call: &Call<'_>) -> Result<Outgoing, Error> {
         call.query("to").as_deref(),
         call.query("type").as_deref(),
     )?
-    .retained(retention_cutoff(call));
+    .retained(retention_cutoff(call), Date::now().as_millis());
+    let (span, rest) = range.split_span();
     let state = Export {
         env: call.env.clone(),
-        months: range.months().into_iter(),
-        range,
+        months: span.months().into_iter(),
+        range: span,
         month: None,
         after: None,
     };
-    respond::stream(
+    let answer = respond::stream(
         "application/x-ndjson; charset=utf-8",
         stream::unfold(state, next_chunk),
-    )
+    )?;
+    Ok(match rest {
+        None => answer,
+        Some(rest) => answer.with_headers(&[("link", &next_link(&rest))]),
+    })
+}
+
+/// The `Link` header to the rest of an export.
+fn next_link(rest: &Range) -> String {
+    format!("</api/admin/export?{}>; rel=\"next\"", rest.query())
 }

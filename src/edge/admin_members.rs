@@ -11,8 +11,20 @@ use crate::evidence::page::Only;
 use crate::ids::MemberNumber;
 use crate::members::{Answer, Request as Ask};
 
+/// A member number from a path: 400 `invalid_member_number` unless 12 digits; 12 digits whose
+/// check digit does not match name no member that can exist, so 404 (the schema can state the
+/// shape, not the Luhn digit, and a number the schema allows is not a malformed request).
 fn number(raw: &str) -> Result<MemberNumber, Error> {
-    MemberNumber::parse_plain(raw).map_err(|why| Error::bad_request("invalid_member_number", why))
+    if raw.len() != 12 || !raw.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::bad_request(
+            "invalid_member_number",
+            "a member number is 12 digits",
+        ));
+    }
+    MemberNumber::parse_plain(raw).map_err(|_| Error::Unknown {
+        code: "not_found",
+        message: "No member has this number (its check digit does not match).".into(),
+    })
 }
 
 /// `GET /api/admin/members/{number}`: everything held about the member — linked channel

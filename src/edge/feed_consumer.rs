@@ -16,7 +16,10 @@ use worker::{Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder, RawMessage
 use crate::error::Error;
 use crate::feed::endpoints::{Endpoint, FeedsAnswer, FeedsRequest};
 use crate::feed::events::FeedEvent;
-use crate::feed::log::{month_of, months_between, LogAnswer, LogRequest, LogRow, PAGE_ROWS};
+use crate::feed::log::{
+    month_of, month_start_ms, months_between, LogAnswer, LogRequest, LogRow, MONTHS_PER_STEP,
+    PAGE_ROWS,
+};
 use crate::feed::queue::{Delivery, FeedMessage, ReplayPage};
 use crate::log::{EventLog, Level};
 
@@ -204,8 +207,11 @@ async fn record(env: &Env, events: &[FeedEvent], endpoints: &[Endpoint]) -> Resu
     Ok(())
 }
 
-/// One page of a replay: its deliveries, then the next page.
+/// One page of a replay: its deliveries, then the next page. A step reads at most
+/// [`MONTHS_PER_STEP`] months' objects: past that many empty ones, the next step starts at
+/// the following month.
 async fn replay_page(env: &Env, page: &ReplayPage) -> Result<(), Error> {
+    let mut read = 0;
     for month in months_between(page.from_ms, page.to_ms) {
         if page
             .after
@@ -214,6 +220,18 @@ async fn replay_page(env: &Env, page: &ReplayPage) -> Result<(), Error> {
         {
             continue;
         }
+        if read == MONTHS_PER_STEP {
+            let Some(from_ms) = month_start_ms(&month) else {
+                break;
+            };
+            let next = ReplayPage {
+                from_ms,
+                after: None,
+                ..page.clone()
+            };
+            return feed_queue::enqueue(env, vec![FeedMessage::Replay(next)]).await;
+        }
+        read += 1;
         let answer = log_call(
             env,
             &month,

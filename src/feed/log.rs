@@ -6,13 +6,20 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::time::{format_day, parse_day, parse_rfc3339};
+#[cfg(test)]
+use crate::time::parse_rfc3339;
+use crate::time::{format_day, format_rfc3339, parse_day, parse_rfc3339_from_epoch};
 
 use super::events::{EventType, FeedEvent};
 
 const DAY_MS: u64 = 24 * 3600 * 1000;
-/// The longest range one export (or replay) covers.
-pub const RANGE_MAX_DAYS: u64 = 366;
+/// The longest span one export answer (or one replay step) reads: a longer range is served a
+/// span at a time (the export's `Link: rel="next"`, the replay's next message), so each
+/// invocation reads at most 13 months' objects.
+pub const SPAN_MAX_DAYS: u64 = 366;
+/// How far past now an event's time may be (a platform's clock ahead of ours): a range's end
+/// is cut there, as nothing later can exist.
+const FUTURE_SLACK_MS: u64 = DAY_MS;
 /// Rows per page of a log read.
 pub const PAGE_ROWS: u32 = 500;
 
@@ -39,6 +46,16 @@ pub fn months_between(from_ms: u64, to_ms: u64) -> Vec<String> {
     }
     months
 }
+
+/// The first instant of a month (`2026-11`, as [`month_of`] names it).
+pub fn month_start_ms(month: &str) -> Option<u64> {
+    let day = u64::try_from(parse_day(&format!("{month}-01"))?).ok()?;
+    Some(day * DAY_MS)
+}
+
+/// The most months' objects one replay step reads when they hold nothing of the range: an
+/// empty stretch of years is walked through a message at a time.
+pub const MONTHS_PER_STEP: usize = 13;
 
 /// One event in the log: its envelope exactly as delivered, and what finds it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -118,17 +135,61 @@ pub struct Range {
 }
 
 impl Range {
-    /// The range as retention allows it: nothing before `cutoff_ms` (`RETENTION_DAYS` ago, the
-    /// ledger's own cut-off) is exported or replayed; a range wholly before it is empty.
-    pub fn retained(mut self, cutoff_ms: u64) -> Range {
+    /// The range as events can exist in it: nothing before `cutoff_ms` (`RETENTION_DAYS` ago,
+    /// the ledger's own cut-off) is exported or replayed, and nothing is later than a day past
+    /// `now_ms`; a range wholly outside is empty.
+    pub fn retained(mut self, cutoff_ms: u64, now_ms: u64) -> Range {
         self.from_ms = self.from_ms.max(cutoff_ms);
-        self.to_ms = self.to_ms.max(self.from_ms);
+        self.to_ms = self
+            .to_ms
+            .min(now_ms.saturating_add(FUTURE_SLACK_MS))
+            .max(self.from_ms);
         self
     }
 
-    /// `from` and `to` are RFC 3339 instants or `YYYY-MM-DD` days (UTC); the range is
-    /// `[from, to)` for instants and includes the whole `to` day for a day. `types` is a
-    /// comma-separated list of event types (every type when absent).
+    /// The first span of at most [`SPAN_MAX_DAYS`], and the rest of the range when there is
+    /// more.
+    pub fn split_span(&self) -> (Range, Option<Range>) {
+        let end = self.from_ms.saturating_add(SPAN_MAX_DAYS * DAY_MS);
+        if self.to_ms <= end {
+            return (self.clone(), None);
+        }
+        let first = Range {
+            to_ms: end,
+            ..self.clone()
+        };
+        let rest = Range {
+            from_ms: end,
+            ..self.clone()
+        };
+        (first, Some(rest))
+    }
+
+    /// The range as an export's query (`from=…&to=…&type=…`): its bounds RFC 3339 in UTC and
+    /// its types dotted names, so nothing in it needs escaping.
+    pub fn query(&self) -> String {
+        let mut query = format!(
+            "from={}&to={}",
+            format_rfc3339(self.from_ms),
+            format_rfc3339(self.to_ms)
+        );
+        if !self.types.is_empty() {
+            let types: Vec<&str> = self.types.iter().map(|t| t.as_str()).collect();
+            query.push_str("&type=");
+            query.push_str(&types.join(","));
+        }
+        query
+    }
+
+    /// Whether it holds no instant at all.
+    pub fn is_empty(&self) -> bool {
+        self.to_ms <= self.from_ms
+    }
+
+    /// `from` and `to` are RFC 3339 instants (before 1970: 1970) or `YYYY-MM-DD` days (UTC);
+    /// the range is `[from, to)` for instants and includes the whole `to` day for a day; `to`
+    /// not after `from` is an empty range. `types` is a comma-separated list of event types
+    /// (every type when absent).
     pub fn parse(
         from: Option<&str>,
         to: Option<&str>,
@@ -141,12 +202,7 @@ impl Range {
             .ok_or_else(|| bad("invalid_range", "from: an RFC 3339 time or YYYY-MM-DD"))?;
         let to_ms = instant(to, true)
             .ok_or_else(|| bad("invalid_range", "to: an RFC 3339 time or YYYY-MM-DD"))?;
-        if to_ms <= from_ms {
-            return Err(bad("invalid_range", "to must be after from"));
-        }
-        if to_ms - from_ms > RANGE_MAX_DAYS * DAY_MS {
-            return Err(bad("invalid_range", "at most 366 days at a time"));
-        }
+        let to_ms = to_ms.max(from_ms);
         let mut parsed = Vec::new();
         for t in types.unwrap_or_default().split(',').map(str::trim) {
             if t.is_empty() {
@@ -178,7 +234,7 @@ impl Range {
 
 /// An instant from RFC 3339, or the start of a day (the end of it when `end_of_day`).
 fn instant(text: &str, end_of_day: bool) -> Option<u64> {
-    if let Some(ms) = parse_rfc3339(text) {
+    if let Some(ms) = parse_rfc3339_from_epoch(text) {
         return Some(ms);
     }
     let day = u64::try_from(parse_day(text)?).ok()?;
@@ -203,6 +259,12 @@ mod tests {
         );
         assert_eq!(months_between(nov, nov + 1), ["2026-11"]);
         assert!(months_between(nov, nov).is_empty());
+        assert_eq!(
+            month_start_ms("2026-11"),
+            parse_rfc3339("2026-11-01T00:00:00Z")
+        );
+        assert_eq!(month_start_ms("1970-01"), Some(0));
+        assert_eq!(month_start_ms("2026-13"), None);
     }
 
     #[test]
@@ -226,23 +288,74 @@ mod tests {
             (None, Some("2026-11-01"), None),
             (Some("2026-11-02"), None, None),
             (Some("yesterday"), Some("2026-11-01"), None),
-            (Some("2026-11-02"), Some("2026-11-01"), None),
-            (Some("2025-01-01"), Some("2026-11-01"), None),
+            (Some("1969-12-31"), Some("2026-11-01"), None),
             (Some("2026-11-01"), Some("2026-11-02"), Some("coupon")),
         ] {
             let e = Range::parse(from, to, types).unwrap_err();
             assert_eq!(e.status(), 400, "{from:?} {to:?} {types:?}");
         }
+        // `to` not after `from`: empty, not an error; an instant before 1970 is 1970.
+        let r = Range::parse(Some("2026-11-02"), Some("2026-11-01"), None).unwrap();
+        assert!(r.is_empty() && r.months().is_empty(), "{r:?}");
+        let r = Range::parse(Some("1066-10-14T09:00:00Z"), Some("1970-01-02"), None).unwrap();
+        assert_eq!((r.from_ms, r.to_ms), (0, 2 * DAY_MS));
+    }
+
+    #[test]
+    fn a_long_range_is_served_a_span_at_a_time() {
+        let r = Range::parse(Some("2020-01-01"), Some("2026-11-30"), None).unwrap();
+        let (mut spans, mut rest) = (Vec::new(), Some(r.clone()));
+        while let Some(range) = rest {
+            let (span, more) = range.split_span();
+            assert!(span.to_ms - span.from_ms <= SPAN_MAX_DAYS * DAY_MS);
+            assert!(span.months().len() <= 13, "{:?}", span.months());
+            spans.push(span);
+            rest = more;
+        }
+        assert_eq!(spans.len(), 7);
+        let (_, rest) = r.split_span();
+        assert_eq!(
+            rest.unwrap().query(),
+            "from=2021-01-01T00:00:00Z&to=2026-12-01T00:00:00Z"
+        );
+        let typed = Range::parse(
+            Some("2026-11-01"),
+            Some("2026-11-02"),
+            Some("coupon.redeemed"),
+        );
+        let typed = typed.unwrap();
+        assert_eq!(
+            Range::parse(
+                Some("2026-11-01T00:00:00Z"),
+                Some("2026-11-03T00:00:00Z"),
+                Some("coupon.redeemed")
+            )
+            .unwrap(),
+            typed,
+            "{} reads back as itself",
+            typed.query()
+        );
+        assert!(typed.query().ends_with("&type=coupon.redeemed"));
+        assert_eq!(spans[0].from_ms, r.from_ms);
+        assert_eq!(spans.last().unwrap().to_ms, r.to_ms);
+        assert!(spans.windows(2).all(|w| w[0].to_ms == w[1].from_ms));
     }
 
     #[test]
     fn a_range_never_reaches_before_the_retention_cutoff() {
         let r = Range::parse(Some("2026-01-01"), Some("2026-03-01"), None).unwrap();
         let cutoff = r.from_ms + 10 * DAY_MS;
-        let kept = r.clone().retained(cutoff);
+        let now = r.to_ms + 100 * DAY_MS;
+        let kept = r.clone().retained(cutoff, now);
         assert_eq!((kept.from_ms, kept.to_ms), (cutoff, r.to_ms));
-        let gone = r.clone().retained(r.to_ms + DAY_MS);
+        let gone = r.clone().retained(r.to_ms + DAY_MS, now);
         assert_eq!(gone.from_ms, gone.to_ms, "wholly before the cut-off: empty");
-        assert_eq!(r.clone().retained(0), r, "an older cut-off changes nothing");
+        assert_eq!(
+            r.clone().retained(0, now),
+            r,
+            "an older cut-off changes nothing"
+        );
+        let soon = r.clone().retained(0, r.from_ms);
+        assert_eq!(soon.to_ms, r.from_ms + DAY_MS, "nothing a day past now");
     }
 }

@@ -40,7 +40,7 @@ const TEXTS = {
     "coupons.title": "Coupons", "coupons.empty": "No coupon yet.", "coupons.new": "New coupon",
     "coupons.id": "Coupon id", "coupons.idHint": "1 to 16 of a–z, 0–9 and - (it travels in barcodes). It cannot be changed later.",
     "coupons.titleIn": "Title ({lang})", "coupons.descriptionIn": "Description ({lang}, optional)",
-    "coupons.from": "Valid from", "coupons.until": "Valid until (exclusive)", "coupons.timesHint": "In this browser's time zone ({zone}).",
+    "coupons.from": "Valid from", "coupons.until": "Valid until (exclusive)", "coupons.timesHint": "In this browser's time zone ({zone}).", "coupons.neverValid": "Saved, but it ends before it starts: no member can see or redeem it.",
     "coupons.stores": "Stores", "coupons.storesHint": "None ticked: every store.", "coupons.everyStore": "Every store",
     "coupons.consent": "Only for members who accept marketing messages", "coupons.window": "Valid",
     "coupons.requiresConsent": "Needs consent", "coupons.editing": "Edit coupon {id}", "coupons.creating": "New coupon",
@@ -121,7 +121,7 @@ const TEXTS = {
     "coupons.title": "クーポン", "coupons.empty": "クーポンはまだありません。", "coupons.new": "クーポンを追加",
     "coupons.id": "クーポン ID", "coupons.idHint": "a–z、0–9、- の 1〜16 文字(バーコードに入ります)。後から変更できません。",
     "coupons.titleIn": "タイトル({lang})", "coupons.descriptionIn": "説明({lang}、任意)",
-    "coupons.from": "開始日時", "coupons.until": "終了日時(この時刻を含まない)", "coupons.timesHint": "このブラウザのタイムゾーン({zone})です。",
+    "coupons.from": "開始日時", "coupons.until": "終了日時(この時刻を含まない)", "coupons.timesHint": "このブラウザのタイムゾーン({zone})です。", "coupons.neverValid": "保存しましたが、終了日時が開始日時より前のため、どの会員にも表示・利用されません。",
     "coupons.stores": "店舗", "coupons.storesHint": "何も選ばなければ全店舗。", "coupons.everyStore": "全店舗",
     "coupons.consent": "マーケティングメッセージに同意した会員だけ", "coupons.window": "有効期間",
     "coupons.requiresConsent": "同意が必要", "coupons.editing": "クーポン {id} を編集", "coupons.creating": "クーポンを追加",
@@ -202,7 +202,7 @@ const TEXTS = {
     "coupons.title": "Coupons", "coupons.empty": "Aucun coupon pour l’instant.", "coupons.new": "Nouveau coupon",
     "coupons.id": "Identifiant du coupon", "coupons.idHint": "1 à 16 caractères a–z, 0–9 et - (il voyage dans les codes-barres). Il ne peut plus changer ensuite.",
     "coupons.titleIn": "Titre ({lang})", "coupons.descriptionIn": "Description ({lang}, facultatif)",
-    "coupons.from": "Valable à partir du", "coupons.until": "Valable jusqu’au (exclu)", "coupons.timesHint": "Dans le fuseau de ce navigateur ({zone}).",
+    "coupons.from": "Valable à partir du", "coupons.until": "Valable jusqu’au (exclu)", "coupons.timesHint": "Dans le fuseau de ce navigateur ({zone}).", "coupons.neverValid": "Enregistré, mais il finit avant de commencer : aucun membre ne peut le voir ni l’utiliser.",
     "coupons.stores": "Magasins", "coupons.storesHint": "Aucun coché : tous les magasins.", "coupons.everyStore": "Tous les magasins",
     "coupons.consent": "Seulement pour les membres qui acceptent les messages marketing", "coupons.window": "Validité",
     "coupons.requiresConsent": "Consentement requis", "coupons.editing": "Modifier le coupon {id}", "coupons.creating": "Nouveau coupon",
@@ -831,7 +831,9 @@ function couponEditor(container, coupon, refreshed) {
     if (!saved) return;
     container.replaceChildren();
     await refreshed();
-    done(t("saved"));
+    // An empty window is kept as sent (that is how a scheduled coupon is cancelled): say so.
+    const neverValid = (saved.warnings || []).some((w) => w.code === "never_valid");
+    done(neverValid ? t("coupons.neverValid") : t("saved"));
   });
   container.replaceChildren(form);
   (coupon ? titles[lang] : id).focus();

@@ -16,6 +16,7 @@ pub fn tests() -> Vec<Test> {
         a_consent_records_the_notice_its_page_showed_not_one_activated_later,
         admin_creates_replaces_and_lists_stores,
         store_input_is_validated_with_codes,
+        every_listed_time_zone_is_one_the_runtime_knows,
         notices_are_drafted_activated_frozen_and_published,
         landing_page_speaks_ja_en_fr_with_exact_buttons_and_valid_codes,
         hostile_store_names_are_escaped_on_every_page,
@@ -181,6 +182,42 @@ fn store_input_is_validated_with_codes(f: &Fixture) {
             "{path}"
         );
     }
+}
+
+/// openapi.yaml promises every zone of its `Timezone` enum (the core's list): workerd's own
+/// time-zone data must know each one, or saving a store in it would answer 422.
+fn every_listed_time_zone_is_one_the_runtime_knows(f: &Fixture) {
+    let zones = optin_edge::time_zones::TIME_ZONES;
+    let refused: Vec<String> = std::thread::scope(|scope| {
+        let workers: Vec<_> = zones
+            .chunks(zones.len().div_ceil(4))
+            .map(|chunk| {
+                scope.spawn(move || {
+                    let path = format!("/api/admin/stores/{}", unique("tz"));
+                    let mut refused = Vec::new();
+                    for zone in chunk {
+                        let body =
+                            json!({ "names": { "en": "Zone" }, "address": "x", "timezone": zone });
+                        let reply = admin(&f.app, "PUT", &path, Some(body));
+                        if !matches!(reply.status, 200 | 201) {
+                            refused.push(format!("{zone}: {} {}", reply.status, reply.text()));
+                        }
+                    }
+                    refused
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    });
+    assert!(
+        refused.is_empty(),
+        "{} zones refused: {refused:#?}",
+        refused.len()
+    );
+    assert!(zones.len() > 400, "{}", zones.len());
 }
 
 /// Issue 13, finding 1: day 0 the page shows v1 and issues a code; day 2 v2 is activated; day 3
