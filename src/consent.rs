@@ -7,8 +7,49 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{CampaignId, MemberNumber, StoreId};
 use crate::lang::Lang;
 
-/// The only purpose this project records consent for.
+/// The purpose of a consent to marketing messages (the ledger's `purpose` field).
 pub const PURPOSE_MARKETING: &str = "marketing";
+/// The purpose of a consent where the channel cannot carry marketing for the store: the
+/// shopper asked for their card and a conversation, nothing more.
+pub const PURPOSE_CARD: &str = "card";
+
+/// What a consent is for: offers (`marketing`), or the card and a chat (`card`) where the
+/// platform cannot deliver marketing there ([`crate::channels::reach`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Purpose {
+    /// What every consent was before purposes were told apart.
+    #[default]
+    Marketing,
+    Card,
+}
+
+impl Purpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Marketing => PURPOSE_MARKETING,
+            Purpose::Card => PURPOSE_CARD,
+        }
+    }
+
+    /// The purpose a ledger entry records (`marketing` for anything else: older entries).
+    pub fn of_recorded(purpose: &str) -> Purpose {
+        if purpose == PURPOSE_CARD {
+            Purpose::Card
+        } else {
+            Purpose::Marketing
+        }
+    }
+
+    /// `marketing` where marketing can reach the account, else `card`.
+    pub fn for_reach(marketing_deliverable: bool) -> Purpose {
+        if marketing_deliverable {
+            Purpose::Marketing
+        } else {
+            Purpose::Card
+        }
+    }
+}
 
 /// A messaging channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -193,6 +234,9 @@ pub struct InForce {
 pub struct ConsentChange {
     pub subject: Subject,
     pub action: Action,
+    /// What the consent is for: decided at the edge from the store's country (a grant), or
+    /// the purpose of the grant a withdrawal ends.
+    pub purpose: Purpose,
     pub source: Source,
     pub collection: Collection,
     pub store: Option<StoreId>,

@@ -14,7 +14,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::consent::{Action, ConsentChange, ConsentEvent, InForce, Subject, PURPOSE_MARKETING};
+use crate::consent::{Action, ConsentChange, ConsentEvent, InForce, Subject};
 use crate::ids::MemberNumber;
 use crate::signing;
 
@@ -39,6 +39,7 @@ pub fn card_stop(
     ConsentChange {
         subject,
         action: Action::Withdrawn,
+        purpose: crate::consent::Purpose::Marketing,
         source: Source::CardPage,
         collection: Collection::CardPage,
         store: None,
@@ -120,7 +121,7 @@ pub fn event(
         event_id,
         subject: change.subject.clone(),
         member_number,
-        purpose: PURPOSE_MARKETING.into(),
+        purpose: change.purpose.as_str().into(),
         action: change.action,
         source: change.source,
         store_id: change.store.clone(),
@@ -149,6 +150,7 @@ mod tests {
         ConsentChange {
             subject: Subject::new(Channel::Line, "U4af4980629"),
             action,
+            purpose: crate::consent::Purpose::Marketing,
             source,
             collection: crate::consent::Collection::of(source, None),
             store: None,

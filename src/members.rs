@@ -25,8 +25,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::channels::reach;
 use crate::codes::LinkCode;
-use crate::consent::{derive_state, Action, Channel, ConsentState, Source};
+use crate::consent::{derive_state, Action, Channel, ConsentState, Purpose, Source};
 use crate::ids::{CampaignId, MemberNumber, StoreId};
 use crate::redemptions::Redemption;
 use crate::redemptions::{decide, Attempt, Outcome};
@@ -66,6 +67,10 @@ pub struct Change {
     pub campaign: Option<CampaignId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notice_version: Option<String>,
+    /// What a grant is for (the edge decided it from the store's country); a withdrawal ends
+    /// the subject's grant, whatever it says here.
+    #[serde(default)]
+    pub purpose: Purpose,
 }
 
 /// The reply a change earns.
@@ -95,6 +100,9 @@ pub struct LinkedSubject {
     /// a business-scoped id from before a number change): their events are this subject's.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub aliases: Vec<Alias>,
+    /// What its latest grant is for (`None`: granted before purposes were told apart).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<Purpose>,
 }
 
 /// Another id of a linked subject's person, on the same channel.
@@ -110,6 +118,16 @@ pub struct Alias {
 impl LinkedSubject {
     pub fn state(&self) -> ConsentState {
         derive_state(self.latest)
+    }
+
+    /// Whether a marketing message can reach this account: its grant was for marketing (a
+    /// grant from before purposes were told apart counts only where every country gets
+    /// marketing, never to over-promise).
+    pub fn marketing_deliverable(&self) -> bool {
+        match self.purpose {
+            Some(purpose) => purpose == Purpose::Marketing,
+            None => reach::account_marketing_deliverable(self.channel, None, &self.user_id),
+        }
     }
 
     /// Whether `pseudonym` names this person (its own id or an alias).
@@ -169,11 +187,12 @@ pub struct MemberRecord {
 }
 
 impl MemberRecord {
-    /// Granted on at least one channel: consent-gated coupons are for these members.
+    /// Marketing consent granted on at least one channel: consent-gated coupons are for these
+    /// members. A grant for the card only (purpose `card`) is no consent to marketing.
     pub fn consent_granted(&self) -> bool {
         self.subjects
             .iter()
-            .any(|s| s.state() == ConsentState::Granted)
+            .any(|s| s.state() == ConsentState::Granted && s.purpose != Some(Purpose::Card))
     }
 
     fn subject_mut(&mut self, pseudonym: &str) -> Option<&mut LinkedSubject> {
@@ -393,6 +412,10 @@ pub struct Applied {
     /// records the change under each, so each id's history and state are the person's.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pseudonyms: Vec<String>,
+    /// What the recorded change is for: a grant's own purpose, or that of the grant a
+    /// withdrawal ends.
+    #[serde(default)]
+    pub purpose: Purpose,
     /// Other members the same withdrawal reached (ids of one webhook on several members): the
     /// edge records it for each, under that member's number. Never crosses the object boundary.
     #[serde(skip)]
@@ -420,6 +443,9 @@ pub struct Withdrawn {
     /// Every pseudonym of the person, as [`Applied::pseudonyms`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pseudonyms: Vec<String>,
+    /// What the grant it ends was for.
+    #[serde(default)]
+    pub purpose: Purpose,
 }
 
 /// Why a link code was refused.
@@ -570,6 +596,7 @@ impl Slot {
                 linked_at_ms: now_ms,
                 latest: None,
                 aliases: Vec::new(),
+                purpose: None,
             }],
             applied: Vec::new(),
             used_links: Vec::new(),
@@ -639,6 +666,7 @@ impl Slot {
             linked_at_ms: now_ms,
             latest: None,
             aliases: Vec::new(),
+            purpose: None,
         });
         Answer::Applied(apply(m, &pseudonym, change, false))
     }
@@ -658,6 +686,7 @@ impl Slot {
                     channel: s.channel,
                     user_id: s.user_id.clone(),
                     pseudonyms: s.pseudonyms(),
+                    purpose: s.purpose.unwrap_or_default(),
                 });
             }
         }
@@ -691,6 +720,7 @@ impl Slot {
                     linked_at_ms: a.linked_at_ms,
                     latest: None,
                     aliases: Vec::new(),
+                    purpose: None,
                 });
                 let own = LinkedSubject {
                     user_id: String::new(),
@@ -729,6 +759,7 @@ pub fn unchanged(m: &MemberRecord, pseudonym: &str) -> Applied {
         store: m.favourite_store.clone(),
         card_issued: false,
         pseudonyms: subject.map(LinkedSubject::pseudonyms).unwrap_or_default(),
+        purpose: subject.and_then(|s| s.purpose).unwrap_or_default(),
         also: Vec::new(),
     }
 }
@@ -749,6 +780,7 @@ fn apply(m: &mut MemberRecord, pseudonym: &str, change: &Change, new_member: boo
     let before = subject.state();
     let pseudonyms = subject.pseudonyms();
     if duplicate {
+        let purpose = recorded_purpose(subject, change);
         return Applied {
             member: number,
             new_member,
@@ -760,6 +792,7 @@ fn apply(m: &mut MemberRecord, pseudonym: &str, change: &Change, new_member: boo
             store: None,
             card_issued: false,
             pseudonyms,
+            purpose,
             also: Vec::new(),
         };
     }
@@ -769,6 +802,10 @@ fn apply(m: &mut MemberRecord, pseudonym: &str, change: &Change, new_member: boo
         _ => incoming,
     };
     subject.latest = Some(latest);
+    if latest == incoming && change.action == Action::Granted {
+        subject.purpose = Some(change.purpose);
+    }
+    let purpose = recorded_purpose(subject, change);
     let after = subject.state();
     let reply = reply_for(change, before, after);
     if let (Some(store), Source::JoinCode | Source::Optin) = (&change.store, change.source) {
@@ -792,7 +829,16 @@ fn apply(m: &mut MemberRecord, pseudonym: &str, change: &Change, new_member: boo
         store: change.store.clone().or_else(|| m.favourite_store.clone()),
         card_issued,
         pseudonyms,
+        purpose,
         also: Vec::new(),
+    }
+}
+
+/// The purpose a change records: a grant's own, a withdrawal the one of the grant it ends.
+fn recorded_purpose(subject: &LinkedSubject, change: &Change) -> Purpose {
+    match change.action {
+        Action::Granted => change.purpose,
+        Action::Withdrawn => subject.purpose.unwrap_or(change.purpose),
     }
 }
 
@@ -847,6 +893,7 @@ mod tests {
             lang: None,
             campaign: None,
             notice_version: None,
+            purpose: Purpose::Marketing,
         }
     }
 

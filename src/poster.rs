@@ -259,6 +259,7 @@ mod tests {
                 .collect::<BTreeMap<_, _>>(),
             address: "x".into(),
             timezone: "Asia/Tokyo".into(),
+            country: None,
             updated_at_ms: 0,
         }
     }

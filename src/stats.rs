@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::consent::{Channel, ConsentState};
+use crate::consent::{Channel, ConsentState, Purpose};
 use crate::error::Error;
 use crate::ids::StoreId;
 use crate::stores::StoresIndex;
@@ -34,15 +34,22 @@ pub fn grant(channel: Channel) -> String {
     format!("grant:{}", channel.as_str())
 }
 
+/// Metric: a grant on `channel` for the card only (purpose `card`: the platform cannot carry
+/// marketing there), counted beside [`grant`], which counts every opt-in.
+pub fn card_only_grant(channel: Channel) -> String {
+    format!("grant_card:{}", channel.as_str())
+}
+
 /// Metric: a withdrawal on `channel` (consent stopped being granted).
 pub fn withdrawal(channel: Channel) -> String {
     format!("withdrawal:{}", channel.as_str())
 }
 
-/// The metrics a consent change counts: a grant or a withdrawal on its channel when the state
-/// changed, and the card when this change issued it.
+/// The metrics a consent change counts: a grant (and, for the card only, a card-only grant) or
+/// a withdrawal on its channel when the state changed, and the card when this change issued it.
 pub fn consent_metrics(
     channel: Channel,
+    purpose: Purpose,
     before: ConsentState,
     after: ConsentState,
     card_issued: bool,
@@ -52,7 +59,12 @@ pub fn consent_metrics(
         before == ConsentState::Granted,
         after == ConsentState::Granted,
     ) {
-        (false, true) => metrics.push(grant(channel)),
+        (false, true) => {
+            metrics.push(grant(channel));
+            if purpose == Purpose::Card {
+                metrics.push(card_only_grant(channel));
+            }
+        }
         (true, false) => metrics.push(withdrawal(channel)),
         _ => {}
     }
@@ -245,7 +257,10 @@ pub struct Row {
     pub time_zone: String,
     pub day: String,
     pub landing_views: i64,
+    /// Every opt-in.
     pub grants: PerChannel,
+    /// Of `grants`, those for the card only (no offers can reach them); the rest can.
+    pub card_only_grants: PerChannel,
     pub withdrawals: PerChannel,
     pub cards_issued: i64,
     pub redemptions: i64,
@@ -259,6 +274,7 @@ impl Row {
             day,
             landing_views: 0,
             grants: PerChannel::default(),
+            card_only_grants: PerChannel::default(),
             withdrawals: PerChannel::default(),
             cards_issued: 0,
             redemptions: 0,
@@ -274,6 +290,7 @@ impl Row {
                 let (kind, channel) = other.split_once(':').unwrap_or((other, ""));
                 match (kind, Channel::parse(channel)) {
                     ("grant", Some(c)) => self.grants.add(c, n),
+                    ("grant_card", Some(c)) => self.card_only_grants.add(c, n),
                     ("withdrawal", Some(c)) => self.withdrawals.add(c, n),
                     // A metric this version does not know: ignored, never an error.
                     _ => {}
@@ -309,7 +326,8 @@ pub fn rows(store_id: Option<&StoreId>, time_zone: &str, days: Days, counts: &[C
 pub const CSV_HEADER: &str = "store_id,time_zone,day,landing_views,\
 grants_line,grants_whatsapp,grants_messenger,grants_instagram,\
 withdrawals_line,withdrawals_whatsapp,withdrawals_messenger,withdrawals_instagram,\
-cards_issued,redemptions";
+cards_issued,redemptions,\
+card_only_grants_line,card_only_grants_whatsapp,card_only_grants_messenger,card_only_grants_instagram";
 
 /// The rows as CSV (RFC 4180, CRLF line ends). Every field is an id, a zone name, a day or a
 /// number: none needs quoting, and none can start a spreadsheet formula.
@@ -332,6 +350,11 @@ pub fn csv(rows: &[Row]) -> String {
         );
         fields.push(r.cards_issued.to_string());
         fields.push(r.redemptions.to_string());
+        fields.extend(
+            Channel::ALL
+                .iter()
+                .map(|c| r.card_only_grants.get(*c).to_string()),
+        );
         out.push_str(&fields.join(","));
         out.push_str("\r\n");
     }
@@ -417,6 +440,8 @@ mod tests {
         let counts = [
             count("2026-11-23", VIEW, 7),
             count("2026-11-23", &grant(Channel::Line), 2),
+            count("2026-11-23", &grant(Channel::Messenger), 1),
+            count("2026-11-23", &card_only_grant(Channel::Messenger), 1),
             count("2026-11-23", &withdrawal(Channel::Instagram), 1),
             count("2026-11-23", CARD, 2),
             count("2026-11-24", REDEMPTION, 3),
@@ -431,7 +456,8 @@ mod tests {
             serde_json::json!({
                 "store_id": "shibuya", "time_zone": "Asia/Tokyo", "day": "2026-11-23",
                 "landing_views": 7,
-                "grants": {"line": 2, "whatsapp": 0, "messenger": 0, "instagram": 0},
+                "grants": {"line": 2, "whatsapp": 0, "messenger": 1, "instagram": 0},
+                "card_only_grants": {"line": 0, "whatsapp": 0, "messenger": 1, "instagram": 0},
                 "withdrawals": {"line": 0, "whatsapp": 0, "messenger": 0, "instagram": 1},
                 "cards_issued": 2, "redemptions": 0,
             })
@@ -442,7 +468,7 @@ mod tests {
         assert_eq!(lines[0], CSV_HEADER);
         assert_eq!(
             lines[2],
-            "shibuya,Asia/Tokyo,2026-11-23,7,2,0,0,0,0,0,0,1,2,0"
+            "shibuya,Asia/Tokyo,2026-11-23,7,2,0,1,0,0,0,0,1,2,0,0,0,1,0"
         );
         assert_eq!(
             lines.len(),
@@ -454,16 +480,22 @@ mod tests {
     #[test]
     fn only_state_changes_and_first_cards_count() {
         use ConsentState::*;
+        use Purpose::{Card, Marketing};
         assert_eq!(
-            consent_metrics(Channel::Line, Unknown, Granted, true),
+            consent_metrics(Channel::Line, Marketing, Unknown, Granted, true),
             vec!["grant:line", "card"]
         );
+        // A card-only opt-in counts as an opt-in, and apart as one no offer can reach.
         assert_eq!(
-            consent_metrics(Channel::Whatsapp, Granted, Withdrawn, false),
+            consent_metrics(Channel::Messenger, Card, Unknown, Granted, false),
+            vec!["grant:messenger", "grant_card:messenger"]
+        );
+        assert_eq!(
+            consent_metrics(Channel::Whatsapp, Card, Granted, Withdrawn, false),
             vec!["withdrawal:whatsapp"]
         );
-        assert!(consent_metrics(Channel::Line, Granted, Granted, false).is_empty());
-        assert!(consent_metrics(Channel::Line, Unknown, Withdrawn, false).is_empty());
+        assert!(consent_metrics(Channel::Line, Marketing, Granted, Granted, false).is_empty());
+        assert!(consent_metrics(Channel::Line, Marketing, Unknown, Withdrawn, false).is_empty());
     }
 
     #[test]
@@ -473,6 +505,7 @@ mod tests {
             names: BTreeMap::from([("en".to_owned(), id.to_owned())]),
             address: "1 Main St".into(),
             timezone: tz.into(),
+            country: None,
             updated_at_ms: 0,
         };
         let index = StoresIndex {

@@ -38,10 +38,18 @@ pub struct Store {
     pub address: String,
     /// IANA time zone, e.g. `Asia/Tokyo`.
     pub timezone: String,
+    /// ISO 3166-1 alpha-2 (`FR`); `None`: the country of `JURISDICTION`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
     pub updated_at_ms: u64,
 }
 
 impl Store {
+    /// The store's country: its own, else `jurisdiction`'s (`None` when neither is known).
+    pub fn country<'a>(&'a self, jurisdiction: Option<&'a str>) -> Option<&'a str> {
+        self.country.as_deref().or(jurisdiction)
+    }
+
     /// The languages the store has a name in, in page order.
     pub fn languages(&self) -> Vec<Lang> {
         Lang::ALL
@@ -70,6 +78,9 @@ pub struct StoreInput {
     pub names: BTreeMap<String, String>,
     pub address: String,
     pub timezone: String,
+    /// ISO 3166-1 alpha-2, upper case; absent or null: `JURISDICTION`'s.
+    #[serde(default)]
+    pub country: Option<String>,
 }
 
 impl StoreInput {
@@ -86,8 +97,21 @@ impl StoreInput {
             names,
             address: clean_text("address", &self.address, MAX_ADDRESS)?,
             timezone: check_timezone(&self.timezone)?,
+            country: self.country.map(|c| check_country(&c)).transpose()?,
             updated_at_ms: now_ms,
         })
+    }
+}
+
+/// Two capital letters, as ISO 3166-1 alpha-2 writes a country (`FR`, `JP`).
+fn check_country(raw: &str) -> Result<String, Error> {
+    if raw.len() == 2 && raw.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(raw.to_owned())
+    } else {
+        Err(Error::unprocessable(
+            "invalid_country",
+            "`country` is an ISO 3166-1 alpha-2 code in capitals, such as FR or JP.",
+        ))
     }
 }
 
@@ -256,6 +280,14 @@ mod tests {
                 .collect(),
             address: "1-2-3 Jingumae, Shibuya".into(),
             timezone: tz.into(),
+            country: None,
+        }
+    }
+
+    fn with_country(country: &str) -> StoreInput {
+        StoreInput {
+            country: Some(country.into()),
+            ..input(&[("en", "X")], "UTC")
         }
     }
 
@@ -308,6 +340,8 @@ mod tests {
             (input(&[("en", "X")], "asia/tokyo"), "invalid_timezone"),
             (input(&[("en", "X")], "Asia/Tokyo;DROP"), "invalid_timezone"),
             (input(&[("en", "X")], "A/A"), "invalid_timezone"),
+            (with_country("fr"), "invalid_country"),
+            (with_country("FRA"), "invalid_country"),
         ];
         for (i, code) in cases {
             let err = i.into_store(id(), 0).unwrap_err();

@@ -211,6 +211,7 @@ mod tests {
                 linked_at_ms: 0,
                 latest: Some((1, action)),
                 aliases: Vec::new(),
+                purpose: None,
             }],
             applied: Default::default(),
             used_links: vec![],

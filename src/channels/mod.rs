@@ -3,6 +3,7 @@
 
 pub mod line;
 pub mod meta;
+pub mod reach;
 
 use crate::codes::{CodeError, JoinCode, LinkCode};
 use crate::config::SigningKeys;
@@ -111,6 +112,8 @@ pub fn interpret(inbound: &Inbound, keys: Option<&SigningKeys>, now: u64) -> Dec
         let change = ConsentChange {
             subject: inbound.subject.clone(),
             action,
+            // Decided at the edge, which knows the stores' countries (`channels::reach`).
+            purpose: crate::consent::Purpose::Marketing,
             source,
             collection: crate::consent::Collection::of(source, code_kind),
             store: verified.as_ref().map(|j| j.store.clone()),

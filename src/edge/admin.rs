@@ -6,6 +6,7 @@ use worker::Date;
 use super::kv::{get_all, get_json, put_json};
 use super::respond::Outgoing;
 use super::{body, env, funnel, respond, Call};
+use crate::channels::reach;
 use crate::config::Config;
 use crate::consent::{derive_state, Channel, Subject};
 use crate::error::Error;
@@ -112,7 +113,12 @@ pub async fn consent(call: &Call<'_>) -> Result<Outgoing, Error> {
         200,
         &json!({
             "subject": subject,
-            "purpose": crate::consent::PURPOSE_MARKETING,
+            // What the newest grant of this page is for.
+            "purpose": events
+                .iter()
+                .rev()
+                .find(|e| e.action == crate::consent::Action::Granted)
+                .map_or(crate::consent::PURPOSE_MARKETING, |e| e.purpose.as_str()),
             "state": state,
             "member_number": member.map(|a| a.member),
             "events": events,
@@ -177,6 +183,16 @@ fn store_view(store: &Store, config: &Config) -> serde_json::Value {
         .public_base_url
         .get()
         .map(|base| poster::landing_url(base, store, None)));
+    let country = store.country(config.jurisdiction.get().map(String::as_str));
+    view["country"] = json!(country);
+    view["own_country"] = json!(store.country);
+    view["marketing_deliverable"] = json!(Channel::ALL
+        .iter()
+        .map(|c| (
+            c.as_str().to_owned(),
+            json!(reach::marketing_deliverable(*c, country))
+        ))
+        .collect::<serde_json::Map<_, _>>());
     view
 }
 

@@ -61,6 +61,9 @@ pub async fn access(call: &Call<'_>, raw: &str) -> Result<Outgoing, Error> {
                 "also_known_as": s.aliases.iter().map(|a| &a.user_id).collect::<Vec<_>>(),
                 "linked_at_ms": s.linked_at_ms,
                 "state": s.state(),
+                // What its latest grant is for, and so whether offers can reach it.
+                "purpose": s.purpose.unwrap_or_default(),
+                "marketing_deliverable": s.marketing_deliverable(),
                 "events": history,
             })
         })

@@ -12,10 +12,10 @@ use super::kv::Kv;
 use super::outbox::{self, Tokens};
 use super::respond::Outgoing;
 use super::{body, env, ledger_store, members, respond, Call};
-use crate::channels::{self, line, meta, Decision, Inbound, ReplyTarget};
+use crate::channels::{self, line, meta, reach, Decision, Inbound, ReplyTarget};
 use crate::codes::{CardRef, LinkCode};
 use crate::config::Config;
-use crate::consent::{ConsentChange, InForce, Subject};
+use crate::consent::{ConsentChange, InForce, Purpose, Subject};
 use crate::error::Error;
 use crate::ids::{MemberNumber, StoreId};
 use crate::lang::Lang;
@@ -90,6 +90,7 @@ async fn process(
             keys,
             pseudonym_key: pseudonym_key.expose().as_bytes(),
             now_ms,
+            stores: &snapshot.stores,
         };
         // One subject's events in order (a follow before its JOIN); a few subjects at a time.
         let mut by_subject: BTreeMap<String, Vec<Inbound>> = BTreeMap::new();
@@ -181,6 +182,8 @@ struct Context<'a> {
     keys: &'a crate::config::SigningKeys,
     pseudonym_key: &'a [u8],
     now_ms: u64,
+    /// The stores (their countries decide what a grant is for).
+    stores: &'a crate::stores::StoresIndex,
 }
 
 impl Context<'_> {
@@ -288,6 +291,7 @@ impl Context<'_> {
         tally: &mut Tally,
     ) -> Result<(), Error> {
         let event_id = ledger::event_id(self.pseudonym_key, change);
+        let purpose = self.purpose_of(change);
         let member_change = member_rules::Change {
             event_id: event_id.clone(),
             occurred_at_ms: change.occurred_at_ms,
@@ -297,6 +301,7 @@ impl Context<'_> {
             lang: change.lang.map(|l| l.code().to_owned()),
             campaign: change.campaign.clone(),
             notice_version: change.notice_version.clone(),
+            purpose,
         };
         let applied = members::apply(
             self.env,
@@ -312,6 +317,11 @@ impl Context<'_> {
         // The notice version is the one the join code's landing page showed (carried in the
         // signed code), never the one in force now: the evidence names what the shopper saw.
         let in_force = self.config.in_force();
+        // Recorded for what was asked: a grant's purpose, or that of the grant a withdrawal ends.
+        let change = &ConsentChange {
+            purpose: applied.purpose,
+            ..change.clone()
+        };
         let own = Record {
             change,
             event_id,
@@ -343,6 +353,7 @@ impl Context<'_> {
         tally.recorded += 1;
         for metric in stats::consent_metrics(
             change.subject.channel,
+            applied.purpose,
             applied.before,
             applied.after,
             applied.card_issued,
@@ -364,6 +375,23 @@ impl Context<'_> {
         };
         outbox.extend(self.reply(&inbound.reply_to, &message, lang, seed));
         Ok(())
+    }
+
+    /// What a change is for: `marketing` where the platform delivers marketing to this account
+    /// for the store of the change's join code, else `card`. A change without a code (a follow,
+    /// a preference, a keyword) is judged by `JURISDICTION`'s country; the member's object
+    /// keeps, for a withdrawal, the purpose of the grant it ends.
+    fn purpose_of(&self, change: &ConsentChange) -> Purpose {
+        let jurisdiction = self.config.jurisdiction.get().map(String::as_str);
+        let country = match change.store.as_ref().and_then(|id| self.stores.get(id)) {
+            Some(store) => store.country(jurisdiction),
+            None => jurisdiction,
+        };
+        Purpose::for_reach(reach::account_marketing_deliverable(
+            change.subject.channel,
+            country,
+            &change.subject.user_id,
+        ))
     }
 
     /// Writes a change to the ledger as the member's event, under every pseudonym of the person.

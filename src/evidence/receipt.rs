@@ -7,7 +7,7 @@
 use serde::Serialize;
 use serde_json::json;
 
-use crate::consent::{Action, Collection, ConsentEvent, Controller};
+use crate::consent::{Action, Collection, ConsentEvent, Controller, Purpose};
 use crate::ids::MemberNumber;
 use crate::lang::Lang;
 
@@ -58,7 +58,19 @@ pub fn of(event: &ConsentEvent, ctx: &Context<'_>) -> Option<Receipt> {
         .and_then(Lang::parse)
         .unwrap_or(ctx.default_lang);
     let controller = event.controller.as_ref().unwrap_or(ctx.controller);
-    let t = texts(lang);
+    let card_only = Purpose::of_recorded(&event.purpose) == Purpose::Card;
+    let t = if card_only {
+        card_texts(lang)
+    } else {
+        texts(lang)
+    };
+    // Kantara CR v1.1's purpose categories: marketing, or the service asked for (the card)
+    // and being contacted (the chat) where the platform carries no marketing.
+    let categories: &[&str] = if card_only {
+        &["2 - Contracted Service", "4 - Contact Me"]
+    } else {
+        &["6 - Marketing"]
+    };
     let app = event.subject.channel.app_name();
     let policy_url = match &event.notice_version {
         Some(v) => format!(
@@ -92,7 +104,7 @@ pub fn of(event: &ConsentEvent, ctx: &Context<'_>) -> Option<Receipt> {
             "service": t.service.replace("{app}", app),
             "purposes": [{
                 "purpose": t.purpose.replace("{app}", app),
-                "purposeCategory": ["6 - Marketing"],
+                "purposeCategory": categories,
                 "consentType": "EXPLICIT",
                 "piiCategory": ["2 - Contact", "4 - Communications/Social"],
                 "primaryPurpose": true,
@@ -126,6 +138,27 @@ fn texts(lang: Lang) -> &'static Texts {
         Lang::Fr => &Texts {
             service: "Carte de membre et messages marketing sur {app}",
             purpose: "Vous envoyer nos prospectus, coupons et offres sur {app}, et des recommandations après un achat fait avec votre carte",
+            termination: "Jusqu’à votre retrait : envoyez STOP, bloquez le compte ou touchez « Arrêter les messages » sur votre carte. La preuve de ce consentement est ensuite conservée pendant la durée de conservation, puis supprimée.",
+        },
+    }
+}
+
+/// The words of a receipt for the card only (purpose `card`): no offers, no marketing.
+fn card_texts(lang: Lang) -> &'static Texts {
+    match lang {
+        Lang::En => &Texts {
+            service: "Membership card and a chat with the store on {app}",
+            purpose: "Your membership card and coupons, and answers from the store on {app}: no marketing messages",
+            termination: "Until you withdraw: send STOP, block the account, or tap “Stop messages” on your card. The evidence of this consent is then kept for the retention period and deleted.",
+        },
+        Lang::Ja => &Texts {
+            service: "{app}での会員証と店舗とのチャット",
+            purpose: "{app}での会員証・クーポンのご案内と店舗からのご返信（マーケティングメッセージは含みません）",
+            termination: "停止まで（「停止」の送信、アカウントのブロック、または会員証の「配信を停止する」）。その後、同意の記録は保存期間の経過後に削除されます。",
+        },
+        Lang::Fr => &Texts {
+            service: "Carte de membre et discussion avec le magasin sur {app}",
+            purpose: "Votre carte de membre et vos coupons, et les réponses du magasin sur {app} : aucun message marketing",
             termination: "Jusqu’à votre retrait : envoyez STOP, bloquez le compte ou touchez « Arrêter les messages » sur votre carte. La preuve de ce consentement est ensuite conservée pendant la durée de conservation, puis supprimée.",
         },
     }
@@ -246,6 +279,27 @@ mod tests {
         assert_eq!(r.pii_controllers[0]["piiController"], "Demo Retail K.K.");
         assert_eq!(r.jurisdiction, "JP");
         assert_eq!(r.policy_url, "https://shop.example/privacy");
+    }
+
+    /// A grant for the card only names that purpose, and no marketing.
+    #[test]
+    fn a_card_only_grant_is_no_consent_to_marketing() {
+        let c = controller();
+        let mut grant = event("e1", 1, Action::Granted, "U1");
+        let marketing = of(&grant, &ctx(&c)).unwrap();
+        assert_eq!(
+            marketing.services[0]["purposes"][0]["purposeCategory"],
+            json!(["6 - Marketing"])
+        );
+        grant.purpose = crate::consent::PURPOSE_CARD.into();
+        let card = of(&grant, &ctx(&c)).unwrap();
+        let purpose = &card.services[0]["purposes"][0];
+        assert_eq!(
+            purpose["purposeCategory"],
+            json!(["2 - Contracted Service", "4 - Contact Me"])
+        );
+        let words = purpose["purpose"].as_str().unwrap();
+        assert!(words.contains("no marketing"), "{words}");
     }
 
     #[test]

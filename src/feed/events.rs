@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::consent::{Action, Channel, Source, PURPOSE_MARKETING};
+use crate::consent::{Action, Channel, Source};
 use crate::ids::MemberNumber;
 use crate::members::{Answer, Change, LinkedSubject, MemberRecord, Request};
 use crate::redemptions::{Outcome, Redemption};
@@ -84,6 +84,12 @@ impl From<String> for Scalar {
     }
 }
 
+impl From<bool> for Scalar {
+    fn from(b: bool) -> Self {
+        Scalar::Bool(b)
+    }
+}
+
 /// One event of the feed (serialized as is on its way through the queue; [`FeedEvent::envelope`]
 /// is what receivers see).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -149,13 +155,30 @@ pub fn user_id_field(channel: Channel) -> &'static str {
     }
 }
 
-/// The member's number and channel user ids (none once erased: the record is gone).
+/// The field saying whether marketing can reach the member's account on a channel
+/// ([`LinkedSubject::marketing_deliverable`]): the tool sends offers only where it is true.
+pub fn marketing_field(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Line => "line_marketing_deliverable",
+        Channel::Whatsapp => "whatsapp_marketing_deliverable",
+        Channel::Messenger => "messenger_marketing_deliverable",
+        Channel::Instagram => "instagram_marketing_deliverable",
+    }
+}
+
+/// The member's number and channel user ids, each with whether marketing can reach it (none
+/// once erased: the record is gone).
 fn member_fields(number: MemberNumber, member: Option<&MemberRecord>) -> Data {
     let mut data = Data::new();
     put(&mut data, "member_number", number.to_string());
     for s in member.map(|m| m.subjects.as_slice()).unwrap_or_default() {
         if !s.user_id.is_empty() {
             put(&mut data, user_id_field(s.channel), s.user_id.as_str());
+            put(
+                &mut data,
+                marketing_field(s.channel),
+                s.marketing_deliverable(),
+            );
         }
     }
     data
@@ -178,7 +201,11 @@ fn consent(
         Action::Withdrawn => (EventType::ConsentWithdrawn, "withdrawn"),
     };
     put(&mut data, "channel", subject.channel.as_str());
-    put(&mut data, "purpose", PURPOSE_MARKETING);
+    let purpose = match change.action {
+        Action::Granted => change.purpose,
+        Action::Withdrawn => subject.purpose.unwrap_or(change.purpose),
+    };
+    put(&mut data, "purpose", purpose.as_str());
     put(&mut data, "consent_state", state);
     let source = serde_json::to_value(change.source).unwrap_or_default();
     put(&mut data, "source", source.as_str().unwrap_or_default());
@@ -326,6 +353,7 @@ pub fn caused_by(
                     lang: None,
                     campaign: None,
                     notice_version: None,
+                    purpose: w.purpose,
                 };
                 let id = format!("stp_{}_{}_{at_ms}", m.number, s.channel.as_str());
                 events.push(consent(m, s, &change, id));
@@ -373,6 +401,7 @@ mod tests {
 
     use super::*;
     use crate::codes::LinkCode;
+    use crate::consent::Purpose;
     use crate::ids::{CampaignId, CouponId, StoreId, TillId};
     use crate::members::{Slot, SubjectRef};
 
@@ -400,6 +429,7 @@ mod tests {
             lang: None,
             campaign: Some(CampaignId::parse("spring").unwrap()),
             notice_version: Some("2026-11".into()),
+            purpose: Purpose::Marketing,
         }
     }
 
@@ -444,6 +474,7 @@ mod tests {
                 "datacontenttype": "application/json",
                 "data": {
                     "member_number": number.to_string(), "line_user_id": "U1",
+                    "line_marketing_deliverable": true,
                     "channel": "line", "purpose": "marketing", "consent_state": "granted",
                     "source": "join_code", "store_id": "umeda", "campaign_id": "spring",
                     "notice_version": "2026-11",

@@ -52,6 +52,8 @@ struct CardTexts {
     favourite_save: &'static str,
     channels: &'static str,
     receiving: &'static str,
+    /// An app granted for the card only: no offers reach it.
+    receiving_card: &'static str,
     stopped: &'static str,
     add_channel: &'static str,
     your_data: &'static str,
@@ -80,6 +82,7 @@ fn card_texts(lang: Lang) -> &'static CardTexts {
             favourite_save: "Save",
             channels: "Your apps",
             receiving: "receiving offers",
+            receiving_card: "card and chat (no offers on this app)",
             stopped: "messages stopped",
             add_channel: "Also get it on",
             your_data: "Your data: every consent and your receipts",
@@ -105,6 +108,7 @@ fn card_texts(lang: Lang) -> &'static CardTexts {
             favourite_save: "保存",
             channels: "ご利用中のアプリ",
             receiving: "お知らせ受信中",
+            receiving_card: "会員証とチャット(このアプリではお得情報は届きません)",
             stopped: "配信停止中",
             add_channel: "ほかのアプリでも受け取る：",
             your_data: "お客様のデータ：同意の記録とレシート",
@@ -130,6 +134,7 @@ fn card_texts(lang: Lang) -> &'static CardTexts {
             favourite_save: "Enregistrer",
             channels: "Vos applications",
             receiving: "offres reçues",
+            receiving_card: "carte et discussion (pas d’offres sur cette application)",
             stopped: "messages arrêtés",
             add_channel: "Recevoir aussi sur",
             your_data: "Vos données : chaque consentement et vos reçus",
@@ -218,7 +223,9 @@ pub fn card_page(v: &CardView<'_>) -> String {
                     li {
                         strong { (s.channel.app_name()) }
                         " · "
-                        @if s.state() == ConsentState::Granted { (t.receiving) } @else { (t.stopped) }
+                        @if s.state() != ConsentState::Granted { (t.stopped) }
+                        @else if s.marketing_deliverable() { (t.receiving) }
+                        @else { (t.receiving_card) }
                     }
                 }
             }

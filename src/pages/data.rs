@@ -5,7 +5,7 @@
 
 use maud::html;
 
-use crate::consent::{Action, Channel, ConsentEvent, ConsentState};
+use crate::consent::{Action, Channel, ConsentEvent, ConsentState, Purpose};
 use crate::evidence::receipt::collection_text;
 use crate::ids::MemberNumber;
 use crate::lang::Lang;
@@ -49,6 +49,12 @@ struct DataTexts {
     how: &'static str,
     notice: &'static str,
     store: &'static str,
+    /// What the app's latest grant is for, beside each entry: offers, or the card only.
+    purpose: &'static str,
+    purpose_marketing: &'static str,
+    purpose_card: &'static str,
+    /// The state line of an app granted for the card only.
+    now_card: &'static str,
     receipts_title: &'static str,
     receipts_hint: &'static str,
     receipts_link: &'static str,
@@ -73,6 +79,10 @@ fn data_texts(lang: Lang) -> &'static DataTexts {
             how: "How",
             notice: "Notice",
             store: "Store",
+            purpose: "For",
+            purpose_marketing: "Offers and your card",
+            purpose_card: "Your card and a chat with the store (no offers)",
+            now_card: "You have your card and a chat with the store here: no marketing messages.",
             receipts_title: "Your consent receipts",
             receipts_hint: "One receipt per consent you gave, in the Kantara Consent Receipt v1.1 format (JSON).",
             receipts_link: "Download my receipts",
@@ -94,6 +104,10 @@ fn data_texts(lang: Lang) -> &'static DataTexts {
             how: "方法",
             notice: "同意事項",
             store: "店舗",
+            purpose: "内容",
+            purpose_marketing: "お得情報と会員証",
+            purpose_card: "会員証と店舗とのチャット（お得情報なし）",
+            now_card: "このアプリでは会員証と店舗とのチャットをご利用中です（マーケティングメッセージはありません）。",
             receipts_title: "同意の記録（レシート）",
             receipts_hint: "同意ごとに1件、Kantara Consent Receipt v1.1 形式（JSON）でダウンロードできます。",
             receipts_link: "同意の記録をダウンロード",
@@ -115,6 +129,10 @@ fn data_texts(lang: Lang) -> &'static DataTexts {
             how: "Comment",
             notice: "Notice",
             store: "Magasin",
+            purpose: "Pour",
+            purpose_marketing: "Les offres et votre carte",
+            purpose_card: "Votre carte et une discussion avec le magasin (sans offres)",
+            now_card: "Vous avez ici votre carte et une discussion avec le magasin : aucun message marketing.",
             receipts_title: "Vos reçus de consentement",
             receipts_hint: "Un reçu par consentement donné, au format Kantara Consent Receipt v1.1 (JSON).",
             receipts_link: "Télécharger mes reçus",
@@ -156,8 +174,12 @@ pub fn data_page(v: &DataView<'_>) -> String {
         @for app in &v.apps {
             section class="card" aria-labelledby={ "app-" (app.channel.as_str()) } {
                 h2 id={ "app-" (app.channel.as_str()) } { (app.channel.app_name()) }
+                @let card_only = app.events.iter().rev().find(|e| e.action == Action::Granted)
+                    .is_some_and(|e| Purpose::of_recorded(&e.purpose) == Purpose::Card);
                 p class="hint" {
-                    @if app.state == ConsentState::Granted { (t.now_receiving) } @else { (t.now_stopped) }
+                    @if app.state != ConsentState::Granted { (t.now_stopped) }
+                    @else if card_only { (t.now_card) }
+                    @else { (t.now_receiving) }
                 }
                 @if app.events.is_empty() {
                     p { (t.no_events) }
@@ -172,6 +194,13 @@ pub fn data_page(v: &DataView<'_>) -> String {
                                 }
                                 dl class="history-facts" {
                                     div { dt { (t.how) } dd { (collection_text(v.lang, e.collection)) } }
+                                    div {
+                                        dt { (t.purpose) }
+                                        dd {
+                                            @if Purpose::of_recorded(&e.purpose) == Purpose::Card { (t.purpose_card) }
+                                            @else { (t.purpose_marketing) }
+                                        }
+                                    }
                                     @if let Some(version) = &e.notice_version {
                                         div { dt { (t.notice) } dd { a href={ "/privacy/" (crate::links::percent_encode(version)) "?lang=" (v.lang.code()) } { (version) } } }
                                     }

@@ -4,6 +4,8 @@
 
 use maud::html;
 
+use crate::channels::reach;
+use crate::consent::Channel;
 use crate::lang::Lang;
 use crate::links::ChannelLink;
 use crate::pages::layout::document;
@@ -22,12 +24,20 @@ pub struct Landing<'a> {
     pub campaign: Option<&'a str>,
     pub links: &'a [ChannelLink],
     pub notice_version: Option<&'a str>,
+    /// The favourite store's country (its join codes' store): which buttons bring offers.
+    pub country: Option<&'a str>,
+}
+
+/// Whether the button of `channel` brings offers (marketing the platform delivers there).
+fn brings_offers(channel: &str, country: Option<&str>) -> bool {
+    Channel::parse(channel).is_some_and(|c| reach::marketing_deliverable(c, country))
 }
 
 /// Renders the page.
 pub fn landing_page(p: &Landing<'_>) -> String {
     let t = texts(p.lang);
     let name = p.store.name(p.lang);
+    let any_offers = p.links.iter().any(|l| brings_offers(l.channel, p.country));
     let title = format!("{name} · {}", t.club);
     let path = format!("/s/{}", p.store.id);
     let lang_href = |l: Lang| {
@@ -58,9 +68,14 @@ pub fn landing_page(p: &Landing<'_>) -> String {
                     ul class="channels" {
                         @for link in p.links {
                             li {
+                                @let offers = brings_offers(link.channel, p.country);
                                 a class={ "button channel-" (link.channel) } href=(link.href)
-                                    rel="noopener" data-channel=(link.channel) {
+                                    rel="noopener" data-channel=(link.channel)
+                                    data-offers=(if offers { "yes" } else { "no" }) {
                                     (channel_label(p.lang, link.channel))
+                                    span class="what" {
+                                        (if offers { t.with_offers } else { t.card_and_chat })
+                                    }
                                 }
                             }
                         }
@@ -70,7 +85,8 @@ pub fn landing_page(p: &Landing<'_>) -> String {
             section class="card" aria-labelledby="benefits" {
                 h2 id="benefits" { (t.benefits_title) }
                 ul class="benefits" {
-                    @for b in t.benefits { li { (b) } }
+                    // The last one is the offers: only where a button brings them.
+                    @for b in &t.benefits[..if any_offers { 3 } else { 2 }] { li { (b) } }
                 }
             }
             section class="card" aria-labelledby="favourite" {
@@ -91,7 +107,7 @@ pub fn landing_page(p: &Landing<'_>) -> String {
                 p class="address" { (p.favourite.address) }
             }
             section class="notice" aria-label=(t.read_notice) {
-                p { (t.consent) }
+                p { (if any_offers { t.consent } else { t.consent_card }) }
                 @match p.notice_version {
                     Some(v) => {
                         p {
@@ -129,11 +145,16 @@ mod tests {
             names: BTreeMap::from([("en".into(), name.into()), ("ja".into(), "渋谷店".into())]),
             address: "1-2-3 <Jingumae>".into(),
             timezone: "Asia/Tokyo".into(),
+            country: None,
             updated_at_ms: 0,
         }
     }
 
     fn render(lang: Lang, name: &str, links: &[ChannelLink]) -> String {
+        render_in(lang, name, links, Some("JP"))
+    }
+
+    fn render_in(lang: Lang, name: &str, links: &[ChannelLink], country: Option<&str>) -> String {
         let s = store("shibuya", name);
         let other = store("umeda", "Umeda");
         let stores = [s.clone(), other];
@@ -145,7 +166,49 @@ mod tests {
             campaign: Some("spring"),
             links,
             notice_version: Some("2026-11"),
+            country,
         })
+    }
+
+    /// Each button says what the shopper gets there, as the platforms allow it in the store's
+    /// country: no promise of offers where none can be delivered.
+    #[test]
+    fn buttons_promise_offers_only_where_the_platform_delivers_them() {
+        let links: Vec<ChannelLink> = ["line", "whatsapp", "messenger", "instagram"]
+            .into_iter()
+            .map(|channel| ChannelLink {
+                channel,
+                href: format!("https://example.com/{channel}"),
+            })
+            .collect();
+        let offers = |page: &str| -> Vec<bool> {
+            ["line", "whatsapp", "messenger", "instagram"]
+                .iter()
+                .map(|c| {
+                    let at = page.find(&format!("data-channel=\"{c}\"")).unwrap();
+                    page[at..].starts_with(&format!("data-channel=\"{c}\" data-offers=\"yes\""))
+                })
+                .collect()
+        };
+        let fr = render_in(Lang::Fr, "Paris", &links, Some("FR"));
+        assert_eq!(offers(&fr), [true, true, false, false]);
+        assert_eq!(fr.matches("Offres de la semaine et votre carte").count(), 2);
+        assert_eq!(
+            fr.matches("Votre carte et une discussion avec le magasin")
+                .count(),
+            2
+        );
+        let us = render_in(Lang::En, "NYC", &links, Some("US"));
+        assert_eq!(offers(&us), [true, false, true, false]);
+        assert!(us.contains("Your card and a chat with the store"));
+        let jp = render_in(Lang::Ja, "Shibuya", &links, Some("JP"));
+        assert_eq!(offers(&jp), [true, true, false, false]);
+        assert!(jp.contains("毎週のお得情報と会員証"));
+        // No button with offers: no offer promised anywhere on the page.
+        let only_ig = render_in(Lang::En, "S", &links[3..], Some("FR"));
+        assert!(!only_ig.contains("Weekly offers") && !only_ig.contains("News and offers"));
+        assert!(!only_ig.contains("marketing messages from us"));
+        assert!(only_ig.contains("We send no marketing messages"));
     }
 
     #[test]

@@ -13,6 +13,8 @@ const LANG_KEY = "optin.console.lang";
 const LANGS = ["ja", "en", "fr"];
 const CHANNELS = ["line", "whatsapp", "messenger", "instagram"];
 const CHANNEL_NAMES = { line: "LINE", whatsapp: "WhatsApp", messenger: "Messenger", instagram: "Instagram" };
+// The setting that turns each channel's button on (GET /api/admin/config reports its status).
+const CHANNEL_SETTINGS = { line: "LINE_BOT_BASIC_ID", whatsapp: "WHATSAPP_NUMBER", messenger: "MESSENGER_PAGE", instagram: "INSTAGRAM_USERNAME" };
 
 const TEXTS = {
   en: {
@@ -33,6 +35,7 @@ const TEXTS = {
     "stores.id": "Store id", "stores.idHint": "1 to 32 of a–z, 0–9 and -, used in the landing URL. It cannot be changed later.",
     "stores.name": "Name", "stores.nameIn": "Name ({lang})", "stores.namesHint": "At least one language.",
     "stores.address": "Address", "stores.timezone": "Time zone", "stores.timezoneHint": "An IANA time zone, e.g. Asia/Tokyo. The funnel counts this store's days in it.",
+    "stores.country": "Country", "stores.countryHint": "ISO 3166-1 alpha-2, e.g. FR. Empty: the deployment's JURISDICTION. Which apps can carry offers depends on it.", "stores.offers": "Offers on", "stores.noOffers": "none (card and chat only)", "stores.deadChannel": "{app} is configured but can carry offers in none of these stores: its shoppers get their card and a chat only, never offers.",
     "stores.editing": "Edit store {id}", "stores.creating": "New store", "stores.poster": "Poster",
     "poster.title": "Poster of {id}", "poster.campaign": "Campaign (optional)", "poster.campaignHint": "1 to 32 of a–z, 0–9 and -. Lets the funnel tell posters apart.",
     "poster.landing": "Landing page URL", "poster.preview": "Poster preview for {id}", "poster.svg": "Download SVG (for the printer)",
@@ -114,6 +117,7 @@ const TEXTS = {
     "stores.id": "店舗 ID", "stores.idHint": "a–z、0–9、- の 1〜32 文字。ランディング URL に使われ、後から変更できません。",
     "stores.name": "店舗名", "stores.nameIn": "店舗名({lang})", "stores.namesHint": "少なくとも 1 言語。",
     "stores.address": "住所", "stores.timezone": "タイムゾーン", "stores.timezoneHint": "IANA のタイムゾーン(例: Asia/Tokyo)。ファネルはこの店舗の日付で集計します。",
+    "stores.country": "国", "stores.countryHint": "ISO 3166-1 alpha-2(例: JP)。空欄ならデプロイの JURISDICTION。お得情報を届けられるアプリは国によって異なります。", "stores.offers": "お得情報を届けられるアプリ", "stores.noOffers": "なし(会員証とチャットのみ)", "stores.deadChannel": "{app} は設定されていますが、どの店舗でもお得情報を届けられません。会員証とチャットのみになります。",
     "stores.editing": "店舗 {id} を編集", "stores.creating": "店舗を追加", "stores.poster": "ポスター",
     "poster.title": "{id} のポスター", "poster.campaign": "キャンペーン(任意)", "poster.campaignHint": "a–z、0–9、- の 1〜32 文字。ファネルでポスターを区別できます。",
     "poster.landing": "ランディングページの URL", "poster.preview": "{id} のポスターのプレビュー", "poster.svg": "SVG をダウンロード(印刷用)",
@@ -195,6 +199,7 @@ const TEXTS = {
     "stores.id": "Identifiant du magasin", "stores.idHint": "1 à 32 caractères a–z, 0–9 et -, dans l’URL de la page d’accueil. Il ne peut plus changer ensuite.",
     "stores.name": "Nom", "stores.nameIn": "Nom ({lang})", "stores.namesHint": "Au moins une langue.",
     "stores.address": "Adresse", "stores.timezone": "Fuseau horaire", "stores.timezoneHint": "Un fuseau IANA, p. ex. Europe/Paris. L’entonnoir compte les jours du magasin dans ce fuseau.",
+    "stores.country": "Pays", "stores.countryHint": "ISO 3166-1 alpha-2, par ex. FR. Vide : le JURISDICTION du déploiement. Les applications qui peuvent porter les offres en dépendent.", "stores.offers": "Offres sur", "stores.noOffers": "aucune (carte et discussion seulement)", "stores.deadChannel": "{app} est configuré mais ne peut porter d’offres dans aucun de ces magasins : ses clients n’ont que leur carte et une discussion, jamais d’offres.",
     "stores.editing": "Modifier le magasin {id}", "stores.creating": "Nouveau magasin", "stores.poster": "Affiche",
     "poster.title": "Affiche de {id}", "poster.campaign": "Campagne (facultatif)", "poster.campaignHint": "1 à 32 caractères a–z, 0–9 et -. Distingue les affiches dans l’entonnoir.",
     "poster.landing": "URL de la page d’accueil", "poster.preview": "Aperçu de l’affiche de {id}", "poster.svg": "Télécharger le SVG (pour l’imprimeur)",
@@ -615,10 +620,21 @@ async function viewStores(main) {
       listBox.append(el("p", {}, t("stores.empty")));
       return;
     }
-    listBox.append(table(t("stores.title"), [t("stores.id"), t("stores.name"), t("stores.timezone"), t("stores.address"), t("actions")],
+    // Which apps carry offers in each store (the platforms' rules for its country), and a
+    // word for a configured app that carries them in none.
+    const offersIn = (s) => CHANNELS.filter((c) => s.marketing_deliverable?.[c]);
+    const settings = (await guarded(listBox, () => api("GET", "/api/admin/config")))?.settings ?? {};
+    for (const c of CHANNELS) {
+      if (settings[CHANNEL_SETTINGS[c]] === "set" && !stores.some((s) => s.marketing_deliverable?.[c])) {
+        listBox.append(el("p", { class: "message warning", role: "status", "data-dead-channel": c }, t("stores.deadChannel", { app: CHANNEL_NAMES[c] })));
+      }
+    }
+    listBox.append(table(t("stores.title"), [t("stores.id"), t("stores.name"), t("stores.country"), t("stores.offers"), t("stores.timezone"), t("stores.address"), t("actions")],
       stores.map((s) => el("tr", { "data-store": s.id },
         el("td", { class: "mono" }, s.id),
         el("td", {}, LANGS.filter((l) => s.names[l]).map((l) => el("span", { lang: l, class: "name" }, s.names[l]))),
+        el("td", { class: "mono" }, s.country ?? "—"),
+        el("td", { "data-offers": offersIn(s).join(",") }, offersIn(s).map((c) => CHANNEL_NAMES[c]).join(", ") || t("stores.noOffers")),
         el("td", {}, s.timezone),
         el("td", {}, s.address),
         el("td", { class: "buttons" },
@@ -635,6 +651,8 @@ function storeEditor(container, store, refreshed) {
   const zones = (Intl.supportedValuesOf?.("timeZone") ?? []).concat(["UTC"]);
   const listId = `zones${++fieldCount}`;
   const zone = el("input", { required: true, maxLength: 64, value: store?.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone, list: listId, autocomplete: "off", spellcheck: false, name: "timezone" });
+  // The store's own country only (an empty field keeps JURISDICTION's).
+  const country = el("input", { maxLength: 2, pattern: "[A-Za-z]{2}", value: store?.own_country ?? "", autocomplete: "off", spellcheck: false, class: "mono", name: "country" });
   const title = store ? t("stores.editing", { id: store.id }) : t("stores.creating");
   const form = el("form", { class: "panel", "aria-label": title },
     el("h2", {}, title),
@@ -643,6 +661,7 @@ function storeEditor(container, store, refreshed) {
       LANGS.map((l) => field(t("stores.nameIn", { lang: t(`lang.${l}`) }), names[l]))),
     field(t("stores.address"), address),
     field(t("stores.timezone"), zone, t("stores.timezoneHint")),
+    field(t("stores.country"), country, t("stores.countryHint")),
     el("datalist", { id: listId }, zones.map((z) => el("option", { value: z }))),
     el("div", { class: "row" },
       el("button", { type: "submit" }, t("save")),
@@ -653,6 +672,7 @@ function storeEditor(container, store, refreshed) {
       names: Object.fromEntries(LANGS.filter((l) => names[l].value.trim()).map((l) => [l, names[l].value])),
       address: address.value,
       timezone: zone.value.trim(),
+      country: country.value.trim() ? country.value.trim().toUpperCase() : null,
     };
     const saved = await guarded(form, () => api("PUT", `/api/admin/stores/${encodeURIComponent(id.value.trim())}`, { body }));
     if (!saved) return;

@@ -18,6 +18,7 @@ mod evidence;
 mod feed;
 mod foundation;
 mod harness;
+mod reach;
 mod recorder;
 mod sign;
 mod stores;
@@ -56,6 +57,7 @@ fn main() {
         feed::tests(),
         evidence::tests(),
         console::tests(),
+        reach::tests(),
     ]
     .concat();
     let wanted = tests

@@ -648,6 +648,11 @@ fn landing_page_in_headless_chromium_at_a_phone_viewport(f: &Fixture) {
     assert_eq!(seen["status"], 200);
     assert_eq!(seen["lang"], "ja");
     assert_eq!(seen["errors"], json!([]), "no console errors");
+    assert_eq!(
+        seen["axe"],
+        json!([]),
+        "axe-core: no serious or critical violation"
+    );
     let requests: Vec<&str> = seen["requests"]
         .as_array()
         .unwrap()

@@ -853,6 +853,7 @@ fn stats_count_each_store_day_in_its_own_time_zone_as_json_and_csv(f: &Fixture) 
             "store_id": store, "time_zone": "Pacific/Kiritimati", "day": day,
             "landing_views": 2,
             "grants": {"line": 1, "whatsapp": 0, "messenger": 0, "instagram": 0},
+            "card_only_grants": {"line": 0, "whatsapp": 0, "messenger": 0, "instagram": 0},
             "withdrawals": {"line": 1, "whatsapp": 0, "messenger": 0, "instagram": 0},
             "cards_issued": 1, "redemptions": 1,
         })
@@ -864,7 +865,7 @@ fn stats_count_each_store_day_in_its_own_time_zone_as_json_and_csv(f: &Fixture) 
     assert!(text.starts_with("store_id,time_zone,day,landing_views,grants_line,"));
     assert!(
         text.contains(&format!(
-            "\r\n{store},Pacific/Kiritimati,{day},2,1,0,0,0,1,0,0,0,1,1\r\n"
+            "\r\n{store},Pacific/Kiritimati,{day},2,1,0,0,0,1,0,0,0,1,1,0,0,0,0\r\n"
         )),
         "{text}"
     );
