@@ -120,14 +120,20 @@ impl LinkedSubject {
         derive_state(self.latest)
     }
 
-    /// Whether a marketing message can reach this account: its grant was for marketing (a
-    /// grant from before purposes were told apart counts only where every country gets
-    /// marketing, never to over-promise).
+    /// Whether a marketing message can reach this account (whatever its consent state, which
+    /// the feed says beside it): its grant was for marketing and none of its ids is a WhatsApp
+    /// +1 one (a grant from before purposes were told apart counts only where every country
+    /// gets marketing, never to over-promise).
     pub fn marketing_deliverable(&self) -> bool {
-        match self.purpose {
-            Some(purpose) => purpose == Purpose::Marketing,
-            None => reach::account_marketing_deliverable(self.channel, None, &self.user_id),
-        }
+        let plus_one = self.channel == Channel::Whatsapp
+            && std::iter::once(&self.user_id)
+                .chain(self.aliases.iter().map(|a| &a.user_id))
+                .any(|id| reach::is_plus_one(id));
+        !plus_one
+            && match self.purpose {
+                Some(purpose) => purpose == Purpose::Marketing,
+                None => reach::account_marketing_deliverable(self.channel, None, &self.user_id),
+            }
     }
 
     /// Whether `pseudonym` names this person (its own id or an alias).
@@ -432,6 +438,8 @@ pub struct AlsoApplied {
     pub event_id: String,
     pub pseudonyms: Vec<String>,
     pub duplicate: bool,
+    /// What the grant it ends on that member was for.
+    pub purpose: Purpose,
 }
 
 /// A subject the card's stop withdrew.
@@ -834,11 +842,12 @@ fn apply(m: &mut MemberRecord, pseudonym: &str, change: &Change, new_member: boo
     }
 }
 
-/// The purpose a change records: a grant's own, a withdrawal the one of the grant it ends.
+/// The purpose a change records: a grant's own, a withdrawal the one of the grant it ends (a
+/// grant from before purposes were told apart was recorded as `marketing`).
 fn recorded_purpose(subject: &LinkedSubject, change: &Change) -> Purpose {
     match change.action {
         Action::Granted => change.purpose,
-        Action::Withdrawn => subject.purpose.unwrap_or(change.purpose),
+        Action::Withdrawn => subject.purpose.unwrap_or_default(),
     }
 }
 

@@ -44,7 +44,9 @@ pub enum Message {
     WithdrawalConfirmation,
     /// Messenger / Instagram: the platform's marketing-messages opt-in request, carrying the
     /// join code in its payload.
-    OptinRequest { code: String },
+    /// `offers`: whether the channel carries marketing for the code's store (else the request
+    /// promises the card only: `channels::reach`).
+    OptinRequest { code: String, offers: bool },
     /// Instagram comment: the private reply inviting the shopper to opt in, with the notice.
     CommentInvitation { privacy_url: String },
 }
@@ -79,17 +81,20 @@ pub fn text(message: &Message, lang: Lang) -> String {
         (Message::WithdrawalConfirmation, Lang::Fr) => {
             "Votre désinscription est enregistrée : vous ne recevrez plus de messages marketing de notre part.".into()
         }
-        (Message::OptinRequest { .. }, Lang::En) => "Coupons and offers from our stores".into(),
-        (Message::OptinRequest { .. }, Lang::Ja) => "店舗のクーポンとお得な情報".into(),
-        (Message::OptinRequest { .. }, Lang::Fr) => "Coupons et offres de nos magasins".into(),
+        (Message::OptinRequest { offers: true, .. }, Lang::En) => "Coupons and offers from our stores".into(),
+        (Message::OptinRequest { offers: true, .. }, Lang::Ja) => "店舗のクーポンとお得な情報".into(),
+        (Message::OptinRequest { offers: true, .. }, Lang::Fr) => "Coupons et offres de nos magasins".into(),
+        (Message::OptinRequest { offers: false, .. }, Lang::En) => "Your membership card from our stores".into(),
+        (Message::OptinRequest { offers: false, .. }, Lang::Ja) => "店舗の会員証".into(),
+        (Message::OptinRequest { offers: false, .. }, Lang::Fr) => "Votre carte de membre de nos magasins".into(),
         (Message::CommentInvitation { privacy_url }, Lang::En) => format!(
-            "Thanks for your comment! Reply JOIN to get your digital membership card and coupons, and our offers by message. How we use your data: {privacy_url}"
+            "Thanks for your comment! Reply JOIN to get your digital membership card and a chat with the store. How we use your data: {privacy_url}"
         ),
         (Message::CommentInvitation { privacy_url }, Lang::Ja) => format!(
-            "コメントありがとうございます！「JOIN」と返信すると、デジタル会員証とクーポン、お得な情報をメッセージでお届けします。データの取り扱い：{privacy_url}"
+            "コメントありがとうございます！「JOIN」と返信すると、デジタル会員証をお届けし、店舗とチャットでやり取りできます。データの取り扱い：{privacy_url}"
         ),
         (Message::CommentInvitation { privacy_url }, Lang::Fr) => format!(
-            "Merci pour votre commentaire ! Répondez JOIN pour recevoir votre carte de membre numérique, vos coupons et nos offres par message. Vos données : {privacy_url}"
+            "Merci pour votre commentaire ! Répondez JOIN pour recevoir votre carte de membre numérique et discuter avec le magasin. Vos données : {privacy_url}"
         ),
     }
 }
@@ -173,7 +178,7 @@ pub fn build(
         ReplyTarget::Messenger { psid } => Some(graph(
             "me/messages",
             match message {
-                Message::OptinRequest { code } => json!({
+                Message::OptinRequest { code, .. } => json!({
                     "recipient": { "id": psid },
                     "messaging_type": "RESPONSE",
                     "message": { "attachment": { "type": "template", "payload": {
@@ -193,7 +198,7 @@ pub fn build(
         ReplyTarget::Instagram { igsid } => Some(graph(
             "me/messages",
             match message {
-                Message::OptinRequest { code } => json!({
+                Message::OptinRequest { code, .. } => json!({
                     "recipient": { "id": igsid },
                     "message": { "attachment": { "type": "template", "payload": {
                         "template_type": "notification_messages",
@@ -320,6 +325,7 @@ mod tests {
             },
             &Message::OptinRequest {
                 code: "CODE".into(),
+                offers: true,
             },
             Lang::En,
             &BASES,

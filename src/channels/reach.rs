@@ -73,7 +73,7 @@ pub fn marketing_deliverable(channel: Channel, country: Option<&str>) -> bool {
 
 /// Whether a marketing message can reach this channel account (`subject`, the platform's id
 /// for the shopper) of a store in `country`: as [`marketing_deliverable`], and a WhatsApp
-/// phone number (digits with the country calling code) of +1 never (see the module's notes).
+/// id of calling code +1 never ([`is_plus_one`]; see the module's notes).
 pub fn account_marketing_deliverable(
     channel: Channel,
     country: Option<&str>,
@@ -83,10 +83,14 @@ pub fn account_marketing_deliverable(
         && !(channel == Channel::Whatsapp && is_plus_one(subject))
 }
 
-/// A WhatsApp id that is a phone number of calling code +1 (a business-scoped user id, which
-/// holds a `.`, is not a number: it says nothing of the country).
-fn is_plus_one(subject: &str) -> bool {
-    subject.starts_with('1') && subject.bytes().all(|b| b.is_ascii_digit())
+/// A WhatsApp id of calling code +1: a phone number (digits with the calling code) starting
+/// with 1, or a business-scoped user id whose country prefix (`US.1349…`, Meta's
+/// "Business-scoped user IDs") is a +1 country.
+pub fn is_plus_one(subject: &str) -> bool {
+    match subject.split_once('.') {
+        Some((country, _)) => NANP_COUNTRIES.contains(&country),
+        None => subject.starts_with('1') && subject.bytes().all(|b| b.is_ascii_digit()),
+    }
 }
 
 #[cfg(test)]
@@ -158,12 +162,18 @@ mod tests {
             Some("US"),
             "33612345678"
         ));
-        // A business-scoped user id says nothing of the number: the store's country decides.
-        assert!(account_marketing_deliverable(
-            Channel::Whatsapp,
-            Some("FR"),
-            "US.13491208655302741918"
-        ));
+        // A business-scoped user id names its country: a +1 country's is never reachable.
+        for (id, reachable) in [
+            ("US.13491208655302741918", false),
+            ("CA.1349120865530274", false),
+            ("FR.13491208655302741918", true),
+        ] {
+            assert_eq!(
+                account_marketing_deliverable(Channel::Whatsapp, Some("FR"), id),
+                reachable,
+                "{id}"
+            );
+        }
         // Only WhatsApp ids are phone numbers.
         assert!(account_marketing_deliverable(
             Channel::Line,

@@ -113,11 +113,9 @@ pub async fn consent(call: &Call<'_>) -> Result<Outgoing, Error> {
         200,
         &json!({
             "subject": subject,
-            // What the newest grant of this page is for.
+            // What the newest entry of this page is for (a withdrawal carries its grant's).
             "purpose": events
-                .iter()
-                .rev()
-                .find(|e| e.action == crate::consent::Action::Granted)
+                .last()
                 .map_or(crate::consent::PURPOSE_MARKETING, |e| e.purpose.as_str()),
             "state": state,
             "member_number": member.map(|a| a.member),

@@ -62,7 +62,8 @@ pub async fn access(call: &Call<'_>, raw: &str) -> Result<Outgoing, Error> {
                 "linked_at_ms": s.linked_at_ms,
                 "state": s.state(),
                 // What its latest grant is for, and so whether offers can reach it.
-                "purpose": s.purpose.unwrap_or_default(),
+                // null: never granted since purposes were told apart (an older grant: marketing).
+                "purpose": s.purpose.or((s.latest.is_some()).then_some(Default::default())),
                 "marketing_deliverable": s.marketing_deliverable(),
                 "events": history,
             })

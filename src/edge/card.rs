@@ -97,6 +97,7 @@ pub async fn page(call: &Call<'_>, card: &str) -> Result<Outgoing, Error> {
         stores: &snapshot.stores.stores,
         coupons,
         add_links,
+        country: config.jurisdiction.get().map(String::as_str),
     });
     Ok(page_with_csp(html, CARD_CACHE, CARD_CSP))
 }

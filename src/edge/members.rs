@@ -247,6 +247,7 @@ pub async fn unite(
                 event_id: own.event_id,
                 pseudonyms: also.pseudonyms,
                 duplicate: also.duplicate,
+                purpose: also.purpose,
             });
         }
     }

@@ -13,7 +13,7 @@ use super::outbox::{self, Tokens};
 use super::respond::Outgoing;
 use super::{body, env, ledger_store, members, respond, Call};
 use crate::channels::{self, line, meta, reach, Decision, Inbound, ReplyTarget};
-use crate::codes::{CardRef, LinkCode};
+use crate::codes::{CardRef, JoinCode, LinkCode};
 use crate::config::Config;
 use crate::consent::{ConsentChange, InForce, Purpose, Subject};
 use crate::error::Error;
@@ -221,7 +221,15 @@ impl Context<'_> {
             Decision::AskOptin { code, .. } => {
                 let once = ledger::once_key(self.pseudonym_key, "optin-request", &seed);
                 if ledger_store::claim_once(self.kv, &once, self.now_ms).await? {
-                    let message = Message::OptinRequest { code };
+                    // Promises offers only where the channel carries them for the code's store.
+                    let store = JoinCode::verify(self.keys, &code, self.now_ms / 1000)
+                        .ok()
+                        .map(|j| j.store);
+                    let offers = reach::marketing_deliverable(
+                        inbound.subject.channel,
+                        self.country_of(store.as_ref()),
+                    );
+                    let message = Message::OptinRequest { code, offers };
                     let lang = self.config.default_lang;
                     outbox.extend(self.reply(&inbound.reply_to, &message, lang, &seed));
                 }
@@ -291,7 +299,7 @@ impl Context<'_> {
         tally: &mut Tally,
     ) -> Result<(), Error> {
         let event_id = ledger::event_id(self.pseudonym_key, change);
-        let purpose = self.purpose_of(change);
+        let purpose = self.purpose_of(change, &aliases_of(inbound));
         let member_change = member_rules::Change {
             event_id: event_id.clone(),
             occurred_at_ms: change.occurred_at_ms,
@@ -335,6 +343,7 @@ impl Context<'_> {
         for also in &applied.also {
             let reached = ConsentChange {
                 subject: Subject::new(change.subject.channel, &also.user_id),
+                purpose: also.purpose,
                 ..change.clone()
             };
             let theirs = Record {
@@ -381,17 +390,25 @@ impl Context<'_> {
     /// for the store of the change's join code, else `card`. A change without a code (a follow,
     /// a preference, a keyword) is judged by `JURISDICTION`'s country; the member's object
     /// keeps, for a withdrawal, the purpose of the grant it ends.
-    fn purpose_of(&self, change: &ConsentChange) -> Purpose {
+    fn purpose_of(&self, change: &ConsentChange, aliases: &[Subject]) -> Purpose {
+        let country = self.country_of(change.store.as_ref());
+        let channel = change.subject.channel;
+        // Every id of the person: a WhatsApp +1 number kept beside a business-scoped id counts.
+        let reachable = std::iter::once(&change.subject)
+            .chain(aliases)
+            .all(|s| reach::account_marketing_deliverable(channel, country, &s.user_id));
+        Purpose::for_reach(reachable)
+    }
+
+    /// The country a change or a code is judged by: its store's, else `JURISDICTION`'s; a
+    /// store this isolate does not know yet (just created) counts as no country at all, which
+    /// promises only what every country gets.
+    fn country_of(&self, store: Option<&StoreId>) -> Option<&str> {
         let jurisdiction = self.config.jurisdiction.get().map(String::as_str);
-        let country = match change.store.as_ref().and_then(|id| self.stores.get(id)) {
-            Some(store) => store.country(jurisdiction),
+        match store {
             None => jurisdiction,
-        };
-        Purpose::for_reach(reach::account_marketing_deliverable(
-            change.subject.channel,
-            country,
-            &change.subject.user_id,
-        ))
+            Some(id) => self.stores.get(id).and_then(|s| s.country(jurisdiction)),
+        }
     }
 
     /// Writes a change to the ledger as the member's event, under every pseudonym of the person.

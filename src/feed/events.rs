@@ -203,7 +203,8 @@ fn consent(
     put(&mut data, "channel", subject.channel.as_str());
     let purpose = match change.action {
         Action::Granted => change.purpose,
-        Action::Withdrawn => subject.purpose.unwrap_or(change.purpose),
+        // The grant it ends (one from before purposes were told apart was `marketing`).
+        Action::Withdrawn => subject.purpose.unwrap_or_default(),
     };
     put(&mut data, "purpose", purpose.as_str());
     put(&mut data, "consent_state", state);

@@ -5,6 +5,7 @@
 
 use maud::{html, Markup, PreEscaped};
 
+use crate::channels::reach;
 use crate::consent::{Channel, ConsentState};
 use crate::coupons::Coupon;
 use crate::lang::Lang;
@@ -36,6 +37,9 @@ pub struct CardView<'a> {
     pub coupons: Vec<CardCoupon<'a>>,
     /// "Also get it on …" buttons (link codes), for configured channels the member lacks.
     pub add_links: Vec<ChannelLink>,
+    /// The country a link code's grant is judged by (`JURISDICTION`'s: a link carries no
+    /// store): which of those buttons bring offers.
+    pub country: Option<&'a str>,
 }
 
 struct CardTexts {
@@ -234,8 +238,14 @@ pub fn card_page(v: &CardView<'_>) -> String {
                 ul class="channels" {
                     @for link in &v.add_links {
                         li {
-                            a class={ "button channel-" (link.channel) } href=(link.href) rel="noopener" data-channel=(link.channel) {
-                                (t.add_channel) " " (channel_named(link.channel))
+                            @let offers = Channel::parse(link.channel)
+                                .is_some_and(|c| reach::marketing_deliverable(c, v.country));
+                            a class={ "button channel-" (link.channel) } href=(link.href) rel="noopener"
+                                data-channel=(link.channel) data-offers=(if offers { "yes" } else { "no" }) {
+                                (t.add_channel) " " (channel_named(link.channel)) " "
+                                span class="what" {
+                                    (if offers { page_texts(v.lang).with_offers } else { page_texts(v.lang).card_and_chat })
+                                }
                             }
                         }
                     }

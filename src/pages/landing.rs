@@ -73,6 +73,8 @@ pub fn landing_page(p: &Landing<'_>) -> String {
                                     rel="noopener" data-channel=(link.channel)
                                     data-offers=(if offers { "yes" } else { "no" }) {
                                     (channel_label(p.lang, link.channel))
+                                    // A space: the accessible name reads as two phrases.
+                                    " "
                                     span class="what" {
                                         (if offers { t.with_offers } else { t.card_and_chat })
                                     }

@@ -64,7 +64,7 @@ const TEXTS = {
     "funnel.title": "Funnel", "funnel.from": "From", "funnel.to": "To", "funnel.store": "Store", "funnel.allStores": "All stores",
     "funnel.show": "Show", "funnel.csv": "Download CSV", "funnel.chart": "Funnel chart", "funnel.table": "Per store and day",
     "funnel.day": "Day", "funnel.views": "Landing views", "funnel.optins": "Opt-ins", "funnel.cards": "Cards issued",
-    "funnel.redemptions": "Redemptions", "funnel.withdrawals": "Withdrawals", "funnel.total": "Total", "funnel.noStore": "(no store)",
+    "funnel.redemptions": "Redemptions", "funnel.withdrawals": "Withdrawals", "funnel.cardOnly": "Of which card only (no offers)", "funnel.total": "Total", "funnel.noStore": "(no store)",
     "funnel.empty": "No rows in this range.", "funnel.hint": "Days are each store's own calendar days. Empty dates: each store's today.",
     "members.title": "Members", "members.number": "Member number", "members.numberHint": "12 digits, from the card or the till.",
     "members.lookup": "Look up", "members.notFound": "No member has this number.", "members.summary": "Member {number}",
@@ -146,7 +146,7 @@ const TEXTS = {
     "funnel.title": "ファネル", "funnel.from": "開始日", "funnel.to": "終了日", "funnel.store": "店舗", "funnel.allStores": "全店舗",
     "funnel.show": "表示", "funnel.csv": "CSV をダウンロード", "funnel.chart": "ファネルのグラフ", "funnel.table": "店舗・日ごと",
     "funnel.day": "日付", "funnel.views": "ページ表示", "funnel.optins": "オプトイン", "funnel.cards": "会員証発行",
-    "funnel.redemptions": "クーポン利用", "funnel.withdrawals": "配信停止", "funnel.total": "合計", "funnel.noStore": "(店舗なし)",
+    "funnel.redemptions": "クーポン利用", "funnel.withdrawals": "配信停止", "funnel.cardOnly": "うち会員証のみ(お得情報なし)", "funnel.total": "合計", "funnel.noStore": "(店舗なし)",
     "funnel.empty": "この期間のデータはありません。", "funnel.hint": "日付は各店舗の現地の日付です。日付が空欄なら各店舗の今日。",
     "members.title": "会員", "members.number": "会員番号", "members.numberHint": "会員証またはレジに表示される 12 桁。",
     "members.lookup": "検索", "members.notFound": "この番号の会員はいません。", "members.summary": "会員 {number}",
@@ -228,7 +228,7 @@ const TEXTS = {
     "funnel.title": "Entonnoir", "funnel.from": "Du", "funnel.to": "Au", "funnel.store": "Magasin", "funnel.allStores": "Tous les magasins",
     "funnel.show": "Afficher", "funnel.csv": "Télécharger le CSV", "funnel.chart": "Graphique de l’entonnoir", "funnel.table": "Par magasin et par jour",
     "funnel.day": "Jour", "funnel.views": "Vues de la page", "funnel.optins": "Inscriptions", "funnel.cards": "Cartes émises",
-    "funnel.redemptions": "Coupons utilisés", "funnel.withdrawals": "Désinscriptions", "funnel.total": "Total", "funnel.noStore": "(sans magasin)",
+    "funnel.redemptions": "Coupons utilisés", "funnel.withdrawals": "Désinscriptions", "funnel.cardOnly": "Dont carte seule (sans offres)", "funnel.total": "Total", "funnel.noStore": "(sans magasin)",
     "funnel.empty": "Aucune ligne sur cette période.", "funnel.hint": "Les jours sont ceux du calendrier de chaque magasin. Dates vides : le jour même de chaque magasin.",
     "members.title": "Membres", "members.number": "Numéro de membre", "members.numberHint": "12 chiffres, sur la carte ou à la caisse.",
     "members.lookup": "Rechercher", "members.notFound": "Aucun membre n’a ce numéro.", "members.summary": "Membre {number}",
@@ -1036,11 +1036,13 @@ async function viewFunnel(main) {
       img.src = chartUrl;
     }
     const headers = [t("funnel.store"), t("funnel.day"), t("funnel.views"),
-      ...CHANNELS.map((c) => `${t("funnel.optins")} ${CHANNEL_NAMES[c]}`), t("funnel.cards"), t("funnel.redemptions"), t("funnel.withdrawals")];
+      ...CHANNELS.map((c) => `${t("funnel.optins")} ${CHANNEL_NAMES[c]}`), t("funnel.cardOnly"), t("funnel.cards"), t("funnel.redemptions"), t("funnel.withdrawals")];
+    // Opt-ins no offer can reach (purpose `card`), apart from those that can.
+    const cardOnly = (r) => CHANNELS.reduce((n, c) => n + (r.card_only_grants?.[c] ?? 0), 0);
     const line = (cells, cls) => el("tr", { class: cls }, cells.map((c, i) => el("td", { class: i >= 2 ? "num" : "nowrap" }, c)));
-    const body = rows.map((r) => line([r.store_id ?? t("funnel.noStore"), r.day, r.landing_views, ...CHANNELS.map((c) => r.grants[c]), r.cards_issued, r.redemptions,
+    const body = rows.map((r) => line([r.store_id ?? t("funnel.noStore"), r.day, r.landing_views, ...CHANNELS.map((c) => r.grants[c]), cardOnly(r), r.cards_issued, r.redemptions,
       CHANNELS.reduce((n, c) => n + r.withdrawals[c], 0)], null));
-    body.push(line([t("funnel.total"), `${answer.from} – ${answer.to}`, total.views, ...CHANNELS.map((c) => total.optins[c]), total.cards, total.redemptions,
+    body.push(line([t("funnel.total"), `${answer.from} – ${answer.to}`, total.views, ...CHANNELS.map((c) => total.optins[c]), rows.reduce((n, r) => n + cardOnly(r), 0), total.cards, total.redemptions,
       rows.reduce((n, r) => n + CHANNELS.reduce((m, c) => m + r.withdrawals[c], 0), 0)], "total"));
     results.replaceChildren(
       el("section", { class: "panel", "aria-label": t("funnel.chart") }, el("h2", {}, t("funnel.chart")), el("div", { class: "chart-frame" }, img)),

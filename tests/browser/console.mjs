@@ -134,10 +134,13 @@ try {
     await page.fill("input[name=name-ja]", "コンソール店");
     await page.fill("input[name=address]", "1-2-3 Jingumae, Shibuya");
     await page.fill("input[name=timezone]", "Asia/Tokyo");
+    await page.fill("input[name=country]", "jp");
     await check("store-form");
     await page.click("form button[type=submit]");
     await page.waitForSelector(`tr[data-store="${store}"]`);
     out.storeRow = await page.$eval(`tr[data-store="${store}"]`, (r) => [...r.cells].map((c) => c.textContent));
+    out.storeOffers = await page.$eval(`tr[data-store="${store}"] [data-offers]`, (c) => c.dataset.offers);
+    out.deadChannels = await page.$$eval("[data-dead-channel]", (els) => els.map((e) => e.dataset.deadChannel));
     await check("stores");
 
     // 3. The poster.

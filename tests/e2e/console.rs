@@ -94,6 +94,28 @@ fn console_in_headless_chromium_runs_the_programme_as_a_store_manager(f: &Fixtur
     assert_eq!(made["names"]["en"], format!("Console {store}"));
     assert_eq!(made["names"]["ja"], "コンソール店");
     assert_eq!(made["timezone"], "Asia/Tokyo");
+    // Typed in lower case, saved as the code; the row says which apps carry offers in Japan,
+    // and the list warns of a configured app that carries them in no store (Instagram).
+    assert_eq!(made["country"], "JP");
+    assert_eq!(seen["storeOffers"], "line,whatsapp");
+    assert!(
+        seen["storeRow"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "LINE, WhatsApp"),
+        "{}",
+        seen["storeRow"]
+    );
+    assert!(
+        seen["deadChannels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "instagram"),
+        "{}",
+        seen["deadChannels"]
+    );
     assert_eq!(
         made["landing_url"],
         format!("https://shop.example/s/{store}")

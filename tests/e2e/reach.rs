@@ -225,7 +225,26 @@ fn a_messenger_optin_is_for_the_card_in_france_and_for_marketing_in_the_us(f: &F
     let started = now_ms();
     for (store, purpose, reachable) in [(&fr, "card", false), (&us, "marketing", true)] {
         let psid = unique("PSIDreach");
-        messenger_optin(f, &psid, &code_for(store, "", 1), now_ms());
+        let code = code_for(store, "", 1);
+        // The referral (the button's m.me link) asks for the platform's opt-in: with offers
+        // only where Messenger carries them.
+        let referral = json!({"sender":{"id":psid},"recipient":{"id":"PAGE1"},"timestamp":now_ms(),
+            "referral":{"ref":code,"source":"SHORTLINK","type":"OPEN_THREAD"}});
+        let body = serde_json::to_vec(
+            &json!({"object":"page","entry":[{"id":"PAGE1","time":now_ms(),"messaging":[referral]}]}),
+        )
+        .unwrap();
+        assert_eq!(post_meta(&f.app, &body).status, 200);
+        let asked = f.platforms.settle(&psid, 1);
+        let title = asked[0].json()["message"]["attachment"]["payload"]["title"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let promises = ["offers", "お得", "offres"]
+            .iter()
+            .any(|w| title.contains(w));
+        assert_eq!(promises, reachable, "{store}: {title}");
+        messenger_optin(f, &psid, &code, now_ms());
         let history = consent(&f.app, "messenger", &psid);
         assert_eq!(history["state"], "granted");
         assert_eq!(history["purpose"], purpose, "{store}");
