@@ -398,6 +398,11 @@ impl Config {
         })
     }
 
+    /// `JURISDICTION`'s country, when set: the country of a store that has none of its own.
+    pub fn jurisdiction_country(&self) -> Option<&str> {
+        self.jurisdiction.get().map(String::as_str)
+    }
+
     /// The controller and jurisdiction every new ledger event records (what is configured;
     /// a consent is recorded all the same when they are not).
     pub fn in_force(&self) -> InForce {

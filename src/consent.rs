@@ -32,15 +32,6 @@ impl Purpose {
         }
     }
 
-    /// The purpose a ledger entry records (`marketing` for anything else: older entries).
-    pub fn of_recorded(purpose: &str) -> Purpose {
-        if purpose == PURPOSE_CARD {
-            Purpose::Card
-        } else {
-            Purpose::Marketing
-        }
-    }
-
     /// `marketing` where marketing can reach the account, else `card`.
     pub fn for_reach(marketing_deliverable: bool) -> Purpose {
         if marketing_deliverable {
@@ -287,6 +278,14 @@ pub struct ConsentEvent {
     /// Set when the member was erased and this entry lost its channel user id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub erased_at_ms: Option<u64>,
+}
+
+impl ConsentEvent {
+    /// Whether it is for the card only (purpose `card`); anything else recorded, older entries
+    /// included, is `marketing`.
+    pub fn card_only(&self) -> bool {
+        self.purpose == PURPOSE_CARD
+    }
 }
 
 /// The current consent of a subject, derived from its events.

@@ -166,10 +166,15 @@ impl MemberNumber {
     /// # Errors
     /// A sentence saying what is wrong.
     pub fn parse_plain(raw: &str) -> Result<MemberNumber, &'static str> {
-        if raw.len() != 12 || !raw.bytes().all(|b| b.is_ascii_digit()) {
+        if !MemberNumber::is_plain(raw) {
             return Err("a member number is 12 digits");
         }
         MemberNumber::parse(raw)
+    }
+
+    /// Whether `raw` has the plain form's shape, exactly 12 digits, whatever its check digit.
+    pub fn is_plain(raw: &str) -> bool {
+        raw.len() == 12 && raw.bytes().all(|b| b.is_ascii_digit())
     }
 
     /// The number as a `u64` (for compact codes).

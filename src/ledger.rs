@@ -28,18 +28,20 @@ pub fn subject_pseudonym(key: &[u8], subject: &Subject) -> String {
 
 /// The change a card-page stop ("stop messages" on the card) makes to one channel account of
 /// `member`, shown in `lang`, at `at_ms`: the same for the request that made it and for the
-/// member object writing it again later, so both name the same ledger entry.
+/// member object writing it again later, so both name the same ledger entry. It records
+/// `purpose`, that of the grant it ends.
 pub fn card_stop(
     subject: Subject,
     member: MemberNumber,
     lang: Option<crate::lang::Lang>,
     at_ms: u64,
+    purpose: crate::consent::Purpose,
 ) -> ConsentChange {
     use crate::consent::{Collection, Source};
     ConsentChange {
         subject,
         action: Action::Withdrawn,
-        purpose: crate::consent::Purpose::Marketing,
+        purpose,
         source: Source::CardPage,
         collection: Collection::CardPage,
         store: None,

@@ -1,13 +1,23 @@
 //! The channel buttons of the landing page: the exact link shape of each platform, carrying a
 //! join code. A channel whose setting is missing simply has no button.
 
+use crate::channels::reach;
 use crate::config::Config;
+use crate::consent::Channel;
 
 /// One channel button.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChannelLink {
     pub channel: &'static str,
     pub href: String,
+}
+
+impl ChannelLink {
+    /// Whether the button brings offers: its channel carries marketing for a store in
+    /// `country` ([`reach::marketing_deliverable`]).
+    pub fn brings_offers(&self, country: Option<&str>) -> bool {
+        Channel::parse(self.channel).is_some_and(|c| reach::marketing_deliverable(c, country))
+    }
 }
 
 /// `JOIN {code}`: the text the chat apps pre-fill.

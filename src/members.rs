@@ -125,15 +125,15 @@ impl LinkedSubject {
     /// +1 one (a grant from before purposes were told apart counts only where every country
     /// gets marketing, never to over-promise).
     pub fn marketing_deliverable(&self) -> bool {
-        let plus_one = self.channel == Channel::Whatsapp
-            && std::iter::once(&self.user_id)
-                .chain(self.aliases.iter().map(|a| &a.user_id))
-                .any(|id| reach::is_plus_one(id));
-        !plus_one
-            && match self.purpose {
-                Some(purpose) => purpose == Purpose::Marketing,
-                None => reach::account_marketing_deliverable(self.channel, None, &self.user_id),
+        let ids = std::iter::once(&self.user_id)
+            .chain(self.aliases.iter().map(|a| &a.user_id))
+            .map(String::as_str);
+        match self.purpose {
+            Some(purpose) => {
+                purpose == Purpose::Marketing && reach::ids_reachable(self.channel, ids)
             }
+            None => reach::account_marketing_deliverable(self.channel, None, ids),
+        }
     }
 
     /// Whether `pseudonym` names this person (its own id or an alias).
@@ -844,7 +844,7 @@ fn apply(m: &mut MemberRecord, pseudonym: &str, change: &Change, new_member: boo
 
 /// The purpose a change records: a grant's own, a withdrawal the one of the grant it ends (a
 /// grant from before purposes were told apart was recorded as `marketing`).
-fn recorded_purpose(subject: &LinkedSubject, change: &Change) -> Purpose {
+pub fn recorded_purpose(subject: &LinkedSubject, change: &Change) -> Purpose {
     match change.action {
         Action::Granted => change.purpose,
         Action::Withdrawn => subject.purpose.unwrap_or_default(),

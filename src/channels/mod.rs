@@ -8,6 +8,7 @@ pub mod reach;
 use crate::codes::{CodeError, JoinCode, LinkCode};
 use crate::config::SigningKeys;
 use crate::consent::{classify_text, Action, ConsentChange, Source, Subject, TextIntent};
+use crate::ids::StoreId;
 
 /// One platform event about one person, normalised.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,8 +80,12 @@ pub enum Decision {
     /// A grant carrying a valid link code (from a member's card): a new account joins that
     /// member instead of getting a card of its own.
     Link(ConsentChange, LinkCode),
-    /// Messenger / Instagram referral: ask for the marketing opt-in, carrying the code.
-    AskOptin { code: String, store_known: bool },
+    /// Messenger / Instagram referral: ask for the marketing opt-in, carrying the code; `store`
+    /// is the store of a valid join code (what the request may promise depends on it).
+    AskOptin {
+        code: String,
+        store: Option<StoreId>,
+    },
     /// Instagram comment: invite the shopper to opt in with one private reply.
     InviteFromComment { comment_id: String },
     /// The person the subject (or an alias) names now also goes by `new_ids`, the first its
@@ -138,9 +143,9 @@ pub fn interpret(inbound: &Inbound, keys: Option<&SigningKeys>, now: u64) -> Dec
         },
         InboundKind::Referral(code) => Decision::AskOptin {
             code: code.clone(),
-            store_known: keys.is_some_and(|k| {
-                JoinCode::verify(k, code, now).is_ok() || LinkCode::verify(k, code, now).is_ok()
-            }),
+            store: keys
+                .and_then(|k| JoinCode::verify(k, code, now).ok())
+                .map(|j| j.store),
         },
         InboundKind::MarketingOptin { payload } => {
             change(Action::Granted, Source::Optin, payload.as_deref())

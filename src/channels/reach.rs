@@ -71,22 +71,27 @@ pub fn marketing_deliverable(channel: Channel, country: Option<&str>) -> bool {
     }
 }
 
-/// Whether a marketing message can reach this channel account (`subject`, the platform's id
-/// for the shopper) of a store in `country`: as [`marketing_deliverable`], and a WhatsApp
-/// id of calling code +1 never ([`is_plus_one`]; see the module's notes).
-pub fn account_marketing_deliverable(
+/// Whether a marketing message can reach this channel account of a store in `country`: as
+/// [`marketing_deliverable`], and none of the person's `ids` on the channel (its own and its
+/// aliases) rules it out ([`ids_reachable`]).
+pub fn account_marketing_deliverable<'a>(
     channel: Channel,
     country: Option<&str>,
-    subject: &str,
+    ids: impl IntoIterator<Item = &'a str>,
 ) -> bool {
-    marketing_deliverable(channel, country)
-        && !(channel == Channel::Whatsapp && is_plus_one(subject))
+    marketing_deliverable(channel, country) && ids_reachable(channel, ids)
+}
+
+/// Whether none of a person's ids on `channel` rules marketing out whatever the country: a
+/// WhatsApp id of calling code +1 never gets it ([`is_plus_one`]; see the module's notes).
+pub fn ids_reachable<'a>(channel: Channel, ids: impl IntoIterator<Item = &'a str>) -> bool {
+    channel != Channel::Whatsapp || !ids.into_iter().any(is_plus_one)
 }
 
 /// A WhatsApp id of calling code +1: a phone number (digits with the calling code) starting
 /// with 1, or a business-scoped user id whose country prefix (`US.1349…`, Meta's
 /// "Business-scoped user IDs") is a +1 country.
-pub fn is_plus_one(subject: &str) -> bool {
+fn is_plus_one(subject: &str) -> bool {
     match subject.split_once('.') {
         Some((country, _)) => NANP_COUNTRIES.contains(&country),
         None => subject.starts_with('1') && subject.bytes().all(|b| b.is_ascii_digit()),
@@ -147,43 +152,31 @@ mod tests {
 
     #[test]
     fn a_plus_one_whatsapp_number_is_never_reachable() {
-        assert!(account_marketing_deliverable(
-            Channel::Whatsapp,
-            Some("FR"),
-            "33612345678"
-        ));
-        assert!(!account_marketing_deliverable(
-            Channel::Whatsapp,
-            Some("FR"),
-            "14155550123"
-        ));
-        assert!(!account_marketing_deliverable(
-            Channel::Whatsapp,
-            Some("US"),
-            "33612345678"
-        ));
-        // A business-scoped user id names its country: a +1 country's is never reachable.
-        for (id, reachable) in [
-            ("US.13491208655302741918", false),
-            ("CA.1349120865530274", false),
-            ("FR.13491208655302741918", true),
+        use Channel::*;
+        for (channel, country, ids, reachable) in [
+            (Whatsapp, "FR", &["33612345678"][..], true),
+            (Whatsapp, "FR", &["14155550123"], false),
+            (Whatsapp, "US", &["33612345678"], false),
+            // A business-scoped user id names its country: a +1 country's is never reachable.
+            (Whatsapp, "FR", &["US.13491208655302741918"], false),
+            (Whatsapp, "FR", &["CA.1349120865530274"], false),
+            (Whatsapp, "FR", &["FR.13491208655302741918"], true),
+            // Any id of the person counts: a +1 number kept beside a business-scoped id.
+            (
+                Whatsapp,
+                "FR",
+                &["FR.13491208655302741918", "14155550123"],
+                false,
+            ),
+            // Only WhatsApp ids are phone numbers.
+            (Line, "FR", &["1000"], true),
+            (Instagram, "FR", &["17841400000000000"], false),
         ] {
             assert_eq!(
-                account_marketing_deliverable(Channel::Whatsapp, Some("FR"), id),
+                account_marketing_deliverable(channel, Some(country), ids.iter().copied()),
                 reachable,
-                "{id}"
+                "{channel:?} {country} {ids:?}"
             );
         }
-        // Only WhatsApp ids are phone numbers.
-        assert!(account_marketing_deliverable(
-            Channel::Line,
-            Some("FR"),
-            "1000"
-        ));
-        assert!(!account_marketing_deliverable(
-            Channel::Instagram,
-            Some("FR"),
-            "17841400000000000"
-        ));
     }
 }

@@ -181,7 +181,7 @@ fn store_view(store: &Store, config: &Config) -> serde_json::Value {
         .public_base_url
         .get()
         .map(|base| poster::landing_url(base, store, None)));
-    let country = store.country(config.jurisdiction.get().map(String::as_str));
+    let country = store.country(config.jurisdiction_country());
     view["country"] = json!(country);
     view["own_country"] = json!(store.country);
     view["marketing_deliverable"] = json!(Channel::ALL

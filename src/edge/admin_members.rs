@@ -15,7 +15,7 @@ use crate::members::{Answer, Request as Ask};
 /// check digit does not match name no member that can exist, so 404 (the schema can state the
 /// shape, not the Luhn digit, and a number the schema allows is not a malformed request).
 fn number(raw: &str) -> Result<MemberNumber, Error> {
-    if raw.len() != 12 || !raw.bytes().all(|b| b.is_ascii_digit()) {
+    if !MemberNumber::is_plain(raw) {
         return Err(Error::bad_request(
             "invalid_member_number",
             "a member number is 12 digits",

@@ -97,7 +97,7 @@ pub async fn page(call: &Call<'_>, card: &str) -> Result<Outgoing, Error> {
         stores: &snapshot.stores.stores,
         coupons,
         add_links,
-        country: config.jurisdiction.get().map(String::as_str),
+        country: config.jurisdiction_country(),
     });
     Ok(page_with_csp(html, CARD_CACHE, CARD_CSP))
 }
@@ -180,7 +180,7 @@ pub async fn stop(call: &Call<'_>, card: &str) -> Result<Outgoing, Error> {
             call.request_id,
         );
         let subject = Subject::new(w.channel, w.user_id.clone());
-        let change = ledger::card_stop(subject, member.number, Some(lang), now_ms);
+        let change = ledger::card_stop(subject, member.number, Some(lang), now_ms, w.purpose);
         let event_id = ledger::event_id(pseudonym_key.expose().as_bytes(), &change);
         let target = push_target(w.channel, w.user_id);
         let reply_lang = member.lang.as_deref().and_then(Lang::parse).unwrap_or(lang);

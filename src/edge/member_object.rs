@@ -312,16 +312,13 @@ async fn write_stop(env: &Env, d: &DueStop) -> Result<(), crate::error::Error> {
     let config = super::env::config(env);
     let key = config.pseudonym_key.require("PSEUDONYM_KEY")?;
     let key = key.expose().as_bytes();
-    let change = crate::consent::ConsentChange {
-        // The stop ends the grant it withdraws: it records that grant's purpose.
-        purpose: d.withdrawn.purpose,
-        ..crate::ledger::card_stop(
-            Subject::new(d.withdrawn.channel, d.withdrawn.user_id.clone()),
-            d.member,
-            d.lang.as_deref().and_then(Lang::parse),
-            d.at_ms,
-        )
-    };
+    let change = crate::ledger::card_stop(
+        Subject::new(d.withdrawn.channel, d.withdrawn.user_id.clone()),
+        d.member,
+        d.lang.as_deref().and_then(Lang::parse),
+        d.at_ms,
+        d.withdrawn.purpose,
+    );
     let event = crate::ledger::event(
         &change,
         crate::ledger::event_id(key, &change),

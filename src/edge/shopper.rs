@@ -117,7 +117,7 @@ pub async fn landing(call: &Call<'_>, id: &str) -> Result<Outgoing, Error> {
         campaign: campaign.as_ref().map(CampaignId::as_str),
         links: &links,
         notice_version: snapshot.notice_version.as_deref(),
-        country: favourite.country(config.jurisdiction.get().map(String::as_str)),
+        country: favourite.country(config.jurisdiction_country()),
     });
     funnel::count(
         call.env,

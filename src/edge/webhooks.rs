@@ -13,7 +13,7 @@ use super::outbox::{self, Tokens};
 use super::respond::Outgoing;
 use super::{body, env, ledger_store, members, respond, Call};
 use crate::channels::{self, line, meta, reach, Decision, Inbound, ReplyTarget};
-use crate::codes::{CardRef, JoinCode, LinkCode};
+use crate::codes::{CardRef, LinkCode};
 use crate::config::Config;
 use crate::consent::{ConsentChange, InForce, Purpose, Subject};
 use crate::error::Error;
@@ -218,13 +218,10 @@ impl Context<'_> {
                 self.consent(inbound, &change, Some(&code), &seed, outbox, tally)
                     .await?;
             }
-            Decision::AskOptin { code, .. } => {
+            Decision::AskOptin { code, store } => {
                 let once = ledger::once_key(self.pseudonym_key, "optin-request", &seed);
                 if ledger_store::claim_once(self.kv, &once, self.now_ms).await? {
                     // Promises offers only where the channel carries them for the code's store.
-                    let store = JoinCode::verify(self.keys, &code, self.now_ms / 1000)
-                        .ok()
-                        .map(|j| j.store);
                     let offers = reach::marketing_deliverable(
                         inbound.subject.channel,
                         self.country_of(store.as_ref()),
@@ -394,17 +391,17 @@ impl Context<'_> {
         let country = self.country_of(change.store.as_ref());
         let channel = change.subject.channel;
         // Every id of the person: a WhatsApp +1 number kept beside a business-scoped id counts.
-        let reachable = std::iter::once(&change.subject)
+        let ids = std::iter::once(&change.subject)
             .chain(aliases)
-            .all(|s| reach::account_marketing_deliverable(channel, country, &s.user_id));
-        Purpose::for_reach(reachable)
+            .map(|s| s.user_id.as_str());
+        Purpose::for_reach(reach::account_marketing_deliverable(channel, country, ids))
     }
 
     /// The country a change or a code is judged by: its store's, else `JURISDICTION`'s; a
     /// store this isolate does not know yet (just created) counts as no country at all, which
     /// promises only what every country gets.
     fn country_of(&self, store: Option<&StoreId>) -> Option<&str> {
-        let jurisdiction = self.config.jurisdiction.get().map(String::as_str);
+        let jurisdiction = self.config.jurisdiction_country();
         match store {
             None => jurisdiction,
             Some(id) => self.stores.get(id).and_then(|s| s.country(jurisdiction)),

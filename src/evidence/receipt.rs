@@ -7,7 +7,7 @@
 use serde::Serialize;
 use serde_json::json;
 
-use crate::consent::{Action, Collection, ConsentEvent, Controller, Purpose};
+use crate::consent::{Action, Collection, ConsentEvent, Controller};
 use crate::ids::MemberNumber;
 use crate::lang::Lang;
 
@@ -58,7 +58,7 @@ pub fn of(event: &ConsentEvent, ctx: &Context<'_>) -> Option<Receipt> {
         .and_then(Lang::parse)
         .unwrap_or(ctx.default_lang);
     let controller = event.controller.as_ref().unwrap_or(ctx.controller);
-    let card_only = Purpose::of_recorded(&event.purpose) == Purpose::Card;
+    let card_only = event.card_only();
     let t = if card_only {
         card_texts(lang)
     } else {

@@ -201,12 +201,11 @@ fn consent(
         Action::Withdrawn => (EventType::ConsentWithdrawn, "withdrawn"),
     };
     put(&mut data, "channel", subject.channel.as_str());
-    let purpose = match change.action {
-        Action::Granted => change.purpose,
-        // The grant it ends (one from before purposes were told apart was `marketing`).
-        Action::Withdrawn => subject.purpose.unwrap_or_default(),
-    };
-    put(&mut data, "purpose", purpose.as_str());
+    put(
+        &mut data,
+        "purpose",
+        crate::members::recorded_purpose(subject, change).as_str(),
+    );
     put(&mut data, "consent_state", state);
     let source = serde_json::to_value(change.source).unwrap_or_default();
     put(&mut data, "source", source.as_str().unwrap_or_default());

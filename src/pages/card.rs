@@ -5,14 +5,13 @@
 
 use maud::{html, Markup, PreEscaped};
 
-use crate::channels::reach;
 use crate::consent::{Channel, ConsentState};
 use crate::coupons::Coupon;
 use crate::lang::Lang;
 use crate::links::ChannelLink;
 use crate::members::MemberRecord;
 use crate::pages::layout::document_with_script;
-use crate::pages::texts::texts as page_texts;
+use crate::pages::texts::{texts as page_texts, what_it_brings};
 use crate::stores::Store;
 use crate::time::utc_day;
 
@@ -238,14 +237,11 @@ pub fn card_page(v: &CardView<'_>) -> String {
                 ul class="channels" {
                     @for link in &v.add_links {
                         li {
-                            @let offers = Channel::parse(link.channel)
-                                .is_some_and(|c| reach::marketing_deliverable(c, v.country));
+                            @let offers = link.brings_offers(v.country);
                             a class={ "button channel-" (link.channel) } href=(link.href) rel="noopener"
                                 data-channel=(link.channel) data-offers=(if offers { "yes" } else { "no" }) {
                                 (t.add_channel) " " (channel_named(link.channel)) " "
-                                span class="what" {
-                                    (if offers { page_texts(v.lang).with_offers } else { page_texts(v.lang).card_and_chat })
-                                }
+                                span class="what" { (what_it_brings(v.lang, offers)) }
                             }
                         }
                     }

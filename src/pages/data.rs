@@ -5,7 +5,7 @@
 
 use maud::html;
 
-use crate::consent::{Action, Channel, ConsentEvent, ConsentState, Purpose};
+use crate::consent::{Action, Channel, ConsentEvent, ConsentState};
 use crate::evidence::receipt::collection_text;
 use crate::ids::MemberNumber;
 use crate::lang::Lang;
@@ -175,7 +175,7 @@ pub fn data_page(v: &DataView<'_>) -> String {
             section class="card" aria-labelledby={ "app-" (app.channel.as_str()) } {
                 h2 id={ "app-" (app.channel.as_str()) } { (app.channel.app_name()) }
                 @let card_only = app.events.iter().rev().find(|e| e.action == Action::Granted)
-                    .is_some_and(|e| Purpose::of_recorded(&e.purpose) == Purpose::Card);
+                    .is_some_and(ConsentEvent::card_only);
                 p class="hint" {
                     @if app.state != ConsentState::Granted { (t.now_stopped) }
                     @else if card_only { (t.now_card) }
@@ -197,7 +197,7 @@ pub fn data_page(v: &DataView<'_>) -> String {
                                     div {
                                         dt { (t.purpose) }
                                         dd {
-                                            @if Purpose::of_recorded(&e.purpose) == Purpose::Card { (t.purpose_card) }
+                                            @if e.card_only() { (t.purpose_card) }
                                             @else { (t.purpose_marketing) }
                                         }
                                     }

@@ -4,12 +4,10 @@
 
 use maud::html;
 
-use crate::channels::reach;
-use crate::consent::Channel;
 use crate::lang::Lang;
 use crate::links::ChannelLink;
 use crate::pages::layout::document;
-use crate::pages::texts::{channel_label, texts};
+use crate::pages::texts::{channel_label, texts, what_it_brings};
 use crate::stores::Store;
 
 /// Everything the landing page shows.
@@ -28,16 +26,11 @@ pub struct Landing<'a> {
     pub country: Option<&'a str>,
 }
 
-/// Whether the button of `channel` brings offers (marketing the platform delivers there).
-fn brings_offers(channel: &str, country: Option<&str>) -> bool {
-    Channel::parse(channel).is_some_and(|c| reach::marketing_deliverable(c, country))
-}
-
 /// Renders the page.
 pub fn landing_page(p: &Landing<'_>) -> String {
     let t = texts(p.lang);
     let name = p.store.name(p.lang);
-    let any_offers = p.links.iter().any(|l| brings_offers(l.channel, p.country));
+    let any_offers = p.links.iter().any(|l| l.brings_offers(p.country));
     let title = format!("{name} · {}", t.club);
     let path = format!("/s/{}", p.store.id);
     let lang_href = |l: Lang| {
@@ -68,16 +61,14 @@ pub fn landing_page(p: &Landing<'_>) -> String {
                     ul class="channels" {
                         @for link in p.links {
                             li {
-                                @let offers = brings_offers(link.channel, p.country);
+                                @let offers = link.brings_offers(p.country);
                                 a class={ "button channel-" (link.channel) } href=(link.href)
                                     rel="noopener" data-channel=(link.channel)
                                     data-offers=(if offers { "yes" } else { "no" }) {
                                     (channel_label(p.lang, link.channel))
                                     // A space: the accessible name reads as two phrases.
                                     " "
-                                    span class="what" {
-                                        (if offers { t.with_offers } else { t.card_and_chat })
-                                    }
+                                    span class="what" { (what_it_brings(p.lang, offers)) }
                                 }
                             }
                         }

@@ -49,6 +49,16 @@ pub fn channel_label(lang: Lang, channel: &str) -> &'static str {
     }
 }
 
+/// What a channel button brings, under its label: offers and the card, or the card and a chat.
+pub fn what_it_brings(lang: Lang, offers: bool) -> &'static str {
+    let t = texts(lang);
+    if offers {
+        t.with_offers
+    } else {
+        t.card_and_chat
+    }
+}
+
 pub fn texts(lang: Lang) -> &'static Texts {
     match lang {
         Lang::Ja => &JA,
