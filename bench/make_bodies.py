@@ -49,7 +49,7 @@ with open(f"{out}/whatsapp-status.tsv", "w") as f:
                               "pricing": {"billable": True, "pricing_model": "CBP", "category": "marketing"}}]}}]}]})
         f.write(f"{meta_sig(body)}\t{body}\n")
 
-# Forged 1 MiB bodies with a bogus signature (issue 13, finding 2): answered 401 before any
+# Forged 1 MiB bodies with a bogus signature: answered 401 before any
 # parsing. Non-ASCII text also goes through the check of Meta's `\uXXXX`-escaped form, once per
 # configured secret; the ASCII body of the same size is the yardstick.
 forged = "sha256=" + "0" * 64

@@ -50,7 +50,7 @@ PSEUDONYM_KEY=schemathesis-pseudonym-key-0123456789
 EOF
 
 # wrangler in its own process group (set -m), stopped as a group whatever happens: killing only
-# a parent would leave workerd serving the port (../shared/TOOLCHAIN.md).
+# a parent would leave workerd serving the port (docs/testing.md).
 server=""
 stop() {
   if [ -n "$server" ]; then

@@ -1,26 +1,119 @@
-//! Typed settings built from a lookup function (the edge passes the Worker's env), with secrets
-//! whose `Debug` prints `[redacted]`. A missing or invalid setting is not fatal here: it becomes an
+//! Every setting in one table ([`SETTINGS`]: name, var or secret, the check a value must pass,
+//! the default of an optional one), which drives both the typed [`Config`] and the report of
+//! `GET /api/admin/config`. A missing or invalid setting is not fatal here: it becomes an
 //! [`Error::Config`] only when a route asks for it, so everything else keeps working.
 
-use std::fmt;
-
-use base64::Engine as _;
-use subtle::ConstantTimeEq;
-
+use crate::base_url;
 use crate::consent::{Controller, InForce};
 use crate::error::Error;
-use crate::feed::retry::RETRY_DELAYS_SECS;
 use crate::lang::Lang;
+use crate::secrets::{Secret, SigningKeys, MIN_SIGNING_KEY_BYTES};
+
+/// Where a setting comes from: `[vars]` in `wrangler.toml`, or `wrangler secret put` (`.dev.vars`
+/// locally).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Var,
+    Secret,
+}
+
+/// One setting of [`SETTINGS`].
+#[derive(Debug, Clone, Copy)]
+pub struct Spec {
+    pub name: &'static str,
+    pub kind: Kind,
+    /// What a value must be; a value that fails is reported `invalid`, never used.
+    pub check: fn(&str) -> Result<(), &'static str>,
+    /// The value used while it is unset or invalid; `None`: the routes that need it answer 500
+    /// `config` instead.
+    pub default: Option<&'static str>,
+}
+
+const fn var(name: &'static str, check: fn(&str) -> Result<(), &'static str>) -> Spec {
+    Spec {
+        name,
+        kind: Kind::Var,
+        check,
+        default: None,
+    }
+}
+
+const fn optional(
+    name: &'static str,
+    check: fn(&str) -> Result<(), &'static str>,
+    default: &'static str,
+) -> Spec {
+    Spec {
+        name,
+        kind: Kind::Var,
+        check,
+        default: Some(default),
+    }
+}
+
+const fn secret(name: &'static str, check: fn(&str) -> Result<(), &'static str>) -> Spec {
+    Spec {
+        name,
+        kind: Kind::Secret,
+        check,
+        default: None,
+    }
+}
 
 /// The default base URL of the LINE Messaging API.
 pub const DEFAULT_LINE_API_BASE: &str = "https://api.line.me";
 /// The default base URL of Meta's Graph API.
 pub const DEFAULT_GRAPH_API_BASE: &str = "https://graph.facebook.com";
-/// The shortest signing key accepted, in bytes (HMAC-SHA256 wants at least its output size).
-pub const MIN_SIGNING_KEY_BYTES: usize = 32;
-/// The longest key id: it travels in every signed code, and a barcode with the longest key id and
-/// coupon id must still fit a version-4 QR code at level M.
-pub const MAX_KID_LEN: usize = 16;
+/// The feed's waits before retries 1, 2, 3…: more than 24 hours in all
+/// (`crate::feed::retry::RETRY_DELAYS_SECS`; a test keeps the two equal).
+const DEFAULT_FEED_RETRY_DELAYS: &str =
+    "10,30,60,300,900,1800,3600,7200,14400,21600,21600,21600,21600";
+
+/// Every setting, in the order the configuration report lists them.
+pub const SETTINGS: [Spec; 26] = [
+    var("PUBLIC_BASE_URL", base_url::check),
+    var("LINE_BOT_BASIC_ID", check_line_basic_id),
+    var("WHATSAPP_NUMBER", check_digits),
+    var("WHATSAPP_PHONE_NUMBER_ID", check_digits),
+    var("MESSENGER_PAGE", check_handle),
+    var("INSTAGRAM_USERNAME", check_handle),
+    optional("LINE_API_BASE", base_url::check, DEFAULT_LINE_API_BASE),
+    optional("GRAPH_API_BASE", base_url::check, DEFAULT_GRAPH_API_BASE),
+    secret("LINE_CHANNEL_SECRET", check_secret_list),
+    secret("LINE_CHANNEL_ACCESS_TOKEN", check_any),
+    secret("META_APP_SECRET", check_secret_list),
+    secret("META_VERIFY_TOKEN", check_any),
+    secret("META_ACCESS_TOKEN", check_any),
+    secret("SIGNING_KEYS", check_signing_keys),
+    secret("ADMIN_TOKEN", check_any),
+    secret("PSEUDONYM_KEY", check_pseudonym_key),
+    optional("DEFAULT_LANG", check_lang, "en"),
+    optional("LOG_REQUESTS", check_log_requests, "errors"),
+    optional(
+        "FEED_RETRY_DELAYS",
+        check_retry_delays,
+        DEFAULT_FEED_RETRY_DELAYS,
+    ),
+    optional("FEED_TIMEOUT_SECS", check_timeout_secs, "10"),
+    var("CONTROLLER_NAME", check_text),
+    var("CONTROLLER_ADDRESS", check_text),
+    var("CONTROLLER_EMAIL", check_email),
+    var("CONTROLLER_PHONE", check_text),
+    var("JURISDICTION", check_country),
+    optional("RETENTION_DAYS", check_retention_days, "1826"),
+];
+
+/// The entry of `name` in [`SETTINGS`].
+///
+/// # Panics
+/// On a name the table lacks: a programming error every test that reads a `Config` catches.
+pub fn spec(name: &str) -> &'static Spec {
+    SETTINGS
+        .iter()
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| panic!("{name} is not in config::SETTINGS"))
+}
+
 /// How long consent evidence is kept after the subject's consent ended, by default: five years
 /// (1,826 days), the longest limitation period a claim about our messages may be brought in
 /// among the markets we serve — France's civil limitation (Code civil art. 2224, 5 years), the
@@ -28,128 +121,6 @@ pub const MAX_KID_LEN: usize = 16;
 /// beyond the Specified E-mail Act's 1 month after the last message). A retailer in one market
 /// may shorten it (`RETENTION_DAYS`).
 pub const DEFAULT_RETENTION_DAYS: u32 = 1826;
-
-/// A secret string. Its `Debug` and `Display` never print the value.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-
-    /// The value, for the one place that needs it (a signature, an `Authorization` header).
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    /// Compares with a candidate in constant time (after a length check, which only reveals the
-    /// length).
-    pub fn matches(&self, candidate: &[u8]) -> bool {
-        let ours = self.0.as_bytes();
-        ours.len() == candidate.len() && bool::from(ours.ct_eq(candidate))
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
-/// One key of [`SigningKeys`]: an id that travels in every signed code, and the key bytes.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SigningKey {
-    kid: String,
-    key: Vec<u8>,
-}
-
-impl SigningKey {
-    pub fn kid(&self) -> &str {
-        &self.kid
-    }
-
-    pub fn bytes(&self) -> &[u8] {
-        &self.key
-    }
-}
-
-impl fmt::Debug for SigningKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SigningKey")
-            .field("kid", &self.kid)
-            .field("key", &"[redacted]")
-            .finish()
-    }
-}
-
-/// The keys of `SIGNING_KEYS`: the first signs, all verify (rotation without downtime).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SigningKeys(Vec<SigningKey>);
-
-impl SigningKeys {
-    /// Parses comma-separated `kid:base64key` entries. Key ids are ASCII letters and digits and
-    /// unique; keys decode (standard or URL-safe base64, padded or not) to at least 32 bytes.
-    ///
-    /// # Errors
-    /// A sentence saying what is wrong, never quoting a key.
-    pub fn parse(raw: &str) -> Result<Self, &'static str> {
-        let mut keys: Vec<SigningKey> = Vec::new();
-        for entry in raw.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-            let (kid, b64) = entry
-                .split_once(':')
-                .ok_or("an entry is not of the form kid:base64key")?;
-            if kid.is_empty() || !kid.chars().all(|c| c.is_ascii_alphanumeric()) {
-                return Err("a key id is not letters and digits");
-            }
-            if kid.len() > MAX_KID_LEN {
-                return Err("a key id is longer than 16 characters");
-            }
-            if keys.iter().any(|k| k.kid == kid) {
-                return Err("a key id appears twice");
-            }
-            let key = decode_base64(b64.trim()).ok_or("a key is not valid base64")?;
-            if key.len() < MIN_SIGNING_KEY_BYTES {
-                return Err("a key is shorter than 32 bytes");
-            }
-            keys.push(SigningKey {
-                kid: kid.to_owned(),
-                key,
-            });
-        }
-        if keys.is_empty() {
-            return Err("missing");
-        }
-        Ok(SigningKeys(keys))
-    }
-
-    /// The key that signs new codes.
-    pub fn current(&self) -> &SigningKey {
-        &self.0[0]
-    }
-
-    /// The key with this id, if it is still accepted.
-    pub fn by_kid(&self, kid: &str) -> Option<&SigningKey> {
-        self.0.iter().find(|k| k.kid == kid)
-    }
-
-    pub fn all(&self) -> &[SigningKey] {
-        &self.0
-    }
-}
-
-fn decode_base64(text: &str) -> Option<Vec<u8>> {
-    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
-    [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
-        .iter()
-        .find_map(|engine| engine.decode(text).ok())
-}
 
 /// A setting as read: its value, or why it cannot be used. Turned into an [`Error::Config`] only
 /// when a route asks for it.
@@ -179,6 +150,15 @@ impl<T> Setting<T> {
         }
     }
 
+    /// The value turned into another type; a missing or invalid setting stays so.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Setting<U> {
+        match self {
+            Setting::Set(value) => Setting::Set(f(value)),
+            Setting::Missing => Setting::Missing,
+            Setting::Invalid(problem) => Setting::Invalid(problem),
+        }
+    }
+
     pub fn get(&self) -> Option<&T> {
         match self {
             Setting::Set(value) => Some(value),
@@ -196,6 +176,39 @@ impl<T> Setting<T> {
     }
 }
 
+impl Spec {
+    /// This setting as read through `lookup`: empty counts as missing, then the check decides.
+    pub fn read(&self, lookup: &impl Fn(&str) -> Option<String>) -> Setting<String> {
+        match lookup(self.name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+        {
+            None => Setting::Missing,
+            Some(v) => match (self.check)(&v) {
+                Ok(()) => Setting::Set(v),
+                Err(problem) => Setting::Invalid(problem),
+            },
+        }
+    }
+
+    /// The value, or the default while it is unset or invalid (`None` for a required one).
+    fn value_or_default(&self, lookup: &impl Fn(&str) -> Option<String>) -> Option<String> {
+        match self.read(lookup) {
+            Setting::Set(v) => Some(v),
+            _ => self.default.map(str::to_owned),
+        }
+    }
+
+    /// `set`, `missing`, `invalid`, or `default` for an optional one left unset: what the
+    /// configuration report shows. Never a value.
+    pub fn status(&self, lookup: &impl Fn(&str) -> Option<String>) -> &'static str {
+        match (self.read(lookup), self.default) {
+            (Setting::Missing, Some(_)) => "default",
+            (setting, _) => setting.status(),
+        }
+    }
+}
+
 /// Which requests get an access-log line of our own (`LOG_REQUESTS`). Cloudflare's invocation
 /// logs already record every request; a line of ours costs ~30 µs, so by default only answers
 /// of 4xx/5xx get one.
@@ -207,7 +220,7 @@ pub enum RequestLogging {
     All,
 }
 
-/// Every setting of `../shared/API.md`, typed, and the project's own (`LOG_REQUESTS`).
+/// Every setting of [`SETTINGS`], typed.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub public_base_url: Setting<String>,
@@ -232,7 +245,7 @@ pub struct Config {
     pub default_lang: Lang,
     pub log_requests: RequestLogging,
     /// Waits between a failed feed delivery's retries, seconds (`FEED_RETRY_DELAYS`: a
-    /// comma-separated list, each at most 12 hours; default [`RETRY_DELAYS_SECS`]). Tests and a
+    /// comma-separated list, each at most 12 hours; default `crate::feed::retry::RETRY_DELAYS_SECS`). Tests and a
     /// staging receiver shorten it.
     pub feed_retry_delays: Vec<u32>,
     /// How long a feed delivery waits for the receiver's answer (`FEED_TIMEOUT_SECS`, 1–60,
@@ -249,135 +262,64 @@ pub struct Config {
     pub retention_days: u32,
 }
 
-/// The names of every setting, in the order of the contract, then ours: for the configuration
-/// report.
-pub const SETTING_NAMES: [&str; 26] = [
-    "PUBLIC_BASE_URL",
-    "LINE_BOT_BASIC_ID",
-    "WHATSAPP_NUMBER",
-    "WHATSAPP_PHONE_NUMBER_ID",
-    "MESSENGER_PAGE",
-    "INSTAGRAM_USERNAME",
-    "LINE_API_BASE",
-    "GRAPH_API_BASE",
-    "LINE_CHANNEL_SECRET",
-    "LINE_CHANNEL_ACCESS_TOKEN",
-    "META_APP_SECRET",
-    "META_VERIFY_TOKEN",
-    "META_ACCESS_TOKEN",
-    "SIGNING_KEYS",
-    "ADMIN_TOKEN",
-    "PSEUDONYM_KEY",
-    "DEFAULT_LANG",
-    "LOG_REQUESTS",
-    "FEED_RETRY_DELAYS",
-    "FEED_TIMEOUT_SECS",
-    "CONTROLLER_NAME",
-    "CONTROLLER_ADDRESS",
-    "CONTROLLER_EMAIL",
-    "CONTROLLER_PHONE",
-    "JURISDICTION",
-    "RETENTION_DAYS",
-];
-
 impl Config {
-    /// Reads every setting through `lookup` (the edge passes the Worker's env). Empty values count
-    /// as missing. Never fails: problems surface per setting, on the routes that need it.
+    /// Reads every setting through `lookup` (the edge passes the Worker's env). Never fails:
+    /// problems surface per setting, on the routes that need it.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
-        let read = |name: &str| -> Option<String> {
-            lookup(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
+        let read = |name: &str| spec(name).read(&lookup);
+        // An optional setting: its value, else its default (which passes its own check).
+        let value = |name: &str| {
+            spec(name)
+                .value_or_default(&lookup)
+                .expect("an optional setting has a default")
         };
-        let plain = |name: &str, check: fn(&str) -> Result<(), &'static str>| match read(name) {
-            None => Setting::Missing,
-            Some(v) => match check(&v) {
-                Ok(()) => Setting::Set(v),
-                Err(problem) => Setting::Invalid(problem),
-            },
+        let secrets = |raw: String| -> Vec<Secret> {
+            raw.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(Secret::new)
+                .collect()
         };
-        let secret = |name: &str| match read(name) {
-            None => Setting::Missing,
-            Some(v) => Setting::Set(Secret(v)),
-        };
-        let secret_list = |name: &str| match read(name) {
-            None => Setting::Missing,
-            Some(v) => {
-                let list: Vec<Secret> = v
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(Secret::new)
-                    .collect();
-                if list.is_empty() {
-                    Setting::Missing
-                } else {
-                    Setting::Set(list)
-                }
-            }
-        };
-        let base = |name: &str, default: &str| {
-            read(name)
-                .filter(|v| check_http_url(v).is_ok())
-                .unwrap_or_else(|| default.to_owned())
-                .trim_end_matches('/')
-                .to_owned()
-        };
+        let base = |raw: String| raw.trim_end_matches('/').to_owned();
         Config {
-            public_base_url: match plain("PUBLIC_BASE_URL", check_http_url) {
-                Setting::Set(v) => Setting::Set(v.trim_end_matches('/').to_owned()),
-                other => other,
-            },
-            line_bot_basic_id: plain("LINE_BOT_BASIC_ID", check_line_basic_id),
-            whatsapp_number: plain("WHATSAPP_NUMBER", check_digits),
-            whatsapp_phone_number_id: plain("WHATSAPP_PHONE_NUMBER_ID", check_digits),
-            messenger_page: plain("MESSENGER_PAGE", check_handle),
-            instagram_username: plain("INSTAGRAM_USERNAME", check_handle),
-            line_api_base: base("LINE_API_BASE", DEFAULT_LINE_API_BASE),
-            graph_api_base: base("GRAPH_API_BASE", DEFAULT_GRAPH_API_BASE),
-            line_channel_secrets: secret_list("LINE_CHANNEL_SECRET"),
-            line_channel_access_token: secret("LINE_CHANNEL_ACCESS_TOKEN"),
-            meta_app_secrets: secret_list("META_APP_SECRET"),
-            meta_verify_token: secret("META_VERIFY_TOKEN"),
-            meta_access_token: secret("META_ACCESS_TOKEN"),
+            public_base_url: read("PUBLIC_BASE_URL").map(base),
+            line_bot_basic_id: read("LINE_BOT_BASIC_ID"),
+            whatsapp_number: read("WHATSAPP_NUMBER"),
+            whatsapp_phone_number_id: read("WHATSAPP_PHONE_NUMBER_ID"),
+            messenger_page: read("MESSENGER_PAGE"),
+            instagram_username: read("INSTAGRAM_USERNAME"),
+            line_api_base: base(value("LINE_API_BASE")),
+            graph_api_base: base(value("GRAPH_API_BASE")),
+            line_channel_secrets: read("LINE_CHANNEL_SECRET").map(secrets),
+            line_channel_access_token: read("LINE_CHANNEL_ACCESS_TOKEN").map(Secret::new),
+            meta_app_secrets: read("META_APP_SECRET").map(secrets),
+            meta_verify_token: read("META_VERIFY_TOKEN").map(Secret::new),
+            meta_access_token: read("META_ACCESS_TOKEN").map(Secret::new),
             signing_keys: match read("SIGNING_KEYS") {
-                None => Setting::Missing,
-                Some(raw) => match SigningKeys::parse(&raw) {
+                Setting::Set(raw) => match SigningKeys::parse(&raw) {
                     Ok(keys) => Setting::Set(keys),
                     Err(problem) => Setting::Invalid(problem),
                 },
+                Setting::Missing => Setting::Missing,
+                Setting::Invalid(problem) => Setting::Invalid(problem),
             },
-            admin_token: secret("ADMIN_TOKEN"),
-            pseudonym_key: match read("PSEUDONYM_KEY") {
-                None => Setting::Missing,
-                Some(v) if v.len() < MIN_SIGNING_KEY_BYTES => {
-                    Setting::Invalid("shorter than 32 characters")
-                }
-                Some(v) => Setting::Set(Secret(v)),
+            admin_token: read("ADMIN_TOKEN").map(Secret::new),
+            pseudonym_key: read("PSEUDONYM_KEY").map(Secret::new),
+            default_lang: Lang::parse(&value("DEFAULT_LANG")).unwrap_or(Lang::En),
+            log_requests: if value("LOG_REQUESTS") == "all" {
+                RequestLogging::All
+            } else {
+                RequestLogging::Errors
             },
-            default_lang: read("DEFAULT_LANG")
-                .and_then(|v| Lang::parse(&v))
-                .unwrap_or(Lang::En),
-            log_requests: match read("LOG_REQUESTS").as_deref() {
-                Some("all") => RequestLogging::All,
-                _ => RequestLogging::Errors,
-            },
-            feed_retry_delays: read("FEED_RETRY_DELAYS")
-                .and_then(|v| parse_retry_delays(&v))
-                .unwrap_or_else(|| RETRY_DELAYS_SECS.to_vec()),
-            feed_timeout_ms: read("FEED_TIMEOUT_SECS")
-                .and_then(|v| parse_timeout_secs(&v))
-                .map_or(10_000, |s| s * 1000),
-            controller_name: plain("CONTROLLER_NAME", check_text),
-            controller_address: plain("CONTROLLER_ADDRESS", check_text),
-            controller_email: plain("CONTROLLER_EMAIL", check_email),
-            controller_phone: plain("CONTROLLER_PHONE", check_text),
-            jurisdiction: match plain("JURISDICTION", check_country) {
-                Setting::Set(v) => Setting::Set(v.to_ascii_uppercase()),
-                other => other,
-            },
-            retention_days: read("RETENTION_DAYS")
-                .and_then(|v| parse_retention_days(&v))
+            feed_retry_delays: parse_retry_delays(&value("FEED_RETRY_DELAYS")).unwrap_or_default(),
+            feed_timeout_ms: value("FEED_TIMEOUT_SECS").parse::<u64>().unwrap_or(10) * 1000,
+            controller_name: read("CONTROLLER_NAME"),
+            controller_address: read("CONTROLLER_ADDRESS"),
+            controller_email: read("CONTROLLER_EMAIL"),
+            controller_phone: read("CONTROLLER_PHONE"),
+            jurisdiction: read("JURISDICTION").map(|v| v.to_ascii_uppercase()),
+            retention_days: value("RETENTION_DAYS")
+                .parse()
                 .unwrap_or(DEFAULT_RETENTION_DAYS),
         }
     }
@@ -412,73 +354,71 @@ impl Config {
         }
     }
 
-    /// `set` / `missing` / `invalid` for every setting (`default` for the API bases left unset):
-    /// what `GET /api/admin/config` reports. Never a value.
-    pub fn report(&self, lookup: impl Fn(&str) -> Option<String>) -> Vec<(&'static str, String)> {
-        let base_status = |name: &str| -> String {
-            match lookup(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-            {
-                None => "default".into(),
-                Some(v) if check_http_url(&v).is_ok() => "set".into(),
-                Some(_) => "invalid".into(),
-            }
-        };
-        let statuses = [
-            self.public_base_url.status().to_owned(),
-            self.line_bot_basic_id.status().to_owned(),
-            self.whatsapp_number.status().to_owned(),
-            self.whatsapp_phone_number_id.status().to_owned(),
-            self.messenger_page.status().to_owned(),
-            self.instagram_username.status().to_owned(),
-            base_status("LINE_API_BASE"),
-            base_status("GRAPH_API_BASE"),
-            self.line_channel_secrets.status().to_owned(),
-            self.line_channel_access_token.status().to_owned(),
-            self.meta_app_secrets.status().to_owned(),
-            self.meta_verify_token.status().to_owned(),
-            self.meta_access_token.status().to_owned(),
-            self.signing_keys.status().to_owned(),
-            self.admin_token.status().to_owned(),
-            self.pseudonym_key.status().to_owned(),
-            match lookup("DEFAULT_LANG").as_deref().map(str::trim) {
-                None | Some("") => "default".to_owned(),
-                Some(v) if Lang::parse(v).is_some() => "set".to_owned(),
-                Some(_) => "invalid".to_owned(),
-            },
-            match lookup("LOG_REQUESTS").as_deref().map(str::trim) {
-                None | Some("") => "default".to_owned(),
-                Some("all" | "errors") => "set".to_owned(),
-                Some(_) => "invalid".to_owned(),
-            },
-            optional_status(lookup("FEED_RETRY_DELAYS"), |v| {
-                parse_retry_delays(v).is_some()
-            }),
-            optional_status(lookup("FEED_TIMEOUT_SECS"), |v| {
-                parse_timeout_secs(v).is_some()
-            }),
-            self.controller_name.status().to_owned(),
-            self.controller_address.status().to_owned(),
-            self.controller_email.status().to_owned(),
-            self.controller_phone.status().to_owned(),
-            self.jurisdiction.status().to_owned(),
-            optional_status(lookup("RETENTION_DAYS"), |v| {
-                parse_retention_days(v).is_some()
-            }),
-        ];
-        SETTING_NAMES.into_iter().zip(statuses).collect()
+    /// Every setting's status, in [`SETTINGS`] order: what `GET /api/admin/config` reports.
+    pub fn report(lookup: impl Fn(&str) -> Option<String>) -> Vec<(&'static str, &'static str)> {
+        SETTINGS
+            .iter()
+            .map(|spec| (spec.name, spec.status(&lookup)))
+            .collect()
     }
 }
 
-/// `default` / `set` / `invalid` of an optional setting.
-fn optional_status(value: Option<String>, valid: impl Fn(&str) -> bool) -> String {
-    match value.as_deref().map(str::trim) {
-        None | Some("") => "default",
-        Some(v) if valid(v) => "set",
-        Some(_) => "invalid",
+fn check_any(_: &str) -> Result<(), &'static str> {
+    Ok(())
+}
+
+/// A comma-separated list of secrets (the first is current; the others are accepted during a
+/// rotation).
+fn check_secret_list(v: &str) -> Result<(), &'static str> {
+    if v.split(',').any(|s| !s.trim().is_empty()) {
+        Ok(())
+    } else {
+        Err("no secret in the list")
     }
-    .to_owned()
+}
+
+fn check_signing_keys(v: &str) -> Result<(), &'static str> {
+    SigningKeys::parse(v).map(|_| ())
+}
+
+/// The pseudonym key is never rotated (a new one would orphan every record): it must be strong.
+fn check_pseudonym_key(v: &str) -> Result<(), &'static str> {
+    if v.len() >= MIN_SIGNING_KEY_BYTES {
+        Ok(())
+    } else {
+        Err("shorter than 32 characters")
+    }
+}
+
+fn check_lang(v: &str) -> Result<(), &'static str> {
+    Lang::parse(v).map(|_| ()).ok_or("not ja, en or fr")
+}
+
+fn check_log_requests(v: &str) -> Result<(), &'static str> {
+    match v {
+        "all" | "errors" => Ok(()),
+        _ => Err("not all or errors"),
+    }
+}
+
+fn check_retry_delays(v: &str) -> Result<(), &'static str> {
+    parse_retry_delays(v)
+        .map(|_| ())
+        .ok_or("not 1 to 30 waits of at most 43200 seconds")
+}
+
+fn check_timeout_secs(v: &str) -> Result<(), &'static str> {
+    match v.parse::<u64>() {
+        Ok(1..=60) => Ok(()),
+        _ => Err("not 1 to 60 seconds"),
+    }
+}
+
+fn check_retention_days(v: &str) -> Result<(), &'static str> {
+    match v.parse::<u32>() {
+        Ok(1..=36_500) => Ok(()),
+        _ => Err("not 1 to 36500 days"),
+    }
 }
 
 /// 1 to 30 waits of 0 to 43,200 s (Cloudflare Queues delay a message by at most 12 hours).
@@ -488,10 +428,6 @@ fn parse_retry_delays(v: &str) -> Option<Vec<u32>> {
         .map(|d| d.trim().parse::<u32>().ok().filter(|d| *d <= 43_200))
         .collect::<Option<Vec<u32>>>()?;
     (1..=30).contains(&delays.len()).then_some(delays)
-}
-
-fn parse_retention_days(v: &str) -> Option<u32> {
-    v.parse::<u32>().ok().filter(|d| (1..=36_500).contains(d))
 }
 
 /// Printable text of at most 300 characters (it is shown in receipts and pages).
@@ -522,39 +458,6 @@ fn check_country(v: &str) -> Result<(), &'static str> {
     } else {
         Err("not an ISO 3166-1 alpha-2 country code such as FR or JP")
     }
-}
-
-fn parse_timeout_secs(v: &str) -> Option<u64> {
-    v.parse::<u64>().ok().filter(|s| (1..=60).contains(s))
-}
-
-/// An https base URL; plain http only for a loopback host (local runs and tests): these URLs
-/// carry bearer tokens (the API bases) and card links (the public base).
-fn check_http_url(v: &str) -> Result<(), &'static str> {
-    let (https, rest) = match (v.strip_prefix("https://"), v.strip_prefix("http://")) {
-        (Some(rest), _) => (true, rest),
-        (None, Some(rest)) => (false, rest),
-        (None, None) => return Err("not an http(s) URL"),
-    };
-    if rest.is_empty() || rest.contains(['?', '#', ' ', '"', '<', '>', '@', '\\']) {
-        return Err("not a plain base URL");
-    }
-    if !https && !is_loopback(rest.split('/').next().unwrap_or_default()) {
-        return Err("plain http is only for a loopback host");
-    }
-    Ok(())
-}
-
-/// Whether `authority` (`host[:port]`) names this machine: `localhost`, `127.x.y.z` or `[::1]`.
-pub(crate) fn is_loopback(authority: &str) -> bool {
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => return v6.split(']').next() == Some("::1"),
-        None => authority.split(':').next().unwrap_or_default(),
-    };
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::Ipv4Addr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn check_digits(v: &str) -> Result<(), &'static str> {
@@ -594,6 +497,8 @@ fn check_handle(v: &str) -> Result<(), &'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::feed::retry::RETRY_DELAYS_SECS;
+    use crate::secrets::MAX_KID_LEN;
     use std::collections::HashMap;
 
     const KEY_32: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="; // "0123456789abcdef" x2
@@ -622,21 +527,6 @@ mod tests {
     }
 
     #[test]
-    fn secret_matches_only_the_exact_value() {
-        let s = Secret::new("token-abc");
-        assert!(s.matches(b"token-abc"));
-        for wrong in [
-            &b"token-abd"[..],
-            b"token-ab",
-            b"token-abcd",
-            b"",
-            b"TOKEN-ABC",
-        ] {
-            assert!(!s.matches(wrong));
-        }
-    }
-
-    #[test]
     fn missing_and_empty_secrets_become_config_errors_naming_the_setting() {
         for c in [config(&[]), config(&[("ADMIN_TOKEN", "  ")])] {
             let err = c.admin_token.require("ADMIN_TOKEN").unwrap_err();
@@ -657,9 +547,8 @@ mod tests {
 
     #[test]
     fn a_key_id_too_long_for_the_code_layout_is_a_config_error_not_broken_codes() {
-        // Issue 13, finding 3: a 256-character key id was accepted, and every code it signed
-        // failed to verify (the layout stores the length in one byte; a barcode must also fit
-        // QR version 4-M). Now such a setting is invalid, so the routes answer 500 `config`.
+        // The layout stores a key id's length in one byte, and a barcode must still fit QR
+        // version 4-M: a longer key id is an invalid setting (500 `config`), not broken codes.
         for len in [17, 255, 256, 300] {
             let raw = format!("{}:{KEY_32}", "k".repeat(len));
             assert_eq!(
@@ -677,37 +566,6 @@ mod tests {
     }
 
     #[test]
-    fn signing_keys_first_signs_all_verify() {
-        let keys = SigningKeys::parse(&format!("k2:{KEY_32},k1:{KEY_32}")).unwrap();
-        assert_eq!(keys.current().kid(), "k2");
-        assert!(keys.by_kid("k1").is_some());
-        assert!(keys.by_kid("k3").is_none());
-        assert_eq!(keys.current().bytes(), b"0123456789abcdef0123456789abcdef");
-    }
-
-    #[test]
-    fn bad_signing_keys_are_rejected_with_a_reason_that_quotes_no_key() {
-        let cases = [
-            ("k1", "an entry is not of the form kid:base64key"),
-            ("k-1:MDEy", "a key id is not letters and digits"),
-            ("k1:!!!!", "a key is not valid base64"),
-            (
-                "k1:MDEyMzQ1Njc4OWFiY2RlZg==",
-                "a key is shorter than 32 bytes",
-            ),
-        ];
-        for (raw, reason) in cases {
-            assert_eq!(SigningKeys::parse(raw).unwrap_err(), reason, "{raw}");
-        }
-        assert_eq!(
-            SigningKeys::parse(&format!("a:{KEY_32},a:{KEY_32}")).unwrap_err(),
-            "a key id appears twice"
-        );
-        let c = config(&[("SIGNING_KEYS", "k1:short")]);
-        assert_eq!(c.signing_keys.status(), "invalid");
-    }
-
-    #[test]
     fn api_bases_default_and_lose_their_trailing_slash() {
         let c = config(&[]);
         assert_eq!(c.line_api_base, DEFAULT_LINE_API_BASE);
@@ -722,8 +580,8 @@ mod tests {
 
     #[test]
     fn plain_http_settings_are_refused_unless_the_host_is_loopback() {
-        // Issue 13, finding 6: `http://` was accepted for settings that carry bearer tokens
-        // (the API bases) or card links (the public base): a typo would send them in clear.
+        // These settings carry bearer tokens (the API bases) or card links (the public base):
+        // a typo must never send them in clear.
         for bad in [
             "http://api.line.me",
             "http://shop.example",
@@ -744,8 +602,8 @@ mod tests {
             );
             assert_eq!(c.graph_api_base, DEFAULT_GRAPH_API_BASE, "{bad}");
             let lookup = |n: &str| (n != "ADMIN_TOKEN").then(|| bad.to_owned());
-            let report = c.report(lookup);
-            let get = |n: &str| report.iter().find(|(k, _)| *k == n).unwrap().1.clone();
+            let report = Config::report(lookup);
+            let get = |n: &str| report.iter().find(|(k, _)| *k == n).unwrap().1;
             assert_eq!(get("LINE_API_BASE"), "invalid", "{bad}");
             assert_eq!(get("PUBLIC_BASE_URL"), "invalid", "{bad}");
         }
@@ -791,9 +649,8 @@ mod tests {
         ];
         let map: HashMap<&str, &str> = pairs.into_iter().collect();
         let lookup = |n: &str| map.get(n).map(|v| v.to_string());
-        let report = Config::from_lookup(lookup).report(lookup);
-        assert_eq!(report.len(), SETTING_NAMES.len());
-        let get = |n: &str| report.iter().find(|(k, _)| *k == n).unwrap().1.clone();
+        let report = Config::report(lookup);
+        let get = |n: &str| report.iter().find(|(k, _)| *k == n).unwrap().1;
         assert_eq!(get("ADMIN_TOKEN"), "set");
         assert_eq!(get("META_APP_SECRET"), "missing");
         assert_eq!(get("LINE_API_BASE"), "set");
@@ -874,9 +731,86 @@ mod tests {
             assert_eq!(c.feed_retry_delays, RETRY_DELAYS_SECS.to_vec(), "{bad}");
             assert_eq!(c.feed_timeout_ms, 10_000);
         }
-        let report = read(&[("FEED_RETRY_DELAYS", "x")])
-            .report(|n| (n == "FEED_RETRY_DELAYS").then(|| "x".to_owned()));
-        assert!(report.contains(&("FEED_RETRY_DELAYS", "invalid".to_owned())));
-        assert!(report.contains(&("FEED_TIMEOUT_SECS", "default".to_owned())));
+        let report = Config::report(|n| (n == "FEED_RETRY_DELAYS").then(|| "x".to_owned()));
+        assert!(report.contains(&("FEED_RETRY_DELAYS", "invalid")));
+        assert!(report.contains(&("FEED_TIMEOUT_SECS", "default")));
+    }
+
+    #[test]
+    fn every_setting_is_named_once_and_every_default_passes_its_own_check() {
+        let mut names: Vec<&str> = SETTINGS.iter().map(|s| s.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), SETTINGS.len(), "a name appears twice");
+        for spec in &SETTINGS {
+            if let Some(default) = spec.default {
+                assert_eq!((spec.check)(default), Ok(()), "{}", spec.name);
+            }
+        }
+        assert_eq!(
+            parse_retry_delays(DEFAULT_FEED_RETRY_DELAYS).unwrap(),
+            RETRY_DELAYS_SECS
+        );
+        assert_eq!(
+            spec("RETENTION_DAYS").default,
+            Some(DEFAULT_RETENTION_DAYS.to_string().as_str())
+        );
+    }
+
+    #[test]
+    fn an_empty_environment_reports_required_settings_missing_and_optional_ones_default() {
+        for (name, status) in Config::report(|_| None) {
+            let expected = if spec(name).default.is_some() {
+                "default"
+            } else {
+                "missing"
+            };
+            assert_eq!(status, expected, "{name}");
+        }
+    }
+
+    /// `[vars]` of `wrangler.toml` and `.dev.vars.example` name settings of the right kind, and
+    /// the example names every secret (so `make dev` starts with all of them).
+    #[test]
+    fn wrangler_toml_holds_vars_and_the_dev_example_holds_every_secret() {
+        let toml = include_str!("../wrangler.toml");
+        let vars = toml
+            .split("\n[vars]\n")
+            .nth(1)
+            .expect("wrangler.toml has [vars]")
+            .split("\n[")
+            .next()
+            .unwrap_or_default();
+        let names = |text: &'static str, sep: char| -> Vec<&'static str> {
+            text.lines()
+                .filter(|l| l.starts_with(|c: char| c.is_ascii_uppercase()))
+                .filter_map(|l| l.split(sep).next())
+                .map(str::trim)
+                .collect()
+        };
+        let vars = names(vars, '=');
+        assert!(vars.len() >= 10, "{vars:?}");
+        for name in vars {
+            assert_eq!(spec(name).kind, Kind::Var, "{name} in [vars]");
+        }
+        let example = names(include_str!("../.dev.vars.example"), '=');
+        for name in &example {
+            assert_eq!(spec(name).kind, Kind::Secret, "{name} in .dev.vars.example");
+        }
+        for spec in SETTINGS.iter().filter(|s| s.kind == Kind::Secret) {
+            assert!(
+                example.contains(&spec.name),
+                "{} missing from .dev.vars.example",
+                spec.name
+            );
+        }
+    }
+
+    #[test]
+    fn the_configuration_doc_describes_every_setting() {
+        let doc = include_str!("../docs/configuration.md");
+        for spec in &SETTINGS {
+            assert!(doc.contains(&format!("`{}`", spec.name)), "{}", spec.name);
+        }
     }
 }

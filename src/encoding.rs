@@ -1,6 +1,6 @@
 //! Base32 (RFC 4648 §6, upper case, no padding) and hex, the two text encodings of our codes,
 //! keys and signatures. Hand-written (~100 lines) instead of `data-encoding`, whose generic
-//! encoder and decoder were ~40 KB of the Worker's wasm; they are checked against it in the
+//! encoder and decoder would add ~40 KB to the Worker's wasm; they are checked against it in the
 //! tests. Decoding is strict where it matters: a base32 text has exactly one form (no padding,
 //! no impossible length, unused trailing bits zero), so a signed code cannot be re-spelt.
 

@@ -26,7 +26,7 @@ mod tests {
 
     #[test]
     fn unknown_ids_reach_storage_at_most_once_per_five_seconds() {
-        // Issue 13, finding 5: every `GET /s/{unused id}` re-read the stores from KV.
+        // Misses (`GET /s/{unused id}`) re-read the stores from KV at most once per 5 s.
         let read_at = 1_000_000;
         let misses_per_second_for_a_minute = (0..60_000).step_by(1).filter(|ms| ms % 1000 == 0);
         let mut last = read_at;

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod base_url;
 pub mod budget;
 pub mod channels;
 pub mod codes;
@@ -30,6 +31,7 @@ pub mod redemptions;
 pub mod render;
 pub mod replies;
 pub mod routes;
+pub mod secrets;
 pub mod signing;
 pub mod stats;
 pub mod stats_chart;

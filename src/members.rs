@@ -1313,7 +1313,7 @@ mod tests {
         let recent = format!("x{}", APPLIED_KEPT + 30);
         let again = applied(resolve(&mut slot, n(1), &s, Some(grant(&recent, 5))));
         assert!(again.duplicate, "a recent redelivery is still recognised");
-        // A row from before the bound: `applied` was a set, a sorted JSON array.
+        // A row written as a set: `applied` as a sorted JSON array, read the same.
         let mut old = serde_json::to_value(founded()).unwrap();
         old["member"]["applied"] = serde_json::json!(["a", "e1", "z"]);
         let mut old: Slot = serde_json::from_value(old).unwrap();

@@ -99,7 +99,7 @@ impl Barcode {
     /// page's CSS sizes it. `label` (caller text, escaped) names it for screen readers.
     pub fn svg(&self, label: &str) -> String {
         // Written by hand, not with `write!`: dozens of runs per row, and the formatting
-        // machinery was most of the cost of a card page's barcodes.
+        // machinery would be most of the cost of a card page's barcodes.
         let mut d = String::with_capacity(self.width * self.width * 2);
         for y in 0..self.width {
             let mut x = 0;
@@ -183,7 +183,7 @@ impl Barcode {
 /// [`MaskFlips`], kept per isolate, and for codes up to 64 modules wide (every barcode) with
 /// their rows and columns as bit lines, so a mask is scored from 2×width exclusive ors without
 /// building its grid: ~20 µs a barcode natively, about a third of it choosing the mask (~53 µs
-/// when each masked grid was built and turned into bit lines, ~130 µs module by module).
+/// when each masked grid is built and turned into bit lines, ~130 µs module by module).
 ///
 /// # Errors
 /// [`Error::Internal`] if the bits do not fit their version (the callers size them first).

@@ -3,7 +3,7 @@
 
 use crate::error::Error;
 
-/// The largest webhook body accepted (`../shared/API.md`: webhooks 1 MiB).
+/// The largest webhook body accepted (docs/contract.md: webhooks 1 MiB).
 pub const WEBHOOK_BODY_LIMIT: usize = 1024 * 1024;
 /// The largest body of every other route (other JSON 64 KiB).
 pub const JSON_BODY_LIMIT: usize = 64 * 1024;

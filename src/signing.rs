@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::config::Secret;
+use crate::secrets::Secret;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -167,7 +167,7 @@ mod tests {
 
     #[test]
     fn webhook_verification_refuses_truncated_tags() {
-        // Issue 13, finding 4: `verify_with_any([s], b"body", &hmac[..10])` was true.
+        // A truncated tag never verifies: `verify_with_any([s], b"body", &hmac[..10])` is false.
         let full = hmac_sha256(b"s", &[b"body"]);
         for len in [0, 10, 16, 31, 33] {
             let mut tag = full.to_vec();

@@ -111,7 +111,7 @@ fn parse_rfc3339_signed(s: &str) -> Option<i64> {
 }
 
 /// Unix milliseconds as RFC 3339 in UTC: `2026-11-23T04:41:21Z` (`.mmm` when not whole).
-/// Written digit by digit: a till scan formats dozens of these, and `format!` was most of it.
+/// Written digit by digit: a till scan formats dozens of these, and `format!` would be most of it.
 pub fn format_rfc3339(ms: u64) -> String {
     let secs = ms / 1000;
     let (y, m, d) = civil_from_days((secs / 86_400) as i64);

@@ -8,9 +8,9 @@ use base64::Engine as _;
 use serde_json::Value;
 
 use super::{Inbound, InboundKind, ReplyTarget, SignatureError};
-use crate::config::Secret;
 use crate::consent::{Channel, Subject};
 use crate::error::Error;
+use crate::secrets::Secret;
 use crate::signing;
 
 /// The header carrying the signature (case-insensitive, as all HTTP header names).

@@ -9,9 +9,9 @@
 use serde_json::Value;
 
 use super::{Inbound, InboundKind, ReplyTarget, SignatureError};
-use crate::config::Secret;
 use crate::consent::{Action, Channel, Subject};
 use crate::error::Error;
+use crate::secrets::Secret;
 use crate::signing;
 
 pub const SIGNATURE_HEADER: &str = "x-hub-signature-256";
@@ -236,7 +236,7 @@ struct WhatsappIdentity {
 /// is omitted for users with a username unless the business exchanged messages with that number
 /// in the last 30 days or has it in its contact book. A webhook carrying both is Meta saying they
 /// are one person: the `wa_id` becomes an alias, so a consent given under one is withdrawn under
-/// the other (../shared/API.md, Events that change consent).
+/// the other (docs/evidence.md, One WhatsApp person across its ids).
 fn whatsapp_identity(
     wa_id: Option<&str>,
     bsuid: Option<&str>,
@@ -531,9 +531,9 @@ mod tests {
 
     #[test]
     fn a_forged_mib_of_non_ascii_with_rotated_secrets_is_refused_after_one_escaped_copy() {
-        // Issue 13, finding 2: this body cost ~9x the CPU per byte of an ASCII one (one or two
-        // HMAC updates per character, per secret). Now the escaped form is written once, in
-        // one buffer, and each secret hashes it in one pass; `make bench` measures the case
+        // Hashing this body with one or two HMAC updates per character, per secret, costs ~9x
+        // the CPU per byte of an ASCII one. The escaped form is written once, in one buffer,
+        // and each secret hashes it in one pass; `make bench` measures the case
         // (`meta_forged_utf8`).
         let body = format!(r#"{{"text":"{}"}}"#, "é".repeat(512 * 1024));
         let escaped = escape_like_meta(&body);

@@ -6,9 +6,9 @@ pub mod meta;
 pub mod reach;
 
 use crate::codes::{CodeError, JoinCode, LinkCode};
-use crate::config::SigningKeys;
 use crate::consent::{classify_text, Action, ConsentChange, Source, Subject, TextIntent};
 use crate::ids::StoreId;
+use crate::secrets::SigningKeys;
 
 /// One platform event about one person, normalised.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,8 +5,8 @@
 //! Fields: `member number u48` (6 bytes, big-endian).
 
 use super::{open, seal, CodeError, Kind, Reader};
-use crate::config::SigningKeys;
 use crate::ids::MemberNumber;
+use crate::secrets::SigningKeys;
 
 /// A member's card reference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,9 +8,9 @@
 //! their page showed).
 
 use super::{open, push_short_str, seal, secs_u32, CodeError, Kind, Reader, MAX_CLOCK_SKEW_SECS};
-use crate::config::SigningKeys;
 use crate::ids::{CampaignId, StoreId};
 use crate::lang::Lang;
+use crate::secrets::SigningKeys;
 
 /// How long a join code is accepted after it is issued.
 pub const JOIN_CODE_TTL_SECS: u64 = 7 * 24 * 3600;
@@ -147,8 +147,8 @@ mod tests {
 
     #[test]
     fn the_code_names_the_notice_its_page_showed_and_older_codes_name_none() {
-        // Issue 13, finding 1: the ledger recorded the notice in force when the webhook
-        // arrived, which can be one the shopper never saw. The code now carries its page's.
+        // The code carries its page's notice: the one in force when the webhook arrives can
+        // be one the shopper never saw.
         let shown = JoinCode::verify(&k1(), &join().issue(&k1()), NOW).unwrap();
         assert_eq!(shown.notice.as_deref(), Some("2026-11"));
         // A code issued before the field existed (the same fields without the notice).

@@ -34,11 +34,11 @@ pub fn require_admin(call: &Call<'_>, config: &Config) -> Result<(), Error> {
 pub fn config_report(call: &Call<'_>) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     require_admin(call, &config)?;
-    let report: serde_json::Map<String, serde_json::Value> = config
-        .report(|name| env::lookup(call.env, name))
-        .into_iter()
-        .map(|(name, status)| (name.to_owned(), status.into()))
-        .collect();
+    let report: serde_json::Map<String, serde_json::Value> =
+        Config::report(|name| env::lookup(call.env, name))
+            .into_iter()
+            .map(|(name, status)| (name.to_owned(), status.into()))
+            .collect();
     Ok(respond::json(200, &json!({ "settings": report })))
 }
 

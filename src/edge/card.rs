@@ -9,7 +9,7 @@ use super::shopper::{lang, page_with_csp, query};
 use super::{body, cache, env, members, respond, webhooks, Call};
 use crate::channels::ReplyTarget;
 use crate::codes::{Barcode, CardRef, LinkCode};
-use crate::config::{Config, SigningKeys};
+use crate::config::Config;
 use crate::consent::{Channel, Subject};
 use crate::coupons::Coupon;
 use crate::error::Error;
@@ -22,6 +22,7 @@ use crate::pages::{self, CardCoupon, CardView};
 use crate::render;
 use crate::replies::Message;
 use crate::routes::ImageFormat;
+use crate::secrets::SigningKeys;
 
 /// The card holds personal data: never kept by shared caches, and not by the browser's HTTP
 /// cache either (the offline copy is the service worker's, refreshed at every online visit).

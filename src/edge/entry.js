@@ -3,12 +3,13 @@
 // worker-build's default export is the entry class wrapped in a Proxy that, on every request,
 // constructs the class, wraps the instance in a second Proxy (spreading twelve traps) and the
 // handler in a third, so that after a Rust panic the next call resets the wasm instance: in a
-// CPU profile of /healthz that was ~5% of the request (issue 10). Here the handlers are plain
+// CPU profile of /healthz that is ~5% of the request. Here the handlers are plain
 // functions. The reset itself does not depend on the proxies: wasm-bindgen's abort handler
 // (`--force-enable-abort-handler`) re-instantiates the module on the call after a trap, and
 // `worker`'s panic hook raises `criticalError`; while that flag is up, a request takes the
-// proxied path once, which resets as before and lowers it. The Durable Object classes are
-// re-exported unchanged: their instances hold wasm pointers, which the proxies rebuild.
+// proxied path once, which resets as worker-build's wrapper does and lowers it. The Durable
+// Object classes are re-exported unchanged: their instances hold wasm pointers, which the
+// proxies rebuild.
 import Entrypoint from "./index.js";
 
 export * from "./index.js";
@@ -36,10 +37,10 @@ function run(name, args, env, ctx) {
 
 // Bodies declared by `Content-Length` up to the smallest limit of any route
 // (`routes::JSON_BODY_LIMIT`; a unit test keeps the two equal) are read here, before Rust runs:
-// no route refuses such a length (a route that answers without reading, a 401 say, now has
-// read at most that much). The body then reaches Rust with the request (`fetchWithBody`), and
+// no route refuses such a length (a route that answers without reading, a 401 say, has read
+// at most that much). The body then reaches Rust with the request (`fetchWithBody`), and
 // a webhook or a till call needs no Promise, waker or microtask of Rust's executor to wait for
-// it. A body that fails to arrive is left to Rust's own reading, which fails as it did before.
+// it. A body that fails to arrive is left to Rust's own reading, which reports the failure.
 const PREREAD_LIMIT = 65536;
 
 function fetch(request, env, ctx) {

@@ -1,6 +1,6 @@
-//! The `Funnel` Durable Object: per-store counters by day (landing views now; grants, cards and
-//! redemptions join them later). One object per store, SQLite-backed, so concurrent views are
-//! all counted (Workers KV allows about one write per second per key and would lose them).
+//! The `Funnel` Durable Object: per-store counters by day (landing views, grants and withdrawals
+//! per channel, cards, redemptions). One object per store, SQLite-backed, so concurrent views
+//! are all counted (Workers KV allows about one write per second per key and would lose them).
 //!
 //! Counts are coalesced in the isolate: a view adds to a pending tally and, when no flush is
 //! running, starts one (in its own `wait_until`) that sends batches until nothing is pending.

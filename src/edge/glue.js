@@ -1,6 +1,6 @@
 // The few runtime calls a request makes most, each done here in one wasm→JS crossing where the
 // generated bindings (web-sys, worker) cross once per header, per init field and per copy: in
-// a CPU profile those crossings, not our Rust, were most of a small route's time (issue 10).
+// a CPU profile those crossings, not our Rust, are most of a small route's time.
 // Header values and serialized URLs never contain a line break, so `\n` can join them.
 
 /** The request's method, URL, `cf-ray` and `content-length`, one per line. */

@@ -5,9 +5,9 @@
 use wasm_bindgen::JsValue;
 use worker::{Fetch, Headers, Method, Request, RequestInit};
 
-use crate::config::Secret;
 use crate::log::{EventLog, Level};
 use crate::replies::{Outbound, Platform};
+use crate::secrets::Secret;
 
 /// The access tokens replies need; either may be missing (then those sends are logged as
 /// configuration errors).

@@ -179,7 +179,7 @@ struct Context<'a> {
     request_id: &'a str,
     kv: &'a Kv,
     config: &'a Config,
-    keys: &'a crate::config::SigningKeys,
+    keys: &'a crate::secrets::SigningKeys,
     pseudonym_key: &'a [u8],
     now_ms: u64,
     /// The stores (their countries decide what a grant is for).

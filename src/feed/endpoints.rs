@@ -10,7 +10,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::config::is_loopback;
+use crate::base_url::is_loopback;
 use crate::error::Error;
 use crate::time::format_rfc3339;
 

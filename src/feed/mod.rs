@@ -1,5 +1,5 @@
-//! The events feed to the retailer's marketing-automation tool (`../shared/API.md`, Events
-//! feed). The core: what an event says ([`events`]), how a delivery is signed ([`signature`]),
+//! The events feed to the retailer's marketing-automation tool (docs/feed.md). The
+//! core: what an event says ([`events`]), how a delivery is signed ([`signature`]),
 //! when a failed one is tried again ([`retry`]), when a receiver counts as down
 //! ([`circuit`]), the endpoints and their status ([`endpoints`]),
 //! the log the export reads ([`log`]), the queue's messages ([`queue`]) and each endpoint's own

@@ -12,7 +12,7 @@ use crate::pages::layout::document_with_script;
 /// The script of the till page, served from `static/`.
 pub const TILL_SCRIPT: &str = "/assets/pos.js";
 
-/// What a transaction or register id may be (`../shared/API.md`), as an HTML `pattern`.
+/// What a transaction or register id may be (docs/till.md), as an HTML `pattern`.
 const ID_PATTERN: &str = "[A-Za-z0-9._:\\-]{1,64}";
 
 /// The fixed words of the page itself.

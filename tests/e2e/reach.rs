@@ -1,7 +1,8 @@
-//! Issue 24: channels as the platforms allow them, per store country. Stores in France, Japan
-//! and the United States (the deployment's `JURISDICTION` is FR): what each landing page's
-//! buttons promise, what a Messenger opt-in and a WhatsApp +1 shopper record, and that the
-//! consent history, the access export, the receipts, the funnel and the feed's log agree.
+//! Channels as the platforms allow them, per store country (docs/channels.md). Stores in
+//! France, Japan and the United States (the deployment's `JURISDICTION` is FR): what each
+//! landing page's buttons promise, what a Messenger opt-in and a WhatsApp +1 shopper record, and
+//! that the consent history, the access export, the receipts, the funnel and the feed's log
+//! agree.
 
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,6 @@
 //! Signatures and join codes made independently of the code under test: HMACs come from the
 //! `openssl` command line, and the join-code layout is re-implemented here from its spec
-//! (`src/codes.rs` docs), so a symmetric bug in the Worker cannot pass.
+//! (`src/codes/mod.rs` and `src/codes/join.rs` docs), so a symmetric bug in the Worker cannot pass.
 
 use std::io::Write;
 use std::process::{Command, Stdio};

@@ -5,7 +5,7 @@
 use std::process::Command;
 
 use optin_edge::codes::JoinCode;
-use optin_edge::config::SigningKeys;
+use optin_edge::secrets::SigningKeys;
 use serde_json::{json, Value};
 
 use crate::harness::{self, Reply, Worker, ADMIN_TOKEN, SIGNING_KEYS};
@@ -220,8 +220,8 @@ fn every_listed_time_zone_is_one_the_runtime_knows(f: &Fixture) {
     assert!(zones.len() > 400, "{}", zones.len());
 }
 
-/// Issue 13, finding 1: day 0 the page shows v1 and issues a code; day 2 v2 is activated; day 3
-/// `JOIN {code}` recorded v2, a version the shopper never saw.
+/// Day 0 the page shows v1 and issues a code; day 2 v2 is activated; day 3 `JOIN {code}` records
+/// v1, the version the shopper saw, not v2.
 fn a_consent_records_the_notice_its_page_showed_not_one_activated_later(f: &Fixture) {
     let id = unique("noticed");
     create_store(&f.app, &id, json!({ "en": "Noticed" }));
