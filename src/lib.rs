@@ -12,6 +12,7 @@ pub mod channels;
 pub mod codes;
 pub mod config;
 pub mod consent;
+pub mod conversation;
 pub mod coupons;
 pub mod encoding;
 pub mod error;

@@ -14,12 +14,18 @@
 //! **One person, several ids.** WhatsApp moves from phone-number ids (`wa_id`) to business-scoped
 //! ids (`user_id`), and regenerates the latter when a user changes number; a webhook that shows
 //! two ids of one user makes them *aliases* of one linked subject: one state, one history, one
-//! reply (see [`LinkedSubject::aliases`]; the edge places a pointer for each alias in its own
+//! reply (see [`LinkedSubject::aliases`]; [`chain`] places a pointer for each alias in its own
 //! chain, so a later event under either id reaches the same person).
+//!
+//! **Across objects.** The walk along a chain, linking, uniting and renumbering ask several
+//! slots in turn: [`chain`] holds those protocols, with no I/O; the edge only carries their
+//! questions to the objects.
 //!
 //! **Consent.** Each subject's state is the last event in platform time (a withdrawal wins a
 //! tie); an event id is applied once. Applying an event answers whether the state changed and
 //! which reply that earns, so each change earns exactly one reply.
+
+pub mod chain;
 
 use std::collections::BTreeMap;
 
