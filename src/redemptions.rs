@@ -142,6 +142,14 @@ pub enum Outcome {
     Refused(Refusal),
 }
 
+impl Outcome {
+    /// Whether the till's transaction now belongs to the member: something was redeemed under
+    /// it (now, or by the same request before). A refusal leaves it free for another member.
+    pub fn binds_transaction(&self) -> bool {
+        matches!(self, Outcome::Redeemed { .. } | Outcome::Replayed { .. })
+    }
+}
+
 /// Decides an attempt at `now_ms` against the member's redemptions so far; on
 /// [`Outcome::Redeemed`] the caller appends the redemption.
 pub fn decide(
@@ -272,10 +280,17 @@ mod tests {
             }),
             "another store's transaction T1 is another transaction"
         );
+        let refused = decide(member(), &done, true, &attempt("T2", "umeda"), T0 + 5);
+        assert!(
+            !refused.binds_transaction(),
+            "a refused transaction stays free"
+        );
         assert_eq!(
-            decide(member(), &done, true, &attempt("T2", "umeda"), T0 + 5),
+            refused,
             Outcome::Refused(Refusal::AlreadyRedeemed { first })
         );
+        let replayed = decide(member(), &done, true, &attempt("T1", "shibuya"), T0 + 9);
+        assert!(replayed.binds_transaction());
     }
 
     #[test]

@@ -24,13 +24,13 @@ use worker::{
 use super::feed_consumer::log;
 use super::sql::{int, text};
 use super::{env, objects};
+use crate::conversation::Step;
 use crate::error::Error;
-use crate::feed::circuit::Plan;
-use crate::feed::delivery::{self, Answer, Job, Next, ROUND_MAX};
-use crate::feed::endpoints::{DeliveryResult, Endpoint, FeedsAnswer, FeedsRequest, Reported};
+use crate::feed::delivery::{self, Answer, Job, Next, Send, Sent, ROUND_MAX};
+use crate::feed::endpoints::{Endpoint, FeedsAnswer, FeedsRequest, Reported};
 use crate::feed::log::{month_of, LogAnswer, LogRequest};
 use crate::feed::queue::Delivery;
-use crate::feed::retry::{reason, verdict, Verdict};
+use crate::feed::retry::reason;
 use crate::feed::signature::{signature_header, HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP};
 use crate::log::Level;
 
@@ -210,51 +210,36 @@ impl Courier {
             }
         }
         let timeout = config.feed_timeout_ms;
-        let mut answers: Vec<(&Job, Answer, bool)> = Vec::new();
-        let mut to_send = sendable;
-        if endpoint.circuit.plan(now_ms) == Plan::Probe && !to_send.is_empty() {
-            let rest = to_send.split_off(1);
-            let probe = post_all(&self.env, &endpoint, to_send, timeout).await;
-            let up = probe
-                .iter()
-                .any(|(_, (status, _))| verdict(*status) == Verdict::Delivered);
-            answers.extend(probe.into_iter().map(|(j, a)| (j, a, true)));
-            if up {
-                to_send = rest;
-            } else {
-                let since = endpoint
-                    .circuit
-                    .failing_since_ms
-                    .map(crate::time::format_rfc3339)
-                    .unwrap_or_default();
-                let held = format!("not sent: receiver down since {since}");
-                answers.extend(
-                    rest.into_iter()
-                        .map(|(j, _)| (j, (None, held.clone()), false)),
-                );
-                to_send = Vec::new();
+        let (jobs, bodies): (Vec<Job>, Vec<&str>) = sendable
+            .into_iter()
+            .map(|(job, body)| (job.clone(), body))
+            .unzip();
+        let mut round = delivery::round(&jobs, endpoint.circuit, now_ms, &config.feed_retry_delays);
+        let mut sent = None;
+        let settled = loop {
+            match round.step(sent.take()) {
+                Step::Ask(Send(batch)) => {
+                    let list = batch
+                        .into_iter()
+                        .map(|i| (i, &jobs[i], bodies[i]))
+                        .collect();
+                    let answers = post_all(&self.env, &endpoint, list, timeout).await;
+                    let done_ms = Date::now().as_millis();
+                    sent = Some(Sent { answers, done_ms });
+                }
+                Step::Done(settled) => break settled,
             }
-        }
-        answers.extend(
-            post_all(&self.env, &endpoint, to_send, timeout)
-                .await
-                .into_iter()
-                .map(|(j, a)| (j, a, true)),
-        );
+        };
         let done_ms = Date::now().as_millis();
-        let mut gone = false;
-        for (job, answer, sent) in answers {
-            let (report, next) =
-                delivery::settle(job, answer, sent, done_ms, &config.feed_retry_delays);
-            gone |= report.result == DeliveryResult::Gone;
+        for (i, next) in settled.next {
             match next {
-                Next::Done => self.drop_job(&job.event_id),
+                Next::Done => self.drop_job(&jobs[i].event_id),
                 Next::Again(again) => self.put_job(&again, true),
             }
             .map_err(Error::internal)?;
-            reports.push(report);
         }
-        if gone {
+        reports.extend(settled.reports);
+        if settled.gone {
             self.sql()
                 .exec("DELETE FROM jobs", None)
                 .map_err(Error::internal)?;
@@ -351,14 +336,14 @@ async fn bodies(env: &Env, jobs: &[Job]) -> Result<BTreeMap<String, String>, Err
 }
 
 /// Sends `list` concurrently, at most [`POSTS_IN_FLIGHT`] at a time.
-async fn post_all<'a>(
+async fn post_all(
     env: &Env,
     endpoint: &Endpoint,
-    list: Vec<(&'a Job, &'a str)>,
+    list: Vec<(usize, &Job, &str)>,
     timeout_ms: u64,
-) -> Vec<(&'a Job, Answer)> {
+) -> Vec<(usize, Answer)> {
     stream::iter(list)
-        .map(|(job, body)| async move { (job, post(env, endpoint, job, body, timeout_ms).await) })
+        .map(|(i, job, body)| async move { (i, post(env, endpoint, job, body, timeout_ms).await) })
         .buffer_unordered(POSTS_IN_FLIGHT)
         .collect()
         .await

@@ -12,7 +12,6 @@ use worker::{durable_object, Date, DurableObject, Env, Request, Response, SqlSto
 
 use crate::ids::MemberNumber;
 use crate::members::{Answer, Request as Ask};
-use crate::redemptions::Outcome;
 use crate::transactions::{Claim, Holds, TillAnswer, TillRequest, KEEP_BOUND_MS};
 
 #[durable_object]
@@ -140,12 +139,8 @@ impl DurableObject for Till {
             return Response::from_json(&TillAnswer::TransactionConflict);
         }
         let asked = super::members::ask(&self.env, member, &Ask::Redeem { attempt }).await;
-        let redeemed = matches!(
-            &asked,
-            Ok(Answer::Redemption {
-                result: Outcome::Redeemed { .. } | Outcome::Replayed { .. }
-            })
-        );
+        let redeemed =
+            matches!(&asked, Ok(Answer::Redemption { result }) if result.binds_transaction());
         if self
             .holds
             .borrow_mut()
