@@ -3,16 +3,18 @@
 //! set in the printer's fonts); PNG is A4 at 300 dpi, 1 bit per pixel, with the text lines its
 //! embedded bitmap font can draw (Latin script and hiragana; other scripts are left to the SVG).
 
-use maud::html;
-use qrcode::EcLevel;
+use maud::{html, PreEscaped};
 
+use super::png::Bitmap;
+use super::qr::QrModules;
+use super::svg;
 use crate::error::Error;
 use crate::lang::Lang;
 use crate::stores::Store;
 
 /// A4 at 300 dpi, in pixels.
-pub const PNG_WIDTH: u32 = 2480;
-pub const PNG_HEIGHT: u32 = 3508;
+pub const PNG_WIDTH: usize = 2480;
+pub const PNG_HEIGHT: usize = 3508;
 /// Modules of white around the code (the QR specification's quiet zone).
 const QUIET_ZONE: usize = 4;
 
@@ -34,28 +36,13 @@ pub fn call_to_action(lang: Lang) -> (&'static str, &'static str) {
     }
 }
 
-/// The QR modules of `url` at error correction M: `true` is dark. Row-major, `width` per row.
-///
-/// # Errors
-/// [`Error::Internal`] if the URL does not fit a QR code (it always does for our URLs).
-pub fn qr_modules(url: &str) -> Result<(usize, Vec<bool>), Error> {
-    // The crate picks the segments and the smallest version; `render::modules` draws it.
-    let bits = qrcode::bits::encode_auto(url.as_bytes(), EcLevel::M)
-        .map_err(|e| Error::internal(format!("qr: {e}")))?;
-    crate::render::modules(bits, EcLevel::M)
-}
-
 /// The SVG poster (A4, millimetres).
 ///
 /// # Errors
-/// As [`qr_modules`].
+/// [`Error::Internal`] if the URL does not fit a QR code (it always does for our URLs).
 pub fn poster_svg(store: &Store, url: &str) -> Result<String, Error> {
-    let (width, dark) = qr_modules(url)?;
-    let mut path = String::with_capacity(dark.len() * 8);
-    for (i, _) in dark.iter().enumerate().filter(|(_, d)| **d) {
-        path.push_str(&format!("M{} {}h1v1h-1z", i % width, i / width));
-    }
-    let full = (width + 2 * QUIET_ZONE) as f64;
+    let code = QrModules::text(url)?;
+    let full = (code.width() + 2 * QUIET_ZONE) as f64;
     let qr_size = 140.0;
     let qr_x = (210.0 - qr_size) / 2.0;
     let qr_y = 60.0;
@@ -75,7 +62,7 @@ pub fn poster_svg(store: &Store, url: &str) -> Result<String, Error> {
             }
             g transform=(format!("translate({qr_x} {qr_y}) scale({})", qr_size / full)) {
                 rect width=(full) height=(full) fill="#ffffff" {}
-                path transform=(format!("translate({QUIET_ZONE} {QUIET_ZONE})")) d=(path) fill="#000000" {}
+                path d=(PreEscaped(svg::path(&code, QUIET_ZONE))) fill="#000000" {}
             }
             @for (i, (lang, name)) in names.iter().enumerate() {
                 text x="105" y=(format!("{}", names_top + i * 13)) text-anchor="middle" font-size="11"
@@ -107,80 +94,30 @@ fn distinct_names(store: &Store) -> Vec<(Lang, &str)> {
     names
 }
 
-/// A 1-bit canvas (true = black).
-struct Canvas {
-    width: usize,
-    height: usize,
-    ink: Vec<bool>,
-}
-
-impl Canvas {
-    fn new(width: u32, height: u32) -> Canvas {
-        Canvas {
-            width: width as usize,
-            height: height as usize,
-            ink: vec![false; width as usize * height as usize],
-        }
+/// Draws a line centred at `y` if the font has every character; returns whether it did.
+fn text_centred(page: &mut Bitmap, text: &str, y: usize, max_scale: usize) -> bool {
+    let Some(glyphs) = glyphs(text) else {
+        return false;
+    };
+    let usable = page.width() - 2 * 160;
+    let scale = max_scale.min(usable / (glyphs.len() * 8).max(1)).max(1);
+    if glyphs.len() * 8 * scale > usable {
+        // Too long even at the smallest size: the SVG, the print master, carries the line.
+        return false;
     }
-
-    fn fill(&mut self, x: usize, y: usize, w: usize, h: usize) {
-        for row in y..(y + h).min(self.height) {
-            let start = row * self.width;
-            for cell in &mut self.ink[start + x.min(self.width)..start + (x + w).min(self.width)] {
-                *cell = true;
-            }
-        }
-    }
-
-    /// Draws a line centred at `y` if the font has every character; returns whether it did.
-    fn text_centred(&mut self, text: &str, y: usize, max_scale: usize) -> bool {
-        let Some(glyphs) = glyphs(text) else {
-            return false;
-        };
-        let usable = self.width - 2 * 160;
-        let scale = max_scale.min(usable / (glyphs.len() * 8).max(1)).max(1);
-        let mut x = (self.width - glyphs.len() * 8 * scale) / 2;
-        for glyph in glyphs {
-            for (row, bits) in glyph.iter().enumerate() {
-                for col in 0..8 {
-                    // font8x8: the least significant bit is the leftmost pixel.
-                    if bits & (1 << col) != 0 {
-                        self.fill(x + col * scale, y + row * scale, scale, scale);
-                    }
-                }
-            }
-            x += 8 * scale;
-        }
-        true
-    }
-
-    fn to_png(&self) -> Result<Vec<u8>, Error> {
-        let mut out = Vec::new();
-        let mut encoder = png::Encoder::new(&mut out, self.width as u32, self.height as u32);
-        encoder.set_color(png::ColorType::Grayscale);
-        encoder.set_depth(png::BitDepth::One);
-        encoder.set_compression(png::Compression::Fast);
-        let mut writer = encoder
-            .write_header()
-            .map_err(|e| Error::internal(format!("png: {e}")))?;
-        let row_bytes = self.width.div_ceil(8);
-        let mut data = vec![0u8; row_bytes * self.height];
-        for (y, row) in self.ink.chunks(self.width).enumerate() {
-            for (x, ink) in row.iter().enumerate() {
-                if !*ink {
-                    // In 1-bit grayscale, 1 is white.
-                    data[y * row_bytes + x / 8] |= 0x80 >> (x % 8);
+    let mut x = (page.width() - glyphs.len() * 8 * scale) / 2;
+    for glyph in glyphs {
+        for (row, bits) in glyph.iter().enumerate() {
+            for col in 0..8 {
+                // font8x8: the least significant bit is the leftmost pixel.
+                if bits & (1 << col) != 0 {
+                    page.ink(x + col * scale, y + row * scale, scale, scale);
                 }
             }
         }
-        writer
-            .write_image_data(&data)
-            .map_err(|e| Error::internal(format!("png: {e}")))?;
-        writer
-            .finish()
-            .map_err(|e| Error::internal(format!("png: {e}")))?;
-        Ok(out)
+        x += 8 * scale;
     }
+    true
 }
 
 /// The glyphs of a text, or `None` if the font lacks one of its characters.
@@ -203,37 +140,30 @@ fn glyphs(text: &str) -> Option<Vec<[u8; 8]>> {
 /// The PNG poster: A4 at 300 dpi, 1 bit per pixel.
 ///
 /// # Errors
-/// As [`qr_modules`], or if encoding fails.
+/// As [`poster_svg`], or if encoding fails.
 pub fn poster_png(store: &Store, url: &str) -> Result<Vec<u8>, Error> {
-    let (width, dark) = qr_modules(url)?;
-    let mut canvas = Canvas::new(PNG_WIDTH, PNG_HEIGHT);
+    let code = QrModules::text(url)?;
+    let mut page = Bitmap::white(PNG_WIDTH, PNG_HEIGHT);
     let langs = store.languages();
     let mut y = 200;
     for lang in &langs {
-        if canvas.text_centred(call_to_action(*lang).0, y, 9) {
+        if text_centred(&mut page, call_to_action(*lang).0, y, 9) {
             y += 120;
         }
     }
-    let module = 1700 / (width + 2 * QUIET_ZONE);
-    let size = module * (width + 2 * QUIET_ZONE);
-    let left = (canvas.width - size) / 2 + QUIET_ZONE * module;
+    let module = 1700 / (code.width() + 2 * QUIET_ZONE);
+    let size = module * (code.width() + 2 * QUIET_ZONE);
+    let left = (PNG_WIDTH - size) / 2 + QUIET_ZONE * module;
     let top = 620 + QUIET_ZONE * module;
-    for (i, _) in dark.iter().enumerate().filter(|(_, d)| **d) {
-        canvas.fill(
-            left + (i % width) * module,
-            top + (i / width) * module,
-            module,
-            module,
-        );
-    }
+    page.draw_qr(&code, left, top, module);
     let mut y = 620 + size + 140;
     for (_, name) in distinct_names(store) {
-        if canvas.text_centred(name, y, 12) {
+        if text_centred(&mut page, name, y, 12) {
             y += 140;
         }
     }
-    canvas.text_centred(url, PNG_HEIGHT as usize - 200, 4);
-    canvas.to_png()
+    text_centred(&mut page, url, PNG_HEIGHT - 200, 4);
+    page.encode(png::Compression::Fast)
 }
 
 /// The URL a poster's QR code points to.
@@ -248,6 +178,8 @@ pub fn landing_url(base: &str, store: &Store, campaign: Option<&str>) -> String 
 mod tests {
     use super::*;
     use crate::ids::StoreId;
+    use crate::images::svg::modules_of_path;
+    use crate::images::testing::{decode_png, decode_qr};
     use std::collections::BTreeMap;
 
     fn store(names: &[(&str, &str)]) -> Store {
@@ -268,35 +200,78 @@ mod tests {
 
     #[test]
     fn the_poster_url_fits_qr_version_4_at_level_m() {
-        let (width, _) = qr_modules(URL).unwrap();
+        let width = QrModules::text(URL).unwrap().width();
         assert!(width <= 33, "version 4 is 33 modules wide, got {width}");
     }
 
+    /// The PNG is A4 at 300 dpi, its code reads back, and each of its modules is a square of
+    /// `module` pixels, dark where the code is, inside four modules of white.
     #[test]
     fn png_poster_is_a4_at_300_dpi_and_decodes_to_the_url() {
-        let png = poster_png(&store(&[("en", "Shibuya"), ("ja", "渋谷店")]), URL).unwrap();
-        let decoder = png::Decoder::new(std::io::Cursor::new(png));
-        let mut reader = decoder.read_info().unwrap();
-        let info = reader.info().clone();
-        assert_eq!((info.width, info.height), (PNG_WIDTH, PNG_HEIGHT));
-        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-        reader.next_frame(&mut buf).unwrap();
-        let row = (info.width as usize).div_ceil(8);
-        let mut img = rqrr::PreparedImage::prepare_from_greyscale(
-            info.width as usize,
-            info.height as usize,
-            |x, y| {
-                if buf[y * row + x / 8] & (0x80 >> (x % 8)) != 0 {
-                    255
-                } else {
-                    0
+        for url in [URL, "https://shop.example/s/shibuya-01"] {
+            let png = poster_png(&store(&[("en", "Shibuya"), ("ja", "渋谷店")]), url).unwrap();
+            let (w, h, grey, depth, _) = decode_png(&png);
+            assert_eq!((w, h, depth), (PNG_WIDTH, PNG_HEIGHT, png::BitDepth::One));
+            assert_eq!(decode_qr(w, h, &grey).0, url);
+            let code = QrModules::text(url).unwrap();
+            let full = code.width() + 2 * QUIET_ZONE;
+            let module = 1700 / full;
+            let (left, top) = ((PNG_WIDTH - module * full) / 2, 620);
+            for y in 0..full * module {
+                for x in 0..full * module {
+                    let (mx, my) = (x / module, y / module);
+                    let dark = mx >= QUIET_ZONE
+                        && my >= QUIET_ZONE
+                        && code.is_dark(mx - QUIET_ZONE, my - QUIET_ZONE);
+                    let ink = grey[(top + y) * w + left + x] == 0;
+                    assert_eq!(ink, dark, "{url}: pixel {x},{y}");
                 }
-            },
-        );
-        let grids = img.detect_grids();
-        assert_eq!(grids.len(), 1);
-        let (_, content) = grids[0].decode().unwrap();
-        assert_eq!(content, URL);
+            }
+        }
+    }
+
+    /// A landing URL longer than the PNG can print (a long `PUBLIC_BASE_URL`) is left to the
+    /// SVG instead of overflowing the page.
+    #[test]
+    fn a_url_too_long_for_the_png_is_left_out_of_it_not_a_crash() {
+        let long = format!("https://{}.example/s/shibuya", "a".repeat(300));
+        let mut page = Bitmap::white(PNG_WIDTH, PNG_HEIGHT);
+        assert!(!text_centred(&mut page, &long, PNG_HEIGHT - 200, 4));
+        assert!(text_centred(&mut page, URL, PNG_HEIGHT - 200, 4));
+    }
+
+    /// The SVG's code is the URL's, inside four modules of white, and reads back.
+    #[test]
+    fn svg_poster_draws_the_code_of_the_url() {
+        let svg = poster_svg(&store(&[("en", "Shibuya")]), URL).unwrap();
+        let code = QrModules::text(URL).unwrap();
+        let full = code.width() + 2 * QUIET_ZONE;
+        assert!(svg.contains(&format!("<rect width=\"{full}\" height=\"{full}\"")));
+        let d = svg
+            .split("<path d=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        let grid = modules_of_path(d, full);
+        let scale = 4;
+        let side = full * scale;
+        let grey: Vec<u8> = (0..side * side)
+            .map(|i| {
+                let (x, y) = (i % side / scale, i / side / scale);
+                let dark = x >= QUIET_ZONE
+                    && y >= QUIET_ZONE
+                    && code.is_dark(x - QUIET_ZONE, y - QUIET_ZONE);
+                assert_eq!(grid[y * full + x], dark, "module {x},{y}");
+                if dark {
+                    0
+                } else {
+                    255
+                }
+            })
+            .collect();
+        assert_eq!(decode_qr(side, side, &grey).0, URL);
     }
 
     #[test]
