@@ -47,6 +47,8 @@ struct CardTexts {
     member_number: &'static str,
     valid_until: &'static str,
     offline_expired: &'static str,
+    /// Also said by the admin console's coupon preview (`CARD_WORDS` of
+    /// `static/assets/console/words.js`; a test below keeps the two alike), as is `coupon_until`.
     coupons: &'static str,
     no_coupons: &'static str,
     coupon_until: &'static str,
@@ -308,5 +310,64 @@ fn languages(current: Lang, base: &str) -> Markup {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    /// The admin console's words module: its coupon preview repeats words of this page, and its
+    /// screens name the apps as the pages do.
+    const CONSOLE_WORDS: &str = include_str!("../../static/assets/console/words.js");
+
+    /// The value of `export const {name} = {…};` in the console's words module, which writes
+    /// the words it shares with the pages as JSON.
+    fn console_words<T: serde::de::DeserializeOwned>(name: &str) -> T {
+        let start = format!("export const {name} = ");
+        let at = CONSOLE_WORDS
+            .find(&start)
+            .unwrap_or_else(|| panic!("words.js exports {name}"))
+            + start.len();
+        serde_json::Deserializer::from_str(&CONSOLE_WORDS[at..])
+            .into_iter()
+            .next()
+            .unwrap()
+            .unwrap_or_else(|e| panic!("{name} of words.js is JSON: {e}"))
+    }
+
+    #[test]
+    fn the_console_previews_a_coupon_in_the_words_of_the_card() {
+        let shown: BTreeMap<String, BTreeMap<String, String>> = console_words("CARD_WORDS");
+        let card: BTreeMap<String, BTreeMap<String, String>> = Lang::ALL
+            .into_iter()
+            .map(|lang| {
+                let t = card_texts(lang);
+                let words = [("coupons", t.coupons), ("until", t.coupon_until)];
+                (
+                    lang.code().to_owned(),
+                    words.map(|(k, v)| (k.to_owned(), v.to_owned())).into(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            shown, card,
+            "CARD_WORDS of static/assets/console/words.js say what card_texts says"
+        );
+    }
+
+    #[test]
+    fn the_console_names_the_apps_as_the_pages_do() {
+        let shown: BTreeMap<String, String> = console_words("CHANNEL_NAMES");
+        let pages: BTreeMap<String, String> = Channel::ALL
+            .into_iter()
+            .map(|c| (c.as_str().to_owned(), c.app_name().to_owned()))
+            .collect();
+        assert_eq!(
+            shown, pages,
+            "CHANNEL_NAMES of static/assets/console/words.js"
+        );
     }
 }

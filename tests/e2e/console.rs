@@ -2,6 +2,8 @@
 //! (`tests/browser/console.mjs`): every screen through the admin API, checked against the API
 //! itself, the poster read back by a real QR decoder, axe-core on every screen.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use serde_json::Value;
 
 use crate::cards::{admin, coupon_id};
@@ -293,18 +295,73 @@ fn console_is_a_static_page_with_a_strict_policy(f: &Fixture) {
     assert_eq!(page.header("cache-control"), Some("no-store"));
     let html = page.text();
     assert!(!html.contains(ADMIN_TOKEN) && !html.contains("ADMIN_TOKEN="));
-    // The script holds no secret either: it only ever sends what the person typed.
-    let script = f.app.get("/assets/console.js").text();
-    assert!(!script.contains(ADMIN_TOKEN));
-    for html_sink in [
-        ".innerHTML",
-        ".outerHTML",
-        "insertAdjacentHTML",
-        "document.write",
-    ] {
-        assert!(
-            !script.contains(html_sink),
-            "text reaches the page as text: {html_sink}"
-        );
+    // One script, an ES module of this origin, nothing inline.
+    assert_eq!(html.matches("<script").count(), 1, "{html}");
+    assert!(
+        html.contains(r#"<script type="module" src="/assets/console/main.js"></script>"#),
+        "{html}"
+    );
+    // The modules hold no secret either: they only ever send what the person typed.
+    let modules = console_modules(f);
+    let on_disk: BTreeSet<String> =
+        std::fs::read_dir(harness::repo_root().join("static/assets/console"))
+            .unwrap()
+            .map(|e| {
+                format!(
+                    "/assets/console/{}",
+                    e.unwrap().file_name().to_string_lossy()
+                )
+            })
+            .collect();
+    assert_eq!(
+        modules.keys().cloned().collect::<BTreeSet<_>>(),
+        on_disk,
+        "main.js reaches every module"
+    );
+    for (path, script) in &modules {
+        assert!(!script.contains(ADMIN_TOKEN), "{path}");
+        for html_sink in [
+            ".innerHTML",
+            ".outerHTML",
+            "insertAdjacentHTML",
+            "document.write",
+        ] {
+            assert!(
+                !script.contains(html_sink),
+                "text reaches the page as text: {html_sink} in {path}"
+            );
+        }
     }
+}
+
+/// Every module of the console, by path: main.js and what it imports, followed from module to
+/// module (`from "./name.js"`), each fetched as the browser does and revalidated on every load.
+fn console_modules(f: &Fixture) -> BTreeMap<String, String> {
+    let mut found = BTreeMap::new();
+    let mut next = vec!["/assets/console/main.js".to_owned()];
+    while let Some(path) = next.pop() {
+        if found.contains_key(&path) {
+            continue;
+        }
+        let reply = f.app.get(&path);
+        assert_eq!(reply.status, 200, "{path}");
+        assert!(
+            reply
+                .header("content-type")
+                .is_some_and(|t| t.contains("javascript")),
+            "{path}: {:?}",
+            reply.header("content-type")
+        );
+        assert_eq!(reply.header("cache-control"), Some("no-cache"), "{path}");
+        let script = reply.text();
+        for (i, _) in script.match_indices("from \"./") {
+            let rest = &script[i + "from \"./".len()..];
+            next.push(format!(
+                "/assets/console/{}",
+                &rest[..rest.find('"').unwrap()]
+            ));
+        }
+        found.insert(path, script);
+    }
+    found
 }
