@@ -165,7 +165,7 @@ if ran landing; then
   # Views are counted after the response, coalesced in batches: give the last ones time to land.
   for waited in $(seq 0 30); do
     counted=$(curl -fsS -H "authorization: Bearer $admin_token" "http://127.0.0.1:$port/api/admin/stats?from=$(date -u -d '-1 day' +%F)&to=$(date -u -d '+1 day' +%F)" |
-      python3 -c 'import json,sys; print(sum(r["landing_views"] for r in json.load(sys.stdin)["stats"] if r["store_id"] == "shibuya"))')
+      python3 -c 'import json,sys; print(sum(r["landing_views"] for r in json.load(sys.stdin)["stats"] if r.get("store_id") == "shibuya"))')
     [ "$counted" -lt "$served" ] || break
     sleep 1
   done

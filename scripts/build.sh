@@ -9,7 +9,7 @@ source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 worker-build --release
 # The main module: plain handlers over worker-build's entry class (see the file's header).
-cp src/edge/entry.js build/entry.js
+cp src/edge/runtime/entry.js build/entry.js
 if [ -z "${KEEP_NAMES:-}" ]; then
   # The features worker-build enables (and no others: workerd must read every encoding used).
   wasm-opt build/index_bg.wasm -o build/index_bg.stripped.wasm --strip-debug --strip-producers \

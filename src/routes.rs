@@ -64,7 +64,7 @@ pub enum Route {
     /// `DELETE /api/admin/members/{member_number}`: erasure.
     AdminMemberErase(String),
     /// `GET /pos`: the till page.
-    Till,
+    TillPage,
     /// `GET /api/pos/whoami`: the store and key a POS key stands for (the till's set-up check).
     PosWhoami,
     /// `POST /api/pos/scan`
@@ -161,7 +161,7 @@ impl Route {
                 ],
                 "GET, DELETE",
             ),
-            ["pos"] => one("GET", Route::Till),
+            ["pos"] => one("GET", Route::TillPage),
             ["api", "pos", "whoami"] => one("GET", Route::PosWhoami),
             ["api", "pos", "scan"] => one("POST", Route::PosScan),
             ["api", "pos", "redeem"] => one("POST", Route::PosRedeem),
@@ -240,7 +240,7 @@ impl Route {
             Route::AdminCouponPut(_) => "admin_coupon_put",
             Route::AdminMember(_) => "admin_member",
             Route::AdminMemberErase(_) => "admin_member_erase",
-            Route::Till => "till",
+            Route::TillPage => "till",
             Route::PosWhoami => "pos_whoami",
             Route::PosScan => "pos_scan",
             Route::PosRedeem => "pos_redeem",
@@ -304,7 +304,7 @@ mod tests {
 
     #[test]
     fn entry_js_reads_ahead_only_lengths_every_route_accepts() {
-        let entry = include_str!("edge/entry.js");
+        let entry = include_str!("edge/runtime/entry.js");
         assert!(entry.contains(&format!("const PREREAD_LIMIT = {JSON_BODY_LIMIT};")));
         const { assert!(JSON_BODY_LIMIT <= WEBHOOK_BODY_LIMIT) };
     }
@@ -405,7 +405,7 @@ mod tests {
 
     #[test]
     fn till_and_pos_key_routes_resolve() {
-        assert_eq!(Route::resolve("GET", "/pos"), Ok(Route::Till));
+        assert_eq!(Route::resolve("GET", "/pos"), Ok(Route::TillPage));
         assert_eq!(
             Route::resolve("GET", "/api/pos/whoami"),
             Ok(Route::PosWhoami)

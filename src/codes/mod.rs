@@ -11,14 +11,14 @@
 //! of code from being accepted as another.
 
 mod barcode;
-mod card;
+mod card_ref;
 mod join;
 mod link;
 
 use std::fmt;
 
 pub use barcode::{Barcode, BARCODE_TTL_SECS, MAX_BARCODE_CHARS};
-pub use card::CardRef;
+pub use card_ref::CardRef;
 pub use join::{JoinCode, JOIN_CODE_TTL_SECS};
 pub use link::{LinkCode, LINK_CODE_TTL_SECS};
 

@@ -18,9 +18,9 @@ use worker::{
 };
 
 use crate::error::Error;
+use crate::funnel::stats::{self, Count};
 use crate::ids::StoreId;
 use crate::log::{EventLog, Level};
-use crate::stats::{self, Count};
 use crate::stores::StoresIndex;
 
 #[durable_object]
@@ -42,7 +42,7 @@ impl DurableObject for Funnel {
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
         // Cut, not parsed: `Request::url` is the only use of the `url` crate, ~60 KB of wasm.
         let url = req.inner().url();
-        let (path, query) = super::incoming::path_and_query(&url);
+        let (path, query) = crate::edge::runtime::incoming::path_and_query(&url);
         let param = |name: &str| {
             form_urlencoded::parse(query.as_bytes())
                 .find(|(k, _)| k == name)
@@ -53,10 +53,11 @@ impl DurableObject for Funnel {
         match (req.method(), path) {
             (Method::Post, "/add") => {
                 let mut req = req;
-                let batch: Vec<Count> = match super::objects::read_request(&mut req).await? {
-                    Ok(batch) => batch,
-                    Err(bad) => return Ok(bad),
-                };
+                let batch: Vec<Count> =
+                    match crate::edge::runtime::objects::read_request(&mut req).await? {
+                        Ok(batch) => batch,
+                        Err(bad) => return Ok(bad),
+                    };
                 for c in batch {
                     sql.exec(
                         "INSERT INTO counts (day, metric, n) VALUES (?, ?, ?) \
@@ -142,7 +143,7 @@ pub fn count_for_store(
         ),
         None => (stats::NO_STORE, "UTC"),
     };
-    let day = super::clock::local_day(tz, now_ms);
+    let day = crate::edge::runtime::clock::local_day(tz, now_ms);
     count(env, ctx, name, &day, metric, request_id);
 }
 

@@ -1,10 +1,14 @@
 //! Request handlers: short functions from a resolved route to a response.
 
-use super::respond::Outgoing;
-use super::{
-    admin, admin_coupons, admin_feeds, admin_members, admin_pos_keys, card, evidence, pos, respond,
-    shopper, webhooks, Call,
-};
+use crate::edge::admin;
+use crate::edge::members::card;
+use crate::edge::members::evidence;
+use crate::edge::runtime::respond;
+use crate::edge::runtime::respond::Outgoing;
+use crate::edge::shopper;
+use crate::edge::till::pos;
+use crate::edge::webhooks;
+use crate::edge::Call;
 use crate::error::Error;
 use crate::routes::Route;
 
@@ -33,24 +37,24 @@ pub async fn handle(route: Route, call: Call<'_>) -> Result<Outgoing, Error> {
         Route::CardFavourite(c) => card::favourite(call, &c).await,
         Route::CardData(c) => evidence::data_page(&call, &c).await,
         Route::CardReceipts(c) => evidence::receipts(&call, &c).await,
-        Route::AdminCoupons => admin_coupons::list(&call).await,
-        Route::AdminCouponPut(id) => admin_coupons::put(call, &id).await,
-        Route::AdminMember(n) => admin_members::access(&call, &n).await,
-        Route::AdminMemberErase(n) => admin_members::erase(&call, &n).await,
-        Route::Till => Ok(shopper::till(&call)),
+        Route::AdminCoupons => admin::coupons::list(&call).await,
+        Route::AdminCouponPut(id) => admin::coupons::put(call, &id).await,
+        Route::AdminMember(n) => admin::members::access(&call, &n).await,
+        Route::AdminMemberErase(n) => admin::members::erase(&call, &n).await,
+        Route::TillPage => Ok(shopper::till(&call)),
         Route::PosWhoami => pos::whoami(&call).await,
         Route::PosScan => pos::scan(call).await,
         Route::PosRedeem => pos::redeem(call).await,
-        Route::AdminPosKeys(store) => admin_pos_keys::list(&call, &store).await,
-        Route::AdminPosKeyCreate(store) => admin_pos_keys::create(call, &store).await,
-        Route::AdminPosKeyRevoke(store, id) => admin_pos_keys::revoke(&call, &store, &id).await,
-        Route::AdminFeeds => admin_feeds::list(&call).await,
-        Route::AdminFeedCreate => admin_feeds::create(call).await,
-        Route::AdminFeedDelete(id) => admin_feeds::delete(&call, &id).await,
-        Route::AdminFeedRotate(id) => admin_feeds::rotate(&call, &id).await,
-        Route::AdminFeedDeadLetters(id) => admin_feeds::dead_letters(&call, &id).await,
-        Route::AdminFeedReplay(id) => admin_feeds::replay(call, &id).await,
-        Route::AdminExport => admin_feeds::export(&call).await,
+        Route::AdminPosKeys(store) => admin::pos_keys::list(&call, &store).await,
+        Route::AdminPosKeyCreate(store) => admin::pos_keys::create(call, &store).await,
+        Route::AdminPosKeyRevoke(store, id) => admin::pos_keys::revoke(&call, &store, &id).await,
+        Route::AdminFeeds => admin::feeds::list(&call).await,
+        Route::AdminFeedCreate => admin::feeds::create(call).await,
+        Route::AdminFeedDelete(id) => admin::feeds::delete(&call, &id).await,
+        Route::AdminFeedRotate(id) => admin::feeds::rotate(&call, &id).await,
+        Route::AdminFeedDeadLetters(id) => admin::feeds::dead_letters(&call, &id).await,
+        Route::AdminFeedReplay(id) => admin::feeds::replay(call, &id).await,
+        Route::AdminExport => admin::feeds::export(&call).await,
     }
 }
 

@@ -1,9 +1,9 @@
 //! The consent ledger in Workers KV, under the key scheme of [`crate::ledger`]: the evidence,
 //! one immutable key per event. Reads and writes only; what a change means for the member is
-//! decided by the member's Durable Object (see [`super::members`]).
+//! decided by the member's Durable Object (see [`crate::edge::members`]).
 
-use super::kv::{get_json, list_keys, put_json, Kv};
 use crate::consent::{Action, ConsentEvent};
+use crate::edge::runtime::kv::{get_json, list_keys, put_json, Kv};
 use crate::error::Error;
 use crate::evidence::page::{self, Listed, Only, Position};
 use crate::ids::MemberNumber;

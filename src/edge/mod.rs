@@ -2,47 +2,23 @@
 //! talks to KV / Durable Objects / platforms, and turns results into responses.
 
 mod admin;
-mod admin_coupons;
-mod admin_feeds;
-mod admin_members;
-mod admin_pos_keys;
-mod body;
-mod cache;
-mod card;
-mod clock;
-mod courier_object;
-mod env;
-mod erasure;
-mod evidence;
-mod feed_consumer;
-mod feed_log_object;
-mod feed_queue;
-mod feeds_object;
+mod feed;
 mod funnel;
-mod glue;
 mod handlers;
-mod incoming;
-mod kv;
 mod ledger_store;
-mod limits;
-mod member_object;
 mod members;
-mod objects;
 mod outbox;
-mod pos;
-mod random;
-mod respond;
 mod retention;
+mod runtime;
 mod shopper;
-mod sql;
-mod till_object;
+mod till;
 mod webhooks;
 
 use worker::{event, Context, Date, Env, MessageBatch};
 
-use respond::Outgoing;
-
-use incoming::Incoming;
+use runtime::incoming::Incoming;
+use runtime::respond::Outgoing;
+use runtime::{env, kv, respond};
 
 use crate::config::RequestLogging;
 use crate::error::Error;
@@ -163,7 +139,7 @@ async fn queue(
     env: Env,
     _ctx: Context,
 ) -> worker::Result<()> {
-    feed_consumer::consume(batch, env).await;
+    feed::consumer::consume(batch, env).await;
     Ok(())
 }
 

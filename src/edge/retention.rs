@@ -9,8 +9,9 @@ use std::collections::BTreeMap;
 
 use worker::Env;
 
-use super::kv::{self, get_json, list_keys, put_json, Kv};
-use super::{env, objects};
+use crate::edge::runtime::env;
+use crate::edge::runtime::kv::{self, get_json, list_keys, put_json, Kv};
+use crate::edge::runtime::objects;
 use crate::error::Error;
 use crate::evidence::retention::{
     cutoff_ms, erasure_of, expired, subject_of, Entry, Report, DAY_MS,
@@ -131,7 +132,7 @@ async fn purge_feed_log(env: &Env, cutoff: u64) -> Result<u64, Error> {
     for month in months_between(cutoff.saturating_sub(FEED_LOG_LOOKBACK_MS), cutoff + 1) {
         let answer: LogAnswer = objects::call(
             env,
-            super::feed_consumer::FEED_LOG,
+            crate::edge::feed::consumer::FEED_LOG,
             &month,
             &LogRequest::Purge { before_ms: cutoff },
         )

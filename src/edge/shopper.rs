@@ -2,15 +2,19 @@
 
 use worker::Date;
 
-use super::respond::Outgoing;
-use super::{cache, env, funnel, respond, Call};
 use crate::codes::JoinCode;
+use crate::edge::funnel;
+use crate::edge::runtime::cache;
+use crate::edge::runtime::env;
+use crate::edge::runtime::respond;
+use crate::edge::runtime::respond::Outgoing;
+use crate::edge::Call;
 use crate::error::Error;
+use crate::funnel::stats;
 use crate::ids::{CampaignId, StoreId};
 use crate::lang::Lang;
 use crate::links::channel_links;
 use crate::pages::{self, Landing};
-use crate::stats;
 use crate::stores;
 
 /// Landing pages may be kept by the shopper's browser for a few minutes (the join codes they
@@ -123,7 +127,7 @@ pub async fn landing(call: &Call<'_>, id: &str) -> Result<Outgoing, Error> {
         call.env,
         call.ctx,
         store.id.as_str(),
-        &super::clock::local_day(&store.timezone, now_ms),
+        &crate::edge::runtime::clock::local_day(&store.timezone, now_ms),
         stats::VIEW,
         call.request_id,
     );

@@ -7,23 +7,28 @@ use futures_util::StreamExt;
 use serde_json::json;
 use worker::Date;
 
-use super::kv::Kv;
+use crate::edge::runtime::kv::Kv;
 
-use super::outbox::{self, Tokens};
-use super::respond::Outgoing;
-use super::{body, env, ledger_store, members, respond, Call};
 use crate::channels::{self, line, meta, reach, Decision, Inbound, ReplyTarget};
 use crate::codes::{CardRef, LinkCode};
 use crate::config::Config;
 use crate::consent::{ConsentChange, InForce, Purpose, Subject};
+use crate::edge::ledger_store;
+use crate::edge::members;
+use crate::edge::outbox::{self, Tokens};
+use crate::edge::runtime::body;
+use crate::edge::runtime::env;
+use crate::edge::runtime::respond;
+use crate::edge::runtime::respond::Outgoing;
+use crate::edge::Call;
 use crate::error::Error;
+use crate::funnel::stats;
 use crate::ids::{MemberNumber, StoreId};
 use crate::lang::Lang;
 use crate::ledger;
 use crate::log::{EventLog, Level};
 use crate::members::{self as member_rules, ReplyKind};
 use crate::replies::{self, ApiBases, Message, Outbound};
-use crate::stats;
 
 /// `POST /webhooks/line`
 pub async fn line(mut call: Call<'_>) -> Result<Outgoing, Error> {
@@ -81,8 +86,8 @@ async fn process(
         let kv = call.kv()?;
         let now_ms = Date::now().as_millis();
         // The stores (for the funnel's store days), from the isolate cache.
-        let snapshot = super::cache::snapshot(call.env, now_ms).await?;
-        let ctx = Context {
+        let snapshot = crate::edge::runtime::cache::snapshot(call.env, now_ms).await?;
+        let ctx = Handling {
             env: call.env,
             request_id: call.request_id,
             kv: &kv,
@@ -113,7 +118,7 @@ async fn process(
             tally.recorded += handled.tally.recorded;
             tally.duplicates += handled.tally.duplicates;
             for (store, metric) in handled.tally.funnel {
-                super::funnel::count_for_store(
+                crate::edge::funnel::count_for_store(
                     call.env,
                     call.ctx,
                     &snapshot.stores,
@@ -163,7 +168,7 @@ struct Handled {
     failure: Option<Error>,
 }
 
-/// A change as one member's ledger event (see [`Context::record`]).
+/// A change as one member's ledger event (see [`Handling::record`]).
 struct Record<'a> {
     change: &'a ConsentChange,
     event_id: String,
@@ -174,7 +179,8 @@ struct Record<'a> {
     duplicate: bool,
 }
 
-struct Context<'a> {
+/// One verified webhook being handled: what every event of it needs.
+struct Handling<'a> {
     env: &'a worker::Env,
     request_id: &'a str,
     kv: &'a Kv,
@@ -186,7 +192,7 @@ struct Context<'a> {
     stores: &'a crate::stores::StoresIndex,
 }
 
-impl Context<'_> {
+impl Handling<'_> {
     async fn handle_all(&self, group: Vec<Inbound>) -> Handled {
         let mut handled = Handled {
             outbox: Vec::new(),

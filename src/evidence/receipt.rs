@@ -38,7 +38,7 @@ pub struct Receipt {
 
 /// What a receipt takes besides the event: the member, where the notices live, and the
 /// controller and jurisdiction configured now (for events recorded before they were).
-pub struct Context<'a> {
+pub struct Details<'a> {
     pub member: MemberNumber,
     pub public_base_url: &'a str,
     pub controller: &'a Controller,
@@ -48,7 +48,7 @@ pub struct Context<'a> {
 }
 
 /// The receipt of a grant; `None` for a withdrawal (it ends a consent, it gives none).
-pub fn of(event: &ConsentEvent, ctx: &Context<'_>) -> Option<Receipt> {
+pub fn of(event: &ConsentEvent, ctx: &Details<'_>) -> Option<Receipt> {
     if event.action != Action::Granted {
         return None;
     }
@@ -215,8 +215,8 @@ mod tests {
         }
     }
 
-    fn ctx(c: &Controller) -> Context<'_> {
-        Context {
+    fn ctx(c: &Controller) -> Details<'_> {
+        Details {
             member: MemberNumber::from_body(42),
             public_base_url: "https://shop.example",
             controller: c,

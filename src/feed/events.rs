@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::consent::{Action, Channel, Source};
 use crate::ids::MemberNumber;
 use crate::members::{Answer, Change, LinkedSubject, MemberRecord, Request};
-use crate::redemptions::{Outcome, Redemption};
+use crate::till::redemptions::{Outcome, Redemption};
 use crate::time::format_rfc3339;
 
 /// What happened.

@@ -35,8 +35,8 @@ use crate::channels::reach;
 use crate::codes::LinkCode;
 use crate::consent::{derive_state, Action, Channel, ConsentState, Purpose, Source};
 use crate::ids::{CampaignId, MemberNumber, StoreId};
-use crate::redemptions::Redemption;
-use crate::redemptions::{decide, Attempt, Outcome};
+use crate::till::redemptions::Redemption;
+use crate::till::redemptions::{decide, Attempt, Outcome};
 
 /// How many applied event ids a member keeps, newest last. Platforms redeliver within hours (Meta
 /// retries WhatsApp webhooks for up to 7 days); a member has a handful of consent changes a
@@ -353,7 +353,7 @@ pub enum Request {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         number: Option<MemberNumber>,
     },
-    /// A till redeems a coupon ([`crate::redemptions`]).
+    /// A till redeems a coupon ([`crate::till::redemptions`]).
     Redeem { attempt: Attempt },
 }
 
@@ -1220,7 +1220,7 @@ mod tests {
 
     fn redeem(slot: &mut Slot, transaction: &str, requires_consent: bool) -> Answer {
         use crate::ids::{CouponId, TillId};
-        use crate::redemptions::CouponTerms;
+        use crate::till::redemptions::CouponTerms;
         let attempt = Attempt {
             coupon: CouponTerms {
                 id: CouponId::parse("c1").unwrap(),

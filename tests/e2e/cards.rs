@@ -16,7 +16,11 @@ use crate::{Fixture, Test};
 
 pub fn tests() -> Vec<Test> {
     crate::tests![
-        the_whole_member_journey_from_opt_in_to_erasure,
+        the_card_shows_the_number_the_barcode_and_the_coupons_of_the_window_in_each_language,
+        one_tap_on_the_card_stops_every_message_and_hides_the_coupons_that_need_consent,
+        the_favourite_store_changes_on_the_card,
+        a_second_app_joins_the_same_member_and_the_access_export_shows_both_accounts,
+        erasure_kills_the_card_leaves_no_user_id_in_the_ledger_and_a_new_opt_in_is_a_new_member,
         two_identical_first_grants_at_once_make_one_member_and_one_welcome,
         a_forwarded_link_code_cannot_take_over_a_member,
         card_barcodes_decode_to_signed_payloads_of_the_member_and_coupon,
@@ -145,63 +149,120 @@ fn titles_on(page: &str, titles: &[&str]) -> Vec<String> {
         .collect()
 }
 
-fn the_whole_member_journey_from_opt_in_to_erasure(f: &Fixture) {
-    let (home, other) = (unique("home"), unique("other"));
-    create_store(&f.app, &home);
-    create_store(&f.app, &other);
-    let now = now_ms();
-    let everywhere = coupon_id("all");
-    let others = coupon_id("oth");
-    let expired = coupon_id("old");
-    let free = coupon_id("free");
-    let (t_all, t_other, t_old, t_free) = (
-        format!("Everywhere {everywhere}"),
-        format!("Other store {others}"),
-        format!("Expired {expired}"),
-        format!("No consent needed {free}"),
-    );
-    for (id, body) in [
-        (
-            &everywhere,
-            coupon(&t_all, now - DAY, now + 30 * DAY, None, true),
-        ),
-        (
-            &others,
-            coupon(
-                &t_other,
-                now - DAY,
-                now + 30 * DAY,
-                Some(vec![&other]),
-                true,
+/// What the card cases share: a home store and another, four coupons (everywhere, only the
+/// other store, expired, and one at home that needs no consent), and a shopper who joined on
+/// LINE with the home store's join code. Each case makes its own, so each fails on its own.
+struct CardScene {
+    home: String,
+    other: String,
+    titles: [String; 4],
+    user: String,
+    card: String,
+    number: String,
+}
+
+impl CardScene {
+    fn new(f: &Fixture) -> CardScene {
+        let (home, other) = (unique("home"), unique("other"));
+        create_store(&f.app, &home);
+        create_store(&f.app, &other);
+        let now = now_ms();
+        let everywhere = coupon_id("all");
+        let others = coupon_id("oth");
+        let expired = coupon_id("old");
+        let free = coupon_id("free");
+        let (t_all, t_other, t_old, t_free) = (
+            format!("Everywhere {everywhere}"),
+            format!("Other store {others}"),
+            format!("Expired {expired}"),
+            format!("No consent needed {free}"),
+        );
+        for (id, body) in [
+            (
+                &everywhere,
+                coupon(&t_all, now - DAY, now + 30 * DAY, None, true),
             ),
-        ),
-        (
-            &expired,
-            coupon(&t_old, now - 30 * DAY, now - DAY, None, true),
-        ),
-        (
-            &free,
-            coupon(&t_free, now - DAY, now + 30 * DAY, Some(vec![&home]), false),
-        ),
-    ] {
-        let reply = put_coupon(&f.app, id, body);
-        assert_eq!(reply.status, 201, "{}", reply.text());
+            (
+                &others,
+                coupon(
+                    &t_other,
+                    now - DAY,
+                    now + 30 * DAY,
+                    Some(vec![&other]),
+                    true,
+                ),
+            ),
+            (
+                &expired,
+                coupon(&t_old, now - 30 * DAY, now - DAY, None, true),
+            ),
+            (
+                &free,
+                coupon(&t_free, now - DAY, now + 30 * DAY, Some(vec![&home]), false),
+            ),
+        ] {
+            let reply = put_coupon(&f.app, id, body);
+            assert_eq!(reply.status, 201, "{}", reply.text());
+        }
+
+        // Opt-in on LINE with the home store's join code: one welcome with the card link.
+        let user = unique("Ucard");
+        let card = join_line(f, &user, &home);
+        let number = consent(&f.app, "line", &user)["member_number"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        CardScene {
+            home,
+            other,
+            titles: [t_all, t_other, t_old, t_free],
+            user,
+            card,
+            number,
+        }
     }
-    let titles = [
-        t_all.as_str(),
-        t_other.as_str(),
-        t_old.as_str(),
-        t_free.as_str(),
-    ];
 
-    // Opt-in on LINE with the home store's join code: one welcome with the card link.
-    let user = unique("Ucard");
-    let card = join_line(f, &user, &home);
-    let number = consent(&f.app, "line", &user)["member_number"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    /// The titles of the scene's coupons that `html` shows, in order.
+    fn shown(&self, html: &str) -> Vec<String> {
+        let titles: Vec<&str> = self.titles.iter().map(String::as_str).collect();
+        titles_on(html, &titles)
+    }
 
+    /// Sends the card's add-WhatsApp link code from a new WhatsApp number: that number.
+    fn add_whatsapp(&self, f: &Fixture) -> String {
+        let (card, number) = (&self.card, &self.number);
+        let now = now_ms();
+        let html = f.app.get(&format!("{card}?lang=en")).text();
+        let marker = "https://wa.me/15551234567?text=JOIN%20";
+        let start = html.find(marker).expect("an add-WhatsApp button") + marker.len();
+        let link: String = html[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        let wa = format!("8190{}", &now.to_string()[4..]);
+        let reply = post_meta(
+            &f.app,
+            &serde_json::to_vec(&whatsapp_text(&wa, &format!("JOIN {link}"), now / 1000)).unwrap(),
+        );
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        let welcome = f.platforms.settle(&wa, 1);
+        assert!(
+            String::from_utf8_lossy(&welcome[0].body).contains(&card[6..]),
+            "the same card"
+        );
+        assert_eq!(
+            consent(&f.app, "whatsapp", &wa)["member_number"],
+            number.as_str()
+        );
+        wa
+    }
+}
+
+fn the_card_shows_the_number_the_barcode_and_the_coupons_of_the_window_in_each_language(
+    f: &Fixture,
+) {
+    let scene = CardScene::new(f);
+    let (card, number) = (&scene.card, &scene.number);
     // The card in each language: number, member barcode, the coupons of the window, the store
     // and the consent.
     for (lang, word) in [
@@ -224,12 +285,14 @@ fn the_whole_member_journey_from_opt_in_to_erasure(f: &Fixture) {
         assert_eq!(page.header("cache-control"), Some("private, no-store"));
     }
     let html = f.app.get(&format!("{card}?lang=en")).text();
-    assert_eq!(
-        titles_on(&html, &titles),
-        vec![t_all.clone(), t_free.clone()]
-    );
+    let [t_all, _, _, t_free] = &scene.titles;
+    assert_eq!(scene.shown(&html), vec![t_all.clone(), t_free.clone()]);
     assert!(html.contains("Stop messages"));
+}
 
+fn one_tap_on_the_card_stops_every_message_and_hides_the_coupons_that_need_consent(f: &Fixture) {
+    let scene = CardScene::new(f);
+    let (card, user) = (&scene.card, &scene.user);
     // One tap stops: the consent-gated coupon goes, a confirmation is sent, the ledger says
     // card_page.
     let stop = f
@@ -238,13 +301,13 @@ fn the_whole_member_journey_from_opt_in_to_erasure(f: &Fixture) {
     assert_eq!(stop.status, 200, "{}", stop.text());
     assert!(stop.text().contains("Messages stopped"));
     // The welcome went with the reply token; the confirmation is a push to the user.
-    let confirmations = f.platforms.settle(&user, 1);
+    let confirmations = f.platforms.settle(user, 1);
     assert!(
         String::from_utf8_lossy(&confirmations[0].body).contains("unsubscribed"),
         "a confirmation without marketing"
     );
     assert_eq!(confirmations[0].path, "/v2/bot/message/push");
-    let history = consent(&f.app, "line", &user);
+    let history = consent(&f.app, "line", user);
     assert_eq!(history["state"], "withdrawn");
     let last = history["events"]
         .as_array()
@@ -257,12 +320,16 @@ fn the_whole_member_journey_from_opt_in_to_erasure(f: &Fixture) {
         (Some("card_page"), Some("withdrawn"))
     );
     let html = f.app.get(&format!("{card}?lang=en")).text();
-    assert_eq!(titles_on(&html, &titles), vec![t_free.clone()]);
+    assert_eq!(scene.shown(&html), vec![scene.titles[3].clone()]);
     assert!(!html.contains("Stop messages"));
     let again = f.app.send("POST", &format!("{card}/stop"), &[], Vec::new());
     assert_eq!(again.status, 200);
-    f.platforms.settle(&user, 1);
+    f.platforms.settle(user, 1);
+}
 
+fn the_favourite_store_changes_on_the_card(f: &Fixture) {
+    let scene = CardScene::new(f);
+    let (card, other) = (&scene.card, &scene.other);
     // The favourite store changes on the card.
     let fav = f.app.send(
         "POST",
@@ -275,33 +342,26 @@ fn the_whole_member_journey_from_opt_in_to_erasure(f: &Fixture) {
     assert!(fav
         .text()
         .contains(&format!("<option value=\"{other}\" selected>")));
+}
 
-    // A second channel with the card's link code: one member, two accounts, one welcome there.
-    let html = f.app.get(&format!("{card}?lang=en")).text();
-    let marker = "https://wa.me/15551234567?text=JOIN%20";
-    let start = html.find(marker).expect("an add-WhatsApp button") + marker.len();
-    let link: String = html[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric())
-        .collect();
-    let wa = format!("8190{}", &now.to_string()[4..]);
-    let reply = post_meta(
-        &f.app,
-        &serde_json::to_vec(&whatsapp_text(&wa, &format!("JOIN {link}"), now / 1000)).unwrap(),
+fn a_second_app_joins_the_same_member_and_the_access_export_shows_both_accounts(f: &Fixture) {
+    let scene = CardScene::new(f);
+    let stop = f
+        .app
+        .send("POST", &format!("{}/stop", scene.card), &[], Vec::new());
+    assert_eq!(stop.status, 200);
+    f.platforms.settle(&scene.user, 1);
+    let fav = f.app.send(
+        "POST",
+        &format!("{}/favourite", scene.card),
+        &[("content-type", "application/x-www-form-urlencoded")],
+        format!("store={}", scene.other).into_bytes(),
     );
-    assert_eq!(reply.status, 200, "{}", reply.text());
-    let welcome = f.platforms.settle(&wa, 1);
-    assert!(
-        String::from_utf8_lossy(&welcome[0].body).contains(&card[6..]),
-        "the same card"
-    );
-    assert_eq!(
-        consent(&f.app, "whatsapp", &wa)["member_number"],
-        number.as_str()
-    );
-
+    assert_eq!(fav.status, 200, "{}", fav.text());
+    scene.add_whatsapp(f);
+    let (card, number, user, other) = (&scene.card, &scene.number, &scene.user, &scene.other);
     // The access export: both accounts with their histories, the favourite store, the card.
-    let export = member_export(&f.app, &number);
+    let export = member_export(&f.app, number);
     assert_eq!(export.status, 200, "{}", export.text());
     let m = &export.json()["member"];
     assert_eq!(m["favourite_store"], other.as_str());
@@ -314,7 +374,14 @@ fn the_whole_member_journey_from_opt_in_to_erasure(f: &Fixture) {
     assert!(subjects[0]["events"].as_array().unwrap().len() >= 2);
     assert_eq!(m["redemptions"], json!([]));
     assert!(m["card_url"].as_str().unwrap().ends_with(&card[6..]));
+}
 
+fn erasure_kills_the_card_leaves_no_user_id_in_the_ledger_and_a_new_opt_in_is_a_new_member(
+    f: &Fixture,
+) {
+    let scene = CardScene::new(f);
+    let wa = scene.add_whatsapp(f);
+    let (card, number, user, home) = (&scene.card, &scene.number, &scene.user, &scene.home);
     // Erasure: the card and its barcodes die, nothing personal stays in the ledger's values.
     let erased = admin(
         &f.app,
@@ -330,10 +397,10 @@ fn the_whole_member_journey_from_opt_in_to_erasure(f: &Fixture) {
             .len(),
         2
     );
-    assert_eq!(f.app.get(&card).status, 404);
+    assert_eq!(f.app.get(card).status, 404);
     assert_eq!(f.app.get(&format!("{card}/barcode.png")).status, 404);
-    assert_eq!(member_export(&f.app, &number).status, 404);
-    for (channel, id) in [("line", &user), ("whatsapp", &wa)] {
+    assert_eq!(member_export(&f.app, number).status, 404);
+    for (channel, id) in [("line", user), ("whatsapp", &wa)] {
         let history = consent(&f.app, channel, id);
         let text = history["events"].to_string();
         assert!(
@@ -355,13 +422,13 @@ fn the_whole_member_journey_from_opt_in_to_erasure(f: &Fixture) {
     assert_eq!(again.status, 200, "erasing again finishes or confirms");
 
     // The same person opting in again starts a new member.
-    let card2 = join_line(f, &user, &home);
-    assert_ne!(card2, card);
-    let number2 = consent(&f.app, "line", &user)["member_number"]
+    let card2 = join_line(f, user, home);
+    assert_ne!(&card2, card);
+    let number2 = consent(&f.app, "line", user)["member_number"]
         .as_str()
         .unwrap()
         .to_owned();
-    assert_ne!(number2, number);
+    assert_ne!(&number2, number);
 }
 
 fn two_identical_first_grants_at_once_make_one_member_and_one_welcome(f: &Fixture) {

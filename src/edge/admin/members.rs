@@ -2,10 +2,14 @@
 
 use serde_json::json;
 
-use super::admin::require_admin;
-use super::respond::Outgoing;
-use super::{env, evidence, members, respond, Call};
 use crate::codes::CardRef;
+use crate::edge::admin::require_admin;
+use crate::edge::members;
+use crate::edge::members::evidence;
+use crate::edge::runtime::env;
+use crate::edge::runtime::respond;
+use crate::edge::runtime::respond::Outgoing;
+use crate::edge::Call;
 use crate::error::Error;
 use crate::evidence::page::Only;
 use crate::ids::MemberNumber;
@@ -99,7 +103,7 @@ pub async fn access(call: &Call<'_>, raw: &str) -> Result<Outgoing, Error> {
             "redemptions": member
                 .redemptions
                 .iter()
-                .map(crate::redemptions::Redemption::to_json)
+                .map(crate::till::redemptions::Redemption::to_json)
                 .collect::<Vec<_>>(),
         }}),
     ))

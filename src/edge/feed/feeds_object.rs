@@ -6,7 +6,7 @@
 use serde::Deserialize;
 use worker::{durable_object, DurableObject, Env, Request, Response, SqlStorageValue, State};
 
-use super::sql::{int, text};
+use crate::edge::runtime::sql::{int, text};
 use crate::feed::endpoints::{
     DeadLetter, DeliveryResult, Endpoint, FeedsAnswer, FeedsRequest, ENDPOINTS_MAX,
 };
@@ -271,10 +271,11 @@ impl DurableObject for Feeds {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let request: FeedsRequest = match super::objects::read_request(&mut req).await? {
-            Ok(r) => r,
-            Err(bad) => return Ok(bad),
-        };
+        let request: FeedsRequest =
+            match crate::edge::runtime::objects::read_request(&mut req).await? {
+                Ok(r) => r,
+                Err(bad) => return Ok(bad),
+            };
         Response::from_json(&self.answer(request)?)
     }
 }

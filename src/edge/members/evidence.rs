@@ -5,13 +5,17 @@
 use serde_json::json;
 use worker::Date;
 
-use super::card::{member_lang, member_of, CARD_CACHE};
-use super::kv::Kv;
-use super::respond::Outgoing;
-use super::shopper::page_with_csp;
-use super::{cache, env, ledger_store, respond, Call};
 use crate::config::Config;
 use crate::consent::ConsentEvent;
+use crate::edge::ledger_store;
+use crate::edge::members::card::{member_lang, member_of, CARD_CACHE};
+use crate::edge::runtime::cache;
+use crate::edge::runtime::env;
+use crate::edge::runtime::kv::Kv;
+use crate::edge::runtime::respond;
+use crate::edge::runtime::respond::Outgoing;
+use crate::edge::shopper::page_with_csp;
+use crate::edge::Call;
 use crate::error::Error;
 use crate::evidence::page::{Only, Position};
 use crate::evidence::receipt;
@@ -86,7 +90,7 @@ pub fn receipts_of(
     let controller = config.controller()?;
     let jurisdiction = config.jurisdiction.require("JURISDICTION")?;
     let base = config.public_base_url.require("PUBLIC_BASE_URL")?;
-    let ctx = receipt::Context {
+    let ctx = receipt::Details {
         member: member.number,
         public_base_url: base,
         controller: &controller,

@@ -1,5 +1,5 @@
 //! The `Till` Durable Object (SQLite-backed): one per store, the home of its transactions (see
-//! [`crate::transactions`]). A redemption goes through it: it holds the transaction for the
+//! [`crate::till::transactions`]). A redemption goes through it: it holds the transaction for the
 //! member, lets the member's object decide, and binds the transaction when something was
 //! redeemed. Bound rows are kept [`KEEP_BOUND_MS`]; holds only in memory. It also keeps the ids
 //! of the store's revoked POS keys, so that a revoked key redeems nothing once the revocation
@@ -12,7 +12,7 @@ use worker::{durable_object, Date, DurableObject, Env, Request, Response, SqlSto
 
 use crate::ids::MemberNumber;
 use crate::members::{Answer, Request as Ask};
-use crate::transactions::{Claim, Holds, TillAnswer, TillRequest, KEEP_BOUND_MS};
+use crate::till::transactions::{Claim, Holds, TillAnswer, TillRequest, KEEP_BOUND_MS};
 
 #[durable_object]
 pub struct Till {
@@ -116,10 +116,11 @@ impl DurableObject for Till {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let request: TillRequest = match super::objects::read_request(&mut req).await? {
-            Ok(r) => r,
-            Err(bad) => return Ok(bad),
-        };
+        let request: TillRequest =
+            match crate::edge::runtime::objects::read_request(&mut req).await? {
+                Ok(r) => r,
+                Err(bad) => return Ok(bad),
+            };
         let (member, attempt) = match request {
             TillRequest::RevokeKey { key_id } => {
                 self.revoke(&key_id, Date::now().as_millis())?;
@@ -138,7 +139,7 @@ impl DurableObject for Till {
         if self.holds.borrow_mut().claim(&transaction, member, bound) == Claim::Conflict {
             return Response::from_json(&TillAnswer::TransactionConflict);
         }
-        let asked = super::members::ask(&self.env, member, &Ask::Redeem { attempt }).await;
+        let asked = crate::edge::members::ask(&self.env, member, &Ask::Redeem { attempt }).await;
         let redeemed =
             matches!(&asked, Ok(Answer::Redemption { result }) if result.binds_transaction());
         if self

@@ -4,8 +4,9 @@
 
 use worker::Env;
 
-use super::kv::{put_json, Kv};
-use super::{ledger_store, members};
+use crate::edge::ledger_store;
+use crate::edge::members;
+use crate::edge::runtime::kv::{put_json, Kv};
 use crate::error::Error;
 use crate::evidence::erasure::{Erasure, Step};
 use crate::members::{Answer, Request as Ask};

@@ -14,8 +14,8 @@ use crate::coupons::{Coupon, CouponStatus, CouponsIndex};
 use crate::ids::{CouponId, StoreId};
 use crate::lang::Lang;
 use crate::members::MemberRecord;
-use crate::redemptions::Redemption;
 use crate::stores::StoresIndex;
+use crate::till::redemptions::Redemption;
 use crate::time::format_rfc3339;
 
 /// How far before its start or after its end a coupon is still listed.
@@ -72,7 +72,7 @@ pub struct ScanView {
 
 /// Builds the scan's answer at `now_ms` for a till of `store`.
 #[allow(clippy::too_many_arguments)]
-pub fn scan_view(
+pub fn view(
     member: &MemberRecord,
     scanned: Option<&CouponId>,
     coupons: &CouponsIndex,
@@ -261,7 +261,7 @@ mod tests {
              "timezone": "Asia/Tokyo", "updated_at_ms": 0},
         ]}))
         .unwrap();
-        let view = scan_view(
+        let view = view(
             &member(true),
             Some(&scanned),
             &index(),
@@ -302,7 +302,7 @@ mod tests {
     fn without_consent_only_ungated_and_redeemed_coupons_are_listed() {
         let here = store("shibuya");
         let gated = CouponId::parse("open").unwrap();
-        let view = scan_view(
+        let view = view(
             &member(false),
             Some(&gated),
             &index(),

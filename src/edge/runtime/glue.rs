@@ -6,7 +6,7 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
 use worker::worker_sys::web_sys;
 
-#[wasm_bindgen(module = "/src/edge/glue.js")]
+#[wasm_bindgen(module = "/src/edge/runtime/glue.js")]
 extern "C" {
     #[wasm_bindgen(js_name = requestHead)]
     pub fn request_head(request: &web_sys::Request) -> String;

@@ -2,7 +2,7 @@
 
 use futures_util::StreamExt;
 
-use super::incoming::Incoming;
+use crate::edge::runtime::incoming::Incoming;
 use crate::error::Error;
 use crate::routes;
 

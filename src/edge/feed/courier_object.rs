@@ -21,10 +21,11 @@ use worker::{
     Request, RequestInit, RequestRedirect, Response, State,
 };
 
-use super::feed_consumer::log;
-use super::sql::{int, text};
-use super::{env, objects};
 use crate::conversation::Step;
+use crate::edge::feed::consumer::log;
+use crate::edge::runtime::env;
+use crate::edge::runtime::objects;
+use crate::edge::runtime::sql::{int, text};
 use crate::error::Error;
 use crate::feed::delivery::{self, Answer, Job, Next, Send, Sent, ROUND_MAX};
 use crate::feed::endpoints::{Endpoint, FeedsAnswer, FeedsRequest, Reported};
@@ -54,12 +55,12 @@ pub enum CourierRequest {
         deliveries: Vec<Delivery>,
     },
     /// Make this HTTP request (the courier asks itself, one request per delivery).
-    Post(Outgoing),
+    Post(SignedPost),
 }
 
 /// A request to make.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Outgoing {
+pub struct SignedPost {
     pub url: String,
     pub headers: Vec<(String, String)>,
     pub body: String,
@@ -269,8 +270,8 @@ impl Courier {
             let results: Vec<Reported> = serde_json::from_str(&row.body).unwrap_or_default();
             objects::call::<FeedsAnswer>(
                 &self.env,
-                super::feed_consumer::FEEDS,
-                super::feed_consumer::FEEDS_NAME,
+                crate::edge::feed::consumer::FEEDS,
+                crate::edge::feed::consumer::FEEDS_NAME,
                 &FeedsRequest::Report {
                     endpoint: id.to_owned(),
                     results,
@@ -300,8 +301,8 @@ struct ReportRow {
 async fn endpoint(env: &Env, id: &str) -> Result<Option<Endpoint>, Error> {
     let answer = objects::call(
         env,
-        super::feed_consumer::FEEDS,
-        super::feed_consumer::FEEDS_NAME,
+        crate::edge::feed::consumer::FEEDS,
+        crate::edge::feed::consumer::FEEDS_NAME,
         &FeedsRequest::Active,
     )
     .await?;
@@ -325,7 +326,7 @@ async fn bodies(env: &Env, jobs: &[Job]) -> Result<BTreeMap<String, String>, Err
     for (month, ids) in months {
         let answer: LogAnswer = objects::call(
             env,
-            super::feed_consumer::FEED_LOG,
+            crate::edge::feed::consumer::FEED_LOG,
             &month,
             &LogRequest::Get { ids },
         )
@@ -355,7 +356,7 @@ async fn post(env: &Env, endpoint: &Endpoint, job: &Job, body: &str, timeout_ms:
     let timestamp = now_ms / 1000;
     let secrets = endpoint.signing(now_ms);
     let signature = signature_header(&secrets, &job.event_id, timestamp, body.as_bytes());
-    let outgoing = Outgoing {
+    let outgoing = SignedPost {
         url: endpoint.url.clone(),
         headers: vec![
             (
@@ -383,7 +384,7 @@ async fn post(env: &Env, endpoint: &Endpoint, job: &Job, body: &str, timeout_ms:
 
 /// Makes the HTTP request: one deadline for the headers and the first [`ANSWER_READ_MAX`]
 /// bytes of the answer; a 3xx is answered as it is.
-async fn send(outgoing: &Outgoing) -> Posted {
+async fn send(outgoing: &SignedPost) -> Posted {
     let request = (|| -> worker::Result<Request> {
         let headers = Headers::new();
         for (k, v) in &outgoing.headers {

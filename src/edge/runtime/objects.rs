@@ -5,7 +5,7 @@ use serde::{de::DeserializeOwned, Serialize};
 use wasm_bindgen_futures::JsFuture;
 use worker::Env;
 
-use super::glue;
+use crate::edge::runtime::glue;
 use crate::error::Error;
 
 /// POSTs `request` as JSON to the object named `name` of the namespace bound as `binding`, in

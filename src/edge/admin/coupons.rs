@@ -3,13 +3,16 @@
 use serde_json::json;
 use worker::Date;
 
-use super::admin::{json_body, require_admin};
-use super::kv::{get_all, get_json, put_json};
-use super::respond::Outgoing;
-use super::{cache, env, respond, Call};
 use crate::coupons::{
     coupon_key, Coupon, CouponInput, CouponsIndex, COUPONS_INDEX_KEY, COUPON_PREFIX,
 };
+use crate::edge::admin::{json_body, require_admin};
+use crate::edge::runtime::cache;
+use crate::edge::runtime::env;
+use crate::edge::runtime::kv::{get_all, get_json, put_json};
+use crate::edge::runtime::respond;
+use crate::edge::runtime::respond::Outgoing;
+use crate::edge::Call;
 use crate::error::Error;
 use crate::ids::CouponId;
 use crate::stores::{StoresIndex, STORES_INDEX_KEY};

@@ -2,6 +2,11 @@
 //! Objects, and asks one member's object directly for the card, till and admin routes. Every
 //! decision is the core's; this only routes the calls and logs what the protocols noticed.
 
+pub(crate) mod card;
+pub(crate) mod erasure;
+pub(crate) mod evidence;
+pub(crate) mod object;
+
 use worker::Env;
 
 use crate::codes::LinkCode;
@@ -15,7 +20,7 @@ use crate::members::{Answer, Applied, Change, Request as Ask};
 
 /// Asks the object of member number `number`.
 pub async fn ask(env: &Env, number: MemberNumber, request: &Ask) -> Result<Answer, Error> {
-    super::objects::call(env, "MEMBERS", &number.to_string(), request).await
+    crate::edge::runtime::objects::call(env, "MEMBERS", &number.to_string(), request).await
 }
 
 /// Applies a change to the subject's member ([`chain::apply`]).

@@ -79,7 +79,7 @@ pub fn consent_metrics(
 pub enum Format {
     Json,
     Csv,
-    /// A chart of the rows (see [`crate::stats_chart`]).
+    /// A chart of the rows (see [`crate::funnel::chart`]).
     Svg,
 }
 

@@ -150,7 +150,7 @@ impl Member {
                 .into_iter()
                 .map(|event| FeedMessage::Record { event })
                 .collect();
-            let outcome = super::feed_queue::enqueue(&env, messages).await;
+            let outcome = crate::edge::feed::queue::enqueue(&env, messages).await;
             {
                 let mut sending = sending.borrow_mut();
                 ids.iter().for_each(|id| {
@@ -268,10 +268,12 @@ impl Member {
         if self.erasing.replace(true) {
             return Ok(Some(job));
         }
-        let outcome = match super::kv::namespace(&self.env) {
+        let outcome = match crate::edge::runtime::kv::namespace(&self.env) {
             Ok(kv) => {
-                super::erasure::advance(&self.env, &kv, &mut job, ops_cap, |j| self.save_erasure(j))
-                    .await
+                crate::edge::members::erasure::advance(&self.env, &kv, &mut job, ops_cap, |j| {
+                    self.save_erasure(j)
+                })
+                .await
             }
             Err(e) => Err(e),
         };
@@ -309,7 +311,7 @@ impl Member {
 
 /// The ledger entry of one card-page stop, as [`crate::ledger::card_stop`] names it.
 async fn write_stop(env: &Env, d: &DueStop) -> Result<(), crate::error::Error> {
-    let config = super::env::config(env);
+    let config = crate::edge::runtime::env::config(env);
     let key = config.pseudonym_key.require("PSEUDONYM_KEY")?;
     let key = key.expose().as_bytes();
     let change = crate::ledger::card_stop(
@@ -326,8 +328,8 @@ async fn write_stop(env: &Env, d: &DueStop) -> Result<(), crate::error::Error> {
         &config.in_force(),
         d.at_ms,
     );
-    let kv = super::kv::namespace(env)?;
-    super::ledger_store::write(&kv, key, &event, &d.withdrawn.pseudonyms, false).await
+    let kv = crate::edge::runtime::kv::namespace(env)?;
+    crate::edge::ledger_store::write(&kv, key, &event, &d.withdrawn.pseudonyms, false).await
 }
 
 fn log_send_failure(count: usize, e: &crate::error::Error) {
@@ -362,10 +364,11 @@ impl DurableObject for Member {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let request: members::Request = match super::objects::read_request(&mut req).await? {
-            Ok(r) => r,
-            Err(bad) => return Ok(bad),
-        };
+        let request: members::Request =
+            match crate::edge::runtime::objects::read_request(&mut req).await? {
+                Ok(r) => r,
+                Err(bad) => return Ok(bad),
+            };
         // From here to the answer there is no await: the slot cannot change under us, and the
         // slot and its events are written in one step.
         let mut stored = self.load()?;
@@ -419,7 +422,7 @@ impl DurableObject for Member {
             self.state.storage().set_alarm(RETRY_IN).await?;
         }
         if self.load()?.ledger_due.is_empty() {
-            self.erase_some(super::kv::BUDGET).await?;
+            self.erase_some(crate::edge::runtime::kv::BUDGET).await?;
         }
         let stored = self.load()?;
         if stored.outbox.is_empty() {
@@ -432,7 +435,7 @@ impl DurableObject for Member {
                 event: event.clone(),
             })
             .collect();
-        match super::feed_queue::enqueue(&self.env, messages).await {
+        match crate::edge::feed::queue::enqueue(&self.env, messages).await {
             Ok(()) => {
                 // Reload: a request may have changed the slot during the send.
                 let sent: BTreeSet<String> = stored.outbox.iter().map(|e| e.id.clone()).collect();

@@ -7,24 +7,28 @@ use serde::Deserialize;
 use serde_json::json;
 use worker::{Date, Env};
 
-use super::admin::json_body;
-use super::cache::{self, Snapshot};
-use super::kv::{self, get_json};
-use super::respond::Outgoing;
-use super::{env, funnel, members, respond, Call};
 use crate::codes::{Barcode, CodeError};
 use crate::coupons::Coupon;
+use crate::edge::admin::json_body;
+use crate::edge::funnel;
+use crate::edge::members;
+use crate::edge::runtime::cache::{self, Snapshot};
+use crate::edge::runtime::env;
+use crate::edge::runtime::kv::{self, get_json};
+use crate::edge::runtime::respond;
+use crate::edge::runtime::respond::Outgoing;
+use crate::edge::Call;
 use crate::error::Error;
+use crate::funnel::stats;
 use crate::ids::{CouponId, StoreId, TillId};
 use crate::lang::Lang;
 use crate::members::{Answer, Request as Ask};
-use crate::pos_keys::{key_id, pos_key_key, Cached, KeyCache, PosKeyRecord};
-use crate::redemptions::{Attempt, CouponTerms, Outcome, Refusal};
 use crate::secrets::SigningKeys;
-use crate::stats;
-use crate::till::{self, till_redemption};
+use crate::till::pos_keys::{key_id, pos_key_key, Cached, KeyCache, PosKeyRecord};
+use crate::till::redemptions::{Attempt, CouponTerms, Outcome, Refusal};
+use crate::till::scan::{self, till_redemption};
+use crate::till::transactions::{TillAnswer, TillRequest};
 use crate::time::format_rfc3339;
-use crate::transactions::{TillAnswer, TillRequest};
 
 /// The longest scanned text looked at (a barcode is at most 90 characters).
 const MAX_CODE_CHARS: usize = 200;
@@ -45,7 +49,7 @@ async fn require_pos_key(call: &Call<'_>, now_ms: u64) -> Result<PosKeyRecord, E
     let text = crate::auth::bearer_token(&header).ok_or_else(unauthorized)?;
     let id = key_id(text).ok_or_else(unauthorized)?;
     // Before any storage read: a leaked or guessed key id costs at most the limit.
-    super::limits::check(call.env, super::limits::POS, id).await?;
+    crate::edge::runtime::limits::check(call.env, crate::edge::runtime::limits::POS, id).await?;
     let record = match KEYS.with(|k| k.borrow().get(id, now_ms)) {
         Cached::Known(r) => Some(r),
         Cached::Unknown => None,
@@ -141,7 +145,7 @@ pub async fn scan(mut call: Call<'_>) -> Result<Outgoing, Error> {
         _ => return Err(unknown_member()),
     };
     let snapshot = snapshot?;
-    let view = till::scan_view(
+    let view = scan::view(
         &member,
         barcode.coupon.as_ref(),
         &snapshot.coupons,
@@ -306,5 +310,5 @@ pub async fn ask_till(
     store: &StoreId,
     request: &TillRequest,
 ) -> Result<TillAnswer, Error> {
-    super::objects::call(env, "TILLS", store.as_str(), request).await
+    crate::edge::runtime::objects::call(env, "TILLS", store.as_str(), request).await
 }

@@ -23,8 +23,10 @@ use crate::feed::log::{
 use crate::feed::queue::{Delivery, FeedMessage, ReplayPage};
 use crate::log::{EventLog, Level};
 
-use super::courier_object::{CourierRequest, COURIERS};
-use super::{env, feed_queue, objects};
+use crate::edge::feed::courier_object::{CourierRequest, COURIERS};
+use crate::edge::feed::queue;
+use crate::edge::runtime::env;
+use crate::edge::runtime::objects;
 
 /// The `Feeds` object's binding and name, and the logs' binding.
 pub const FEEDS: &str = "FEEDS";
@@ -157,7 +159,7 @@ pub async fn fan_out(env: &Env, endpoint: &str, events: &[(String, u64)]) -> Res
             })
         })
         .collect();
-    feed_queue::enqueue(env, messages).await
+    queue::enqueue(env, messages).await
 }
 
 /// Keeps the events in their months' logs, scrubs after an erasure, then fans them out.
@@ -229,7 +231,7 @@ async fn replay_page(env: &Env, page: &ReplayPage) -> Result<(), Error> {
                 after: None,
                 ..page.clone()
             };
-            return feed_queue::enqueue(env, vec![FeedMessage::Replay(next)]).await;
+            return queue::enqueue(env, vec![FeedMessage::Replay(next)]).await;
         }
         read += 1;
         let answer = log_call(
@@ -260,7 +262,7 @@ async fn replay_page(env: &Env, page: &ReplayPage) -> Result<(), Error> {
             .map(|r| (r.id.clone(), r.time_ms))
             .collect();
         fan_out(env, &page.endpoint, &refs).await?;
-        return feed_queue::enqueue(env, vec![FeedMessage::Replay(next)]).await;
+        return queue::enqueue(env, vec![FeedMessage::Replay(next)]).await;
     }
     Ok(())
 }

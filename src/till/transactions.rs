@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::MemberNumber;
 use crate::members::Answer;
-use crate::redemptions::Attempt;
+use crate::till::redemptions::Attempt;
 
 /// How long a bound transaction is remembered: well past any retry or return of the purchase.
 pub const KEEP_BOUND_MS: u64 = 90 * 86_400_000;

@@ -1,5 +1,5 @@
 //! The funnel as a chart: the SVG of `GET /api/admin/stats?format=svg`, which the admin console
-//! shows as an image. Pure: the rows [`crate::stats::rows`] made, in; the SVG text, out.
+//! shows as an image. Pure: the rows [`crate::funnel::stats::rows`] made, in; the SVG text, out.
 //!
 //! Summed over every row asked for: the funnel of four stages as horizontal bars (landing views,
 //! opt-ins split by channel, cards issued, redemptions), each with its name, its number and the
@@ -16,8 +16,8 @@ use std::collections::BTreeMap;
 use maud::html;
 
 use crate::consent::Channel;
+use crate::funnel::stats::{Days, Row};
 use crate::lang::Lang;
-use crate::stats::{Days, Row};
 use crate::time::{format_day, parse_day};
 
 /// The chart's size in user units (also its `width` and `height`: it scales with `max-width`).
@@ -358,8 +358,8 @@ pub fn svg(rows: &[Row], days: Days, store: Option<&str>, lang: Lang) -> String 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::funnel::stats::{grant, rows, Count, CARD, REDEMPTION, VIEW};
     use crate::ids::StoreId;
-    use crate::stats::{grant, rows, Count, CARD, REDEMPTION, VIEW};
 
     fn day(s: &str) -> i64 {
         parse_day(s).unwrap()

@@ -6,7 +6,7 @@
 use serde::Deserialize;
 use worker::{durable_object, DurableObject, Env, Request, Response, SqlStorageValue, State};
 
-use super::sql::{int, text};
+use crate::edge::runtime::sql::{int, text};
 use crate::feed::events::{scrub, EventType};
 use crate::feed::log::{LogAnswer, LogRequest, LogRow};
 
@@ -210,10 +210,11 @@ impl DurableObject for FeedLog {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let request: LogRequest = match super::objects::read_request(&mut req).await? {
-            Ok(r) => r,
-            Err(bad) => return Ok(bad),
-        };
+        let request: LogRequest =
+            match crate::edge::runtime::objects::read_request(&mut req).await? {
+                Ok(r) => r,
+                Err(bad) => return Ok(bad),
+            };
         Response::from_json(&self.answer(request)?)
     }
 }

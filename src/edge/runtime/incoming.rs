@@ -11,7 +11,7 @@ use wasm_bindgen_futures::JsFuture;
 use worker::worker_sys::web_sys;
 use worker::ByteStream;
 
-use super::glue;
+use crate::edge::runtime::glue;
 use crate::error::Error;
 
 pub struct Incoming {

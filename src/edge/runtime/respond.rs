@@ -11,7 +11,7 @@ use futures_util::TryStream;
 use worker::worker_sys::web_sys;
 use worker::ResponseBody;
 
-use super::glue;
+use crate::edge::runtime::glue;
 
 use crate::error::Error;
 use crate::lang::Lang;

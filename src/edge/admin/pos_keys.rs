@@ -4,16 +4,20 @@
 use serde_json::json;
 use worker::Date;
 
-use super::admin::{require_admin, store_id};
-use super::kv::{get_all, get_json, put_json};
-use super::respond::Outgoing;
-use super::{body, env, random, respond, Call};
+use crate::edge::admin::{require_admin, store_id};
+use crate::edge::runtime::body;
+use crate::edge::runtime::env;
+use crate::edge::runtime::kv::{get_all, get_json, put_json};
+use crate::edge::runtime::random;
+use crate::edge::runtime::respond;
+use crate::edge::runtime::respond::Outgoing;
+use crate::edge::Call;
 use crate::error::Error;
-use crate::pos_keys::{
+use crate::stores::{self, Store};
+use crate::till::pos_keys::{
     check_key_id, new_key, pos_key_key, PosKeyInput, PosKeyRecord, KEY_RANDOM_BYTES, POS_KEY_PREFIX,
 };
-use crate::stores::{self, Store};
-use crate::transactions::{TillAnswer, TillRequest};
+use crate::till::transactions::{TillAnswer, TillRequest};
 
 /// `POST /api/admin/stores/{id}/pos-keys`: 201 with the key, the only time it is shown.
 pub async fn create(mut call: Call<'_>, store: &str) -> Result<Outgoing, Error> {
@@ -70,7 +74,7 @@ pub async fn revoke(call: &Call<'_>, store: &str, id: &str) -> Result<Outgoing, 
     // The store's till first: once this answers, the key redeems nothing anywhere, whatever an
     // isolate still holds of its record. Asked again on every call, so a repeated DELETE
     // after a failure completes the revocation.
-    match super::pos::ask_till(
+    match crate::edge::till::pos::ask_till(
         call.env,
         &store,
         &TillRequest::RevokeKey {
@@ -86,6 +90,6 @@ pub async fn revoke(call: &Call<'_>, store: &str, id: &str) -> Result<Outgoing, 
         record.revoked_at_ms = Some(Date::now().as_millis());
         put_json(&kv, &pos_key_key(id), &record).await?;
     }
-    super::pos::forget_key(id);
+    crate::edge::till::pos::forget_key(id);
     Ok(respond::json(200, &json!({ "pos_key": record.public() })))
 }

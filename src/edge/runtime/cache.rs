@@ -9,8 +9,8 @@ use std::rc::Rc;
 
 use worker::Env;
 
-use super::kv::{self, get_all, get_json};
 use crate::coupons::{CouponsIndex, COUPONS_INDEX_KEY};
+use crate::edge::runtime::kv::{self, get_all, get_json};
 use crate::error::Error;
 use crate::freshness::{is_fresh, may_reread_on_miss};
 use crate::stores::{self, Notice, StoresIndex, STORES_INDEX_KEY};
@@ -65,7 +65,7 @@ async fn refresh(env: &Env, now_ms: u64) -> Result<Rc<Snapshot>, Error> {
     let (stores, coupons, notice, notices) = futures_util::join!(
         get_json::<StoresIndex>(kv, STORES_INDEX_KEY),
         get_json::<CouponsIndex>(kv, COUPONS_INDEX_KEY),
-        super::ledger_store::active_notice_version(kv),
+        crate::edge::ledger_store::active_notice_version(kv),
         get_all::<Notice>(kv, stores::NOTICE_PREFIX),
     );
     let mut notices = notices?;
