@@ -112,7 +112,7 @@ ST_POS_KEY=$(curl -sS "${auth[@]}" -H "content-type: application/json" -d '{"lab
   "$BASE/api/admin/stores/$ST_POS_STORE/pos-keys" |
   python3 -c 'import json, sys; print(json.load(sys.stdin).get("key") or "pk_aaaaaaaa_" + "a" * 40)')
 # The member's card barcode, made by an independent implementation of its layout
-# (src/codes/: base32 of `B | kid length | kid | member u40 | expires u32 | coupon | tag`, the tag
+# (core/src/codes/: base32 of `B | kid length | kid | member u40 | expires u32 | coupon | tag`, the tag
 # the first 80 bits of HMAC-SHA256 with the signing key), valid for a day.
 ST_MEMBER_CODE=$(python3 - "$SIGNING_KEYS" "$ST_MEMBER_GET" <<'PY'
 import base64, hashlib, hmac, sys, time

@@ -81,7 +81,7 @@ if [ -z "$pos_key" ] || [ "$(curl -sS -o /dev/null -w '%{http_code}' -X POST -H 
   mkdir -p .wrangler && printf '%s\n' "$pos_key" >"$key_file"
 fi
 # The member's barcode text, as a scanner would type it: signed here with the first key of
-# SIGNING_KEYS by the layout of src/codes/barcode.rs (the card page draws the same as a QR code).
+# SIGNING_KEYS by the layout of core/src/codes/barcode.rs (the card page draws the same as a QR code).
 barcode=$(MEMBER="$member" SIGNING_KEYS="$(grep -E '^SIGNING_KEYS=' .dev.vars | cut -d= -f2-)" python3 - <<'PY'
 import base64, hmac, hashlib, os, time
 kid, key = os.environ["SIGNING_KEYS"].split(",")[0].split(":", 1)

@@ -12,14 +12,14 @@ step() { printf '\n==> %s\n' "$*"; }
 step "cargo fmt --check"
 cargo fmt --all --check
 
-step "clippy -D warnings (native, with the e2e tests)"
-cargo clippy --all-targets --features e2e --locked -- -D warnings
+step "clippy -D warnings (native: the core, the Worker crate, the e2e tests)"
+cargo clippy --workspace --all-targets --features optin-edge/e2e --locked -- -D warnings
 
-step "clippy -D warnings (wasm32)"
-cargo clippy --lib --target wasm32-unknown-unknown --locked -- -D warnings
+step "clippy -D warnings (wasm32: the Worker)"
+cargo clippy -p optin-edge --lib --target wasm32-unknown-unknown --locked -- -D warnings
 
 step "unit tests of the core (native)"
-cargo test --locked
+cargo test --workspace --locked
 
 step "release build of the Worker"
 bash scripts/build.sh

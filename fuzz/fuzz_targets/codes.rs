@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use optin_edge::codes::{Barcode, CardRef, JoinCode, LinkCode};
-use optin_edge::secrets::SigningKeys;
+use optin_core::codes::{Barcode, CardRef, JoinCode, LinkCode};
+use optin_core::secrets::SigningKeys;
 
 fuzz_target!(|data: &[u8]| {
     let keys = SigningKeys::parse("k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=").unwrap();

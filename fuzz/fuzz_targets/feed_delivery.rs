@@ -5,11 +5,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use optin_edge::feed::circuit::Circuit;
-use optin_edge::feed::delivery::{settle, Job, Next};
-use optin_edge::feed::endpoints::{DeliveryResult, Endpoint};
-use optin_edge::feed::retry::{reason, RETRY_DELAYS_SECS};
-use optin_edge::feed::signature::FeedSecret;
+use optin_core::feed::circuit::Circuit;
+use optin_core::feed::delivery::{settle, Job, Next};
+use optin_core::feed::endpoints::{DeliveryResult, Endpoint};
+use optin_core::feed::retry::{reason, RETRY_DELAYS_SECS};
+use optin_core::feed::signature::FeedSecret;
 
 fuzz_target!(|data: &[u8]| {
     let t0: u64 = 1_795_000_000_000;

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use optin_edge::members::{Request, Slot};
+use optin_core::members::{Request, Slot};
 
 fuzz_target!(|data: &[u8]| {
     let mut slot = Slot::default();

@@ -17,11 +17,11 @@ use worker::{
     SqlStorageValue, State,
 };
 
-use crate::error::Error;
-use crate::funnel::stats::{self, Count};
-use crate::ids::StoreId;
-use crate::log::{EventLog, Level};
-use crate::stores::StoresIndex;
+use optin_core::error::Error;
+use optin_core::funnel::stats::{self, Count};
+use optin_core::ids::StoreId;
+use optin_core::log::{EventLog, Level};
+use optin_core::stores::StoresIndex;
 
 #[durable_object]
 pub struct Funnel {

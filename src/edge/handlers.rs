@@ -9,8 +9,8 @@ use crate::edge::shopper;
 use crate::edge::till::pos;
 use crate::edge::webhooks;
 use crate::edge::Call;
-use crate::error::Error;
-use crate::routes::Route;
+use optin_core::error::Error;
+use optin_core::routes::Route;
 
 /// Runs the handler of a resolved route.
 pub async fn handle(route: Route, call: Call<'_>) -> Result<Outgoing, Error> {

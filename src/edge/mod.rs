@@ -20,11 +20,11 @@ use runtime::incoming::Incoming;
 use runtime::respond::Outgoing;
 use runtime::{env, kv, respond};
 
-use crate::config::RequestLogging;
-use crate::error::Error;
-use crate::lang::Lang;
-use crate::log::{self, Level, RequestLog};
-use crate::routes::{self, Audience, Route};
+use optin_core::config::RequestLogging;
+use optin_core::error::Error;
+use optin_core::lang::Lang;
+use optin_core::log::{self, Level, RequestLog};
+use optin_core::routes::{self, Audience, Route};
 
 /// Everything a handler needs about the request being served.
 pub struct Call<'a> {
@@ -135,7 +135,7 @@ async fn fetch(req: Incoming, env: Env, ctx: Context) -> worker::worker_sys::web
 /// [`feed_consumer`].
 #[event(queue)]
 async fn queue(
-    batch: MessageBatch<crate::feed::queue::FeedMessage>,
+    batch: MessageBatch<optin_core::feed::queue::FeedMessage>,
     env: Env,
     _ctx: Context,
 ) -> worker::Result<()> {

@@ -1,5 +1,5 @@
 //! The daily retention job (`#[event(scheduled)]`, cron in `wrangler.toml`): deletes consent
-//! evidence past `RETENTION_DAYS` after the consent ended ([`crate::evidence::retention`]), and
+//! evidence past `RETENTION_DAYS` after the consent ended ([`optin_core::evidence::retention`]), and
 //! the feed log's copies of events older than that (so no copy outlives the evidence), and
 //! logs what it did, in counts. It reads key listings only (each entry's metadata holds its
 //! action, time and member), and stops at a budget of KV operations below the per-invocation
@@ -12,13 +12,13 @@ use worker::Env;
 use crate::edge::runtime::env;
 use crate::edge::runtime::kv::{self, get_json, list_keys, put_json, Kv};
 use crate::edge::runtime::objects;
-use crate::error::Error;
-use crate::evidence::retention::{
+use optin_core::error::Error;
+use optin_core::evidence::retention::{
     cutoff_ms, erasure_of, expired, subject_of, Entry, Report, DAY_MS,
 };
-use crate::feed::log::{months_between, LogAnswer, LogRequest};
-use crate::ledger::EventMeta;
-use crate::time::format_rfc3339;
+use optin_core::feed::log::{months_between, LogAnswer, LogRequest};
+use optin_core::ledger::EventMeta;
+use optin_core::time::format_rfc3339;
 
 /// Where an unfinished run stopped (a KV list cursor).
 const CURSOR_KEY: &str = "retention-cursor";
@@ -158,7 +158,7 @@ fn left(kv: &Kv) -> usize {
 async fn settle(
     kv: &Kv,
     group: &[Entry],
-    erased_at: &BTreeMap<crate::ids::MemberNumber, u64>,
+    erased_at: &BTreeMap<optin_core::ids::MemberNumber, u64>,
     cutoff: u64,
     max: usize,
     report: &mut Report,

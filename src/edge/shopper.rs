@@ -2,20 +2,20 @@
 
 use worker::Date;
 
-use crate::codes::JoinCode;
 use crate::edge::funnel;
 use crate::edge::runtime::cache;
 use crate::edge::runtime::env;
 use crate::edge::runtime::respond;
 use crate::edge::runtime::respond::Outgoing;
 use crate::edge::Call;
-use crate::error::Error;
-use crate::funnel::stats;
-use crate::ids::{CampaignId, StoreId};
-use crate::lang::Lang;
-use crate::links::channel_links;
-use crate::pages::{self, Landing};
-use crate::stores;
+use optin_core::codes::JoinCode;
+use optin_core::error::Error;
+use optin_core::funnel::stats;
+use optin_core::ids::{CampaignId, StoreId};
+use optin_core::lang::Lang;
+use optin_core::links::channel_links;
+use optin_core::pages::{self, Landing};
+use optin_core::stores;
 
 /// Landing pages may be kept by the shopper's browser for a few minutes (the join codes they
 /// carry stay valid for days); shared caches must not keep them (they differ per language).

@@ -9,10 +9,6 @@ use worker::Date;
 
 use crate::edge::runtime::kv::Kv;
 
-use crate::channels::{self, line, meta, reach, Decision, Inbound, ReplyTarget};
-use crate::codes::{CardRef, LinkCode};
-use crate::config::Config;
-use crate::consent::{ConsentChange, InForce, Purpose, Subject};
 use crate::edge::ledger_store;
 use crate::edge::members;
 use crate::edge::outbox::{self, Tokens};
@@ -21,14 +17,18 @@ use crate::edge::runtime::env;
 use crate::edge::runtime::respond;
 use crate::edge::runtime::respond::Outgoing;
 use crate::edge::Call;
-use crate::error::Error;
-use crate::funnel::stats;
-use crate::ids::{MemberNumber, StoreId};
-use crate::lang::Lang;
-use crate::ledger;
-use crate::log::{EventLog, Level};
-use crate::members::{self as member_rules, ReplyKind};
-use crate::replies::{self, ApiBases, Message, Outbound};
+use optin_core::channels::{self, line, meta, reach, Decision, Inbound, ReplyTarget};
+use optin_core::codes::{CardRef, LinkCode};
+use optin_core::config::Config;
+use optin_core::consent::{ConsentChange, InForce, Purpose, Subject};
+use optin_core::error::Error;
+use optin_core::funnel::stats;
+use optin_core::ids::{MemberNumber, StoreId};
+use optin_core::lang::Lang;
+use optin_core::ledger;
+use optin_core::log::{EventLog, Level};
+use optin_core::members::{self as member_rules, ReplyKind};
+use optin_core::replies::{self, ApiBases, Message, Outbound};
 
 /// `POST /webhooks/line`
 pub async fn line(mut call: Call<'_>) -> Result<Outgoing, Error> {
@@ -185,11 +185,11 @@ struct Handling<'a> {
     request_id: &'a str,
     kv: &'a Kv,
     config: &'a Config,
-    keys: &'a crate::secrets::SigningKeys,
+    keys: &'a optin_core::secrets::SigningKeys,
     pseudonym_key: &'a [u8],
     now_ms: u64,
     /// The stores (their countries decide what a grant is for).
-    stores: &'a crate::stores::StoresIndex,
+    stores: &'a optin_core::stores::StoresIndex,
 }
 
 impl Handling<'_> {
@@ -450,7 +450,7 @@ impl Handling<'_> {
         base
     }
 
-    fn card_url(&self, member: crate::ids::MemberNumber) -> Option<String> {
+    fn card_url(&self, member: optin_core::ids::MemberNumber) -> Option<String> {
         let base = self.public_base()?;
         Some(format!(
             "{base}/card/{}",

@@ -1,6 +1,6 @@
 //! Signatures and join codes made independently of the code under test: HMACs come from the
 //! `openssl` command line, and the join-code layout is re-implemented here from its spec
-//! (`src/codes/mod.rs` and `src/codes/join.rs` docs), so a symmetric bug in the Worker cannot pass.
+//! (`core/src/codes/mod.rs` and `core/src/codes/join.rs` docs), so a symmetric bug in the Worker cannot pass.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -82,7 +82,7 @@ fn seal_join(key: &str, mut body: Vec<u8>) -> String {
     data_encoding::BASE32_NOPAD.encode(&body)
 }
 
-/// What a barcode payload says, read by the documented layout (`src/codes/barcode.rs`):
+/// What a barcode payload says, read by the documented layout (`core/src/codes/barcode.rs`):
 /// base32(`B` | kid length | kid | member u40 BE | expires_at u32 BE | coupon length | coupon |
 /// first 10 bytes of the HMAC), the tag checked with `openssl`.
 pub struct BarcodeText {

@@ -4,8 +4,8 @@
 
 use std::process::Command;
 
-use optin_edge::codes::JoinCode;
-use optin_edge::secrets::SigningKeys;
+use optin_core::codes::JoinCode;
+use optin_core::secrets::SigningKeys;
 use serde_json::{json, Value};
 
 use crate::harness::{self, Reply, Worker, ADMIN_TOKEN, SIGNING_KEYS};
@@ -187,7 +187,7 @@ fn store_input_is_validated_with_codes(f: &Fixture) {
 /// openapi.yaml promises every zone of its `Timezone` enum (the core's list): workerd's own
 /// time-zone data must know each one, or saving a store in it would answer 422.
 fn every_listed_time_zone_is_one_the_runtime_knows(f: &Fixture) {
-    let zones = optin_edge::time_zones::TIME_ZONES;
+    let zones = optin_core::time_zones::TIME_ZONES;
     let refused: Vec<String> = std::thread::scope(|scope| {
         let workers: Vec<_> = zones
             .chunks(zones.len().div_ceil(4))

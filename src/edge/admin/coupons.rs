@@ -3,9 +3,6 @@
 use serde_json::json;
 use worker::Date;
 
-use crate::coupons::{
-    coupon_key, Coupon, CouponInput, CouponsIndex, COUPONS_INDEX_KEY, COUPON_PREFIX,
-};
 use crate::edge::admin::{json_body, require_admin};
 use crate::edge::runtime::cache;
 use crate::edge::runtime::env;
@@ -13,9 +10,12 @@ use crate::edge::runtime::kv::{get_all, get_json, put_json};
 use crate::edge::runtime::respond;
 use crate::edge::runtime::respond::Outgoing;
 use crate::edge::Call;
-use crate::error::Error;
-use crate::ids::CouponId;
-use crate::stores::{StoresIndex, STORES_INDEX_KEY};
+use optin_core::coupons::{
+    coupon_key, Coupon, CouponInput, CouponsIndex, COUPONS_INDEX_KEY, COUPON_PREFIX,
+};
+use optin_core::error::Error;
+use optin_core::ids::CouponId;
+use optin_core::stores::{StoresIndex, STORES_INDEX_KEY};
 
 /// `PUT /api/admin/coupons/{id}`: 201 when created, 200 when replaced, with the coupon's
 /// [`Coupon::warnings`] (an empty window, stores that do not exist yet).

@@ -17,12 +17,12 @@ use crate::edge::runtime::random;
 use crate::edge::runtime::respond;
 use crate::edge::runtime::respond::Outgoing;
 use crate::edge::Call;
-use crate::error::Error;
-use crate::feed::endpoints::{parse_url, Endpoint, FeedsAnswer, FeedsRequest};
-use crate::feed::log::{Cursor, LogAnswer, LogRequest, Range, PAGE_ROWS};
-use crate::feed::queue::{FeedMessage, ReplayPage};
-use crate::feed::signature::{FeedSecret, SECRET_BYTES};
-use crate::time::format_rfc3339;
+use optin_core::error::Error;
+use optin_core::feed::endpoints::{parse_url, Endpoint, FeedsAnswer, FeedsRequest};
+use optin_core::feed::log::{Cursor, LogAnswer, LogRequest, Range, PAGE_ROWS};
+use optin_core::feed::queue::{FeedMessage, ReplayPage};
+use optin_core::feed::signature::{FeedSecret, SECRET_BYTES};
+use optin_core::time::format_rfc3339;
 
 /// Dead letters taken out for a replay per request (the answer says how many remain).
 const REPLAY_DEAD_MAX: u32 = 1000;
@@ -50,7 +50,7 @@ fn check_feed_id(id: &str) -> Result<&str, Error> {
 
 fn new_feed_id() -> Result<String, Error> {
     let bytes = random::bytes::<10>()?;
-    Ok(format!("fe_{}", crate::encoding::base32_lower(&bytes)))
+    Ok(format!("fe_{}", optin_core::encoding::base32_lower(&bytes)))
 }
 
 fn new_secret() -> Result<FeedSecret, Error> {
@@ -332,12 +332,12 @@ async fn next_chunk(mut state: Export) -> Option<(Result<Vec<u8>, worker::Error>
 /// `RETENTION_DAYS` ago: nothing older is exported or replayed (the daily job deletes it).
 fn retention_cutoff(call: &Call<'_>) -> u64 {
     let days = env::config(call.env).retention_days;
-    crate::evidence::retention::cutoff_ms(worker::Date::now().as_millis(), days)
+    optin_core::evidence::retention::cutoff_ms(worker::Date::now().as_millis(), days)
 }
 
 /// `GET /api/admin/export?from=&to=&type=`: the feed's events of the range as NDJSON, one
 /// CloudEvents envelope a line, ordered by time then id; streamed a page at a time. A range
-/// longer than [`crate::feed::log::SPAN_MAX_DAYS`] (once cut to what retention keeps) is answered a span at a
+/// longer than [`optin_core::feed::log::SPAN_MAX_DAYS`] (once cut to what retention keeps) is answered a span at a
 /// time: `Link: <…>; rel="next"` is the rest.
 pub async fn export(call: &Call<'_>) -> Result<Outgoing, Error> {
     let config = env::config(call.env);

@@ -2,7 +2,6 @@
 
 use serde_json::json;
 
-use crate::codes::CardRef;
 use crate::edge::admin::require_admin;
 use crate::edge::members;
 use crate::edge::members::evidence;
@@ -10,10 +9,11 @@ use crate::edge::runtime::env;
 use crate::edge::runtime::respond;
 use crate::edge::runtime::respond::Outgoing;
 use crate::edge::Call;
-use crate::error::Error;
-use crate::evidence::page::Only;
-use crate::ids::MemberNumber;
-use crate::members::{Answer, Request as Ask};
+use optin_core::codes::CardRef;
+use optin_core::error::Error;
+use optin_core::evidence::page::Only;
+use optin_core::ids::MemberNumber;
+use optin_core::members::{Answer, Request as Ask};
 
 /// A member number from a path: 400 `invalid_member_number` unless 12 digits; 12 digits whose
 /// check digit does not match name no member that can exist, so 404 (the schema can state the
@@ -103,7 +103,7 @@ pub async fn access(call: &Call<'_>, raw: &str) -> Result<Outgoing, Error> {
             "redemptions": member
                 .redemptions
                 .iter()
-                .map(crate::till::redemptions::Redemption::to_json)
+                .map(optin_core::till::redemptions::Redemption::to_json)
                 .collect::<Vec<_>>(),
         }}),
     ))

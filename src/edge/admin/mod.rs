@@ -8,9 +8,6 @@ pub(crate) mod pos_keys;
 use serde_json::json;
 use worker::Date;
 
-use crate::channels::reach;
-use crate::config::Config;
-use crate::consent::{derive_state, Channel, Subject};
 use crate::edge::funnel;
 use crate::edge::runtime::body;
 use crate::edge::runtime::env;
@@ -18,25 +15,28 @@ use crate::edge::runtime::kv::{get_all, get_json, put_json};
 use crate::edge::runtime::respond;
 use crate::edge::runtime::respond::Outgoing;
 use crate::edge::Call;
-use crate::error::Error;
-use crate::evidence::page::{self, Only};
-use crate::funnel::chart;
-use crate::funnel::stats;
-use crate::ids::{CampaignId, StoreId};
-use crate::images::poster;
-use crate::lang::Lang;
-use crate::ledger::ACTIVE_NOTICE_KEY;
-use crate::routes::PosterFormat;
-use crate::stores::{
+use optin_core::channels::reach;
+use optin_core::config::Config;
+use optin_core::consent::{derive_state, Channel, Subject};
+use optin_core::error::Error;
+use optin_core::evidence::page::{self, Only};
+use optin_core::funnel::chart;
+use optin_core::funnel::stats;
+use optin_core::ids::{CampaignId, StoreId};
+use optin_core::images::poster;
+use optin_core::lang::Lang;
+use optin_core::ledger::ACTIVE_NOTICE_KEY;
+use optin_core::routes::PosterFormat;
+use optin_core::stores::{
     self, check_notice_version, Notice, NoticeInput, Store, StoreInput, StoresIndex,
     STORES_INDEX_KEY,
 };
-use crate::time::format_day;
+use optin_core::time::format_day;
 
 /// Checks the admin bearer token.
 pub fn require_admin(call: &Call<'_>, config: &Config) -> Result<(), Error> {
     let token = config.admin_token.require("ADMIN_TOKEN")?;
-    crate::auth::check_bearer(call.header("authorization").as_deref(), token)
+    optin_core::auth::check_bearer(call.header("authorization").as_deref(), token)
 }
 
 /// Which settings are set, missing or invalid; never a value. For operators checking a deploy.
@@ -80,7 +80,7 @@ pub async fn consent(call: &Call<'_>) -> Result<Outgoing, Error> {
         crate::edge::members::apply(call.env, key, &subject, &[], None, None, call.request_id)
             .await?;
     // Other ids of the same person: their events are this subject's too (one history).
-    let mut pseudonyms = vec![crate::ledger::subject_pseudonym(key, &subject)];
+    let mut pseudonyms = vec![optin_core::ledger::subject_pseudonym(key, &subject)];
     for p in member.iter().flat_map(|a| &a.pseudonyms) {
         if !pseudonyms.contains(p) {
             pseudonyms.push(p.clone());
@@ -117,7 +117,7 @@ pub async fn consent(call: &Call<'_>) -> Result<Outgoing, Error> {
         format!(
             "/api/admin/consent?channel={}&subject={}&before={p}",
             channel.as_str(),
-            crate::links::percent_encode(&subject.user_id)
+            optin_core::links::percent_encode(&subject.user_id)
         )
     });
     Ok(respond::json(
@@ -127,7 +127,7 @@ pub async fn consent(call: &Call<'_>) -> Result<Outgoing, Error> {
             // What the newest entry of this page is for (a withdrawal carries its grant's).
             "purpose": events
                 .last()
-                .map_or(crate::consent::PURPOSE_MARKETING, |e| e.purpose.as_str()),
+                .map_or(optin_core::consent::PURPOSE_MARKETING, |e| e.purpose.as_str()),
             "state": state,
             "member_number": member.map(|a| a.member),
             "events": events,
@@ -338,8 +338,9 @@ pub async fn stats(call: &Call<'_>) -> Result<Outgoing, Error> {
     let owners: Vec<(Option<&StoreId>, &str, stats::Days)> = stats::owners(&index, only.as_ref())?
         .into_iter()
         .map(|(id, tz)| {
-            let today = crate::time::parse_day(&crate::edge::runtime::clock::local_day(tz, now_ms))
-                .unwrap_or(utc_today);
+            let today =
+                optin_core::time::parse_day(&crate::edge::runtime::clock::local_day(tz, now_ms))
+                    .unwrap_or(utc_today);
             (id, tz, query.days(today))
         })
         .collect();

@@ -12,12 +12,12 @@ use crate::edge::runtime::random;
 use crate::edge::runtime::respond;
 use crate::edge::runtime::respond::Outgoing;
 use crate::edge::Call;
-use crate::error::Error;
-use crate::stores::{self, Store};
-use crate::till::pos_keys::{
+use optin_core::error::Error;
+use optin_core::stores::{self, Store};
+use optin_core::till::pos_keys::{
     check_key_id, new_key, pos_key_key, PosKeyInput, PosKeyRecord, KEY_RANDOM_BYTES, POS_KEY_PREFIX,
 };
-use crate::till::transactions::{TillAnswer, TillRequest};
+use optin_core::till::transactions::{TillAnswer, TillRequest};
 
 /// `POST /api/admin/stores/{id}/pos-keys`: 201 with the key, the only time it is shown.
 pub async fn create(mut call: Call<'_>, store: &str) -> Result<Outgoing, Error> {

@@ -1,4 +1,4 @@
-//! The consumer of the `FEED` queue (see [`crate::feed::queue`]): records events in the log and
+//! The consumer of the `FEED` queue (see [`optin_core::feed::queue`]): records events in the log and
 //! fans them out, delivers them signed, and pages replays. Every message is acked or retried
 //! and the handler never fails (a failing handler re-initialises the isolate).
 //!
@@ -13,15 +13,15 @@ use std::collections::BTreeMap;
 use futures_util::future::join_all;
 use worker::{Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder, RawMessage};
 
-use crate::error::Error;
-use crate::feed::endpoints::{Endpoint, FeedsAnswer, FeedsRequest};
-use crate::feed::events::FeedEvent;
-use crate::feed::log::{
+use optin_core::error::Error;
+use optin_core::feed::endpoints::{Endpoint, FeedsAnswer, FeedsRequest};
+use optin_core::feed::events::FeedEvent;
+use optin_core::feed::log::{
     month_of, month_start_ms, months_between, LogAnswer, LogRequest, LogRow, MONTHS_PER_STEP,
     PAGE_ROWS,
 };
-use crate::feed::queue::{Delivery, FeedMessage, ReplayPage};
-use crate::log::{EventLog, Level};
+use optin_core::feed::queue::{Delivery, FeedMessage, ReplayPage};
+use optin_core::log::{EventLog, Level};
 
 use crate::edge::feed::courier_object::{CourierRequest, COURIERS};
 use crate::edge::feed::queue;
@@ -250,7 +250,7 @@ async fn replay_page(env: &Env, page: &ReplayPage) -> Result<(), Error> {
             continue;
         };
         let next = ReplayPage {
-            after: Some(crate::feed::log::Cursor {
+            after: Some(optin_core::feed::log::Cursor {
                 time_ms: last.time_ms,
                 id: last.id.clone(),
             }),
@@ -268,7 +268,7 @@ async fn replay_page(env: &Env, page: &ReplayPage) -> Result<(), Error> {
 }
 
 /// Hands a batch's deliveries to their endpoints' couriers, which keep, send and retry them
-/// (see [`crate::feed::delivery`]): the batch never waits on a receiver.
+/// (see [`optin_core::feed::delivery`]): the batch never waits on a receiver.
 async fn deliver_all(env: &Env, endpoints: &[Endpoint], deliveries: Vec<(RawMessage, Delivery)>) {
     let mut by_endpoint: BTreeMap<String, Vec<(RawMessage, Delivery)>> = BTreeMap::new();
     for (raw, d) in deliveries {

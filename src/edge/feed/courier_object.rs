@@ -1,5 +1,5 @@
 //! The `Courier` Durable Object (SQLite-backed): one per feed endpoint, that endpoint's own
-//! delivery queue (see [`crate::feed::delivery`]). The queue consumer hands it deliveries and is
+//! delivery queue (see [`optin_core::feed::delivery`]). The queue consumer hands it deliveries and is
 //! answered at once; the courier keeps them as jobs, sends the due ones in rounds on its alarm,
 //! retries each on its own schedule, and reports every outcome to the `Feeds` object. A slow,
 //! failing or hostile receiver therefore holds up only its own courier.
@@ -21,19 +21,21 @@ use worker::{
     Request, RequestInit, RequestRedirect, Response, State,
 };
 
-use crate::conversation::Step;
 use crate::edge::feed::consumer::log;
 use crate::edge::runtime::env;
 use crate::edge::runtime::objects;
 use crate::edge::runtime::sql::{int, text};
-use crate::error::Error;
-use crate::feed::delivery::{self, Answer, Job, Next, Send, Sent, ROUND_MAX};
-use crate::feed::endpoints::{Endpoint, FeedsAnswer, FeedsRequest, Reported};
-use crate::feed::log::{month_of, LogAnswer, LogRequest};
-use crate::feed::queue::Delivery;
-use crate::feed::retry::reason;
-use crate::feed::signature::{signature_header, HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP};
-use crate::log::Level;
+use optin_core::conversation::Step;
+use optin_core::error::Error;
+use optin_core::feed::delivery::{self, Answer, Job, Next, Send, Sent, ROUND_MAX};
+use optin_core::feed::endpoints::{Endpoint, FeedsAnswer, FeedsRequest, Reported};
+use optin_core::feed::log::{month_of, LogAnswer, LogRequest};
+use optin_core::feed::queue::Delivery;
+use optin_core::feed::retry::reason;
+use optin_core::feed::signature::{
+    signature_header, HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP,
+};
+use optin_core::log::Level;
 
 /// The binding of the couriers.
 pub const COURIERS: &str = "COURIERS";

@@ -1,5 +1,5 @@
 //! The `Feeds` Durable Object (SQLite-backed): one for the programme, the exact home of the
-//! feed's endpoints (see [`crate::feed::endpoints`]), their backlogs and dead letters. Every
+//! feed's endpoints (see [`optin_core::feed::endpoints`]), their backlogs and dead letters. Every
 //! delivery's outcome passes through it (one call per endpoint and queue batch), so the status
 //! the admin reads is counted, not estimated.
 
@@ -7,11 +7,11 @@ use serde::Deserialize;
 use worker::{durable_object, DurableObject, Env, Request, Response, SqlStorageValue, State};
 
 use crate::edge::runtime::sql::{int, text};
-use crate::feed::endpoints::{
+use optin_core::feed::endpoints::{
     DeadLetter, DeliveryResult, Endpoint, FeedsAnswer, FeedsRequest, ENDPOINTS_MAX,
 };
-use crate::feed::signature::FeedSecret;
-use crate::time::format_rfc3339;
+use optin_core::feed::signature::FeedSecret;
+use optin_core::time::format_rfc3339;
 
 #[durable_object]
 pub struct Feeds {

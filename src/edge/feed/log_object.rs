@@ -1,5 +1,5 @@
 //! The `FeedLog` Durable Object (SQLite-backed): one per UTC month, the events of the feed as
-//! delivered (see [`crate::feed::log`]). It keeps rows, reads them by id or in time order, and
+//! delivered (see [`optin_core::feed::log`]). It keeps rows, reads them by id or in time order, and
 //! scrubs an erased member's channel user ids, remembering the member so that rows still on
 //! their way arrive scrubbed.
 
@@ -7,8 +7,8 @@ use serde::Deserialize;
 use worker::{durable_object, DurableObject, Env, Request, Response, SqlStorageValue, State};
 
 use crate::edge::runtime::sql::{int, text};
-use crate::feed::events::{scrub, EventType};
-use crate::feed::log::{LogAnswer, LogRequest, LogRow};
+use optin_core::feed::events::{scrub, EventType};
+use optin_core::feed::log::{LogAnswer, LogRequest, LogRow};
 
 #[durable_object]
 pub struct FeedLog {

@@ -4,8 +4,8 @@
 
 use worker::{Env, QueueContentType, RawMessageBuilder, SendMessage};
 
-use crate::error::Error;
-use crate::feed::queue::FeedMessage;
+use optin_core::error::Error;
+use optin_core::feed::queue::FeedMessage;
 
 /// The feed's queue binding.
 pub const FEED_QUEUE: &str = "FEED";

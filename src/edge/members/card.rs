@@ -4,11 +4,6 @@
 
 use worker::Date;
 
-use crate::channels::ReplyTarget;
-use crate::codes::{Barcode, CardRef, LinkCode};
-use crate::config::Config;
-use crate::consent::{Channel, Subject};
-use crate::coupons::Coupon;
 use crate::edge::members;
 use crate::edge::runtime::body;
 use crate::edge::runtime::cache;
@@ -18,17 +13,22 @@ use crate::edge::runtime::respond::Outgoing;
 use crate::edge::shopper::{lang, page_with_csp, query};
 use crate::edge::webhooks;
 use crate::edge::Call;
-use crate::error::Error;
-use crate::ids::{CouponId, StoreId};
-use crate::images::barcode::{BarcodeImage, PNG_SCALE};
-use crate::lang::Lang;
-use crate::ledger;
-use crate::links::channel_links;
-use crate::members::{Answer, MemberRecord, Request as Ask};
-use crate::pages::{self, CardCoupon, CardView};
-use crate::replies::Message;
-use crate::routes::ImageFormat;
-use crate::secrets::SigningKeys;
+use optin_core::channels::ReplyTarget;
+use optin_core::codes::{Barcode, CardRef, LinkCode};
+use optin_core::config::Config;
+use optin_core::consent::{Channel, Subject};
+use optin_core::coupons::Coupon;
+use optin_core::error::Error;
+use optin_core::ids::{CouponId, StoreId};
+use optin_core::images::barcode::{BarcodeImage, PNG_SCALE};
+use optin_core::lang::Lang;
+use optin_core::ledger;
+use optin_core::links::channel_links;
+use optin_core::members::{Answer, MemberRecord, Request as Ask};
+use optin_core::pages::{self, CardCoupon, CardView};
+use optin_core::replies::Message;
+use optin_core::routes::ImageFormat;
+use optin_core::secrets::SigningKeys;
 
 /// The card holds personal data: never kept by shared caches, and not by the browser's HTTP
 /// cache either (the offline copy is the service worker's, refreshed at every online visit).
@@ -183,7 +183,7 @@ pub async fn stop(call: &Call<'_>, card: &str) -> Result<Outgoing, Error> {
             &snapshot.stores,
             member.favourite_store.as_ref(),
             now_ms,
-            &crate::funnel::stats::withdrawal(w.channel),
+            &optin_core::funnel::stats::withdrawal(w.channel),
             call.request_id,
         );
         let subject = Subject::new(w.channel, w.user_id.clone());

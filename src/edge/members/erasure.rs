@@ -1,4 +1,4 @@
-//! Drives an erasure's steps ([`crate::evidence::erasure`]) inside the erased member's object:
+//! Drives an erasure's steps ([`optin_core::evidence::erasure`]) inside the erased member's object:
 //! as many as one invocation's KV budget allows (or a smaller share of it, for the request that
 //! answers the admin), saving the progress after each.
 
@@ -7,9 +7,9 @@ use worker::Env;
 use crate::edge::ledger_store;
 use crate::edge::members;
 use crate::edge::runtime::kv::{put_json, Kv};
-use crate::error::Error;
-use crate::evidence::erasure::{Erasure, Step};
-use crate::members::{Answer, Request as Ask};
+use optin_core::error::Error;
+use optin_core::evidence::erasure::{Erasure, Step};
+use optin_core::members::{Answer, Request as Ask};
 
 /// Entries one redaction step rewrites at most: a step costs at most `1 + 2 × PAGE` operations.
 pub const PAGE: u32 = 200;
@@ -90,7 +90,7 @@ pub async fn advance(
                 // The record says complete: write it first, then mark it written.
                 let mut done = job.clone();
                 done.mark_recorded();
-                let key = crate::ledger::erasure_key(job.member, job.erased_at_ms);
+                let key = optin_core::ledger::erasure_key(job.member, job.erased_at_ms);
                 put_json(kv, &key, &done.record()).await?;
                 job.mark_recorded();
             }
@@ -100,8 +100,8 @@ pub async fn advance(
 }
 
 fn log_restart(e: &Error) {
-    let line = crate::log::EventLog {
-        level: crate::log::Level::Warn,
+    let line = optin_core::log::EventLog {
+        level: optin_core::log::Level::Warn,
         msg: "erasure: a saved list cursor was refused; the subject starts over",
         request_id: "-",
         detail: e.log_detail(),

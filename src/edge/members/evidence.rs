@@ -5,8 +5,6 @@
 use serde_json::json;
 use worker::Date;
 
-use crate::config::Config;
-use crate::consent::ConsentEvent;
 use crate::edge::ledger_store;
 use crate::edge::members::card::{member_lang, member_of, CARD_CACHE};
 use crate::edge::runtime::cache;
@@ -16,11 +14,13 @@ use crate::edge::runtime::respond;
 use crate::edge::runtime::respond::Outgoing;
 use crate::edge::shopper::page_with_csp;
 use crate::edge::Call;
-use crate::error::Error;
-use crate::evidence::page::{Only, Position};
-use crate::evidence::receipt;
-use crate::members::{LinkedSubject, MemberRecord};
-use crate::pages::{self, AppHistory, DataView};
+use optin_core::config::Config;
+use optin_core::consent::ConsentEvent;
+use optin_core::error::Error;
+use optin_core::evidence::page::{Only, Position};
+use optin_core::evidence::receipt;
+use optin_core::members::{LinkedSubject, MemberRecord};
+use optin_core::pages::{self, AppHistory, DataView};
 
 /// No script: the data page works as plain HTML.
 const DATA_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
@@ -42,7 +42,7 @@ pub struct HistoryPage<'m> {
 }
 
 /// At most `limit` of the member's newest entries before `before` (see
-/// [`crate::evidence::page`]): a few KV operations per thousand entries, plus one per entry
+/// [`optin_core::evidence::page`]): a few KV operations per thousand entries, plus one per entry
 /// shown.
 pub async fn history_page<'m>(
     kv: &Kv,
@@ -98,7 +98,7 @@ pub fn receipts_of(
         default_lang: member
             .lang
             .as_deref()
-            .and_then(crate::lang::Lang::parse)
+            .and_then(optin_core::lang::Lang::parse)
             .unwrap_or(config.default_lang),
     };
     let mut receipts: Vec<receipt::Receipt> = histories

@@ -1,4 +1,4 @@
-//! Carries the member protocols' questions ([`crate::members::chain`]) to the `Member` Durable
+//! Carries the member protocols' questions ([`optin_core::members::chain`]) to the `Member` Durable
 //! Objects, and asks one member's object directly for the card, till and admin routes. Every
 //! decision is the core's; this only routes the calls and logs what the protocols noticed.
 
@@ -9,14 +9,14 @@ pub(crate) mod object;
 
 use worker::Env;
 
-use crate::codes::LinkCode;
-use crate::consent::Subject;
-use crate::conversation::Step;
-use crate::error::Error;
-use crate::ids::MemberNumber;
-use crate::log::{EventLog, Level};
-use crate::members::chain::{self, Protocol};
-use crate::members::{Answer, Applied, Change, Request as Ask};
+use optin_core::codes::LinkCode;
+use optin_core::consent::Subject;
+use optin_core::conversation::Step;
+use optin_core::error::Error;
+use optin_core::ids::MemberNumber;
+use optin_core::log::{EventLog, Level};
+use optin_core::members::chain::{self, Protocol};
+use optin_core::members::{Answer, Applied, Change, Request as Ask};
 
 /// Asks the object of member number `number`.
 pub async fn ask(env: &Env, number: MemberNumber, request: &Ask) -> Result<Answer, Error> {

@@ -1,5 +1,5 @@
 //! The `Member` Durable Object (SQLite-backed): one object per member number, the strongly
-//! consistent home of everything exact about a member (see [`crate::members`]). It only
+//! consistent home of everything exact about a member (see [`optin_core::members`]). It only
 //! serialises: load the slot, let the core decide, save it when it changed, answer.
 //!
 //! The slot is one JSON row, cached in the object's memory between requests. Each request is
@@ -8,7 +8,7 @@
 //! holds the answer until it is durable.
 //!
 //! The events feed is born here, as a transactional outbox: the events a request caused
-//! ([`crate::feed::events::caused_by`]) are written in the same row, in the same synchronous
+//! ([`optin_core::feed::events::caused_by`]) are written in the same row, in the same synchronous
 //! step, as the slot that changed; after the answer they are sent to the `FEED` queue. A sent
 //! event leaves the row with the next write (no extra write on the happy path); one that could
 //! not be sent stays, and an alarm tries again. So an event is never lost and never sent
@@ -19,7 +19,7 @@
 //! until the consent ledger (KV) holds them; the request writes them, and the alarm again if
 //! that failed.
 //!
-//! An erasure's remaining work ([`crate::evidence::erasure`]) lives in the row too: the request
+//! An erasure's remaining work ([`optin_core::evidence::erasure`]) lives in the row too: the request
 //! that erases runs its first step, then the alarm runs as many as each invocation's KV budget
 //! allows, one invocation after another, until it is complete.
 
@@ -31,14 +31,14 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, Date, DurableObject, Env, Request, Response, SqlStorageValue, State};
 
-use crate::consent::Subject;
-use crate::evidence::erasure::Erasure;
-use crate::feed::events::{caused_by, FeedEvent};
-use crate::feed::queue::FeedMessage;
-use crate::ids::MemberNumber;
-use crate::lang::Lang;
-use crate::log::{EventLog, Level};
-use crate::members::{self, Answer, Slot, Withdrawn};
+use optin_core::consent::Subject;
+use optin_core::evidence::erasure::Erasure;
+use optin_core::feed::events::{caused_by, FeedEvent};
+use optin_core::feed::queue::FeedMessage;
+use optin_core::ids::MemberNumber;
+use optin_core::lang::Lang;
+use optin_core::log::{EventLog, Level};
+use optin_core::members::{self, Answer, Slot, Withdrawn};
 
 /// When a failed send (or ledger write) is tried again. An alarm is set by its offset from now
 /// (`worker`'s `ScheduledTime` reads a plain integer as an offset, not as a time).
@@ -297,33 +297,33 @@ impl Member {
     }
 
     /// Saves an erasure's progress in the row.
-    fn save_erasure(&self, job: &Erasure) -> Result<(), crate::error::Error> {
-        let mut now = self.load().map_err(crate::error::Error::internal)?;
+    fn save_erasure(&self, job: &Erasure) -> Result<(), optin_core::error::Error> {
+        let mut now = self.load().map_err(optin_core::error::Error::internal)?;
         now.erasure = Some(job.clone());
         if let Err(e) = self.save(&now) {
             *self.stored.borrow_mut() = None;
-            return Err(crate::error::Error::internal(e));
+            return Err(optin_core::error::Error::internal(e));
         }
         *self.stored.borrow_mut() = Some(now);
         Ok(())
     }
 }
 
-/// The ledger entry of one card-page stop, as [`crate::ledger::card_stop`] names it.
-async fn write_stop(env: &Env, d: &DueStop) -> Result<(), crate::error::Error> {
+/// The ledger entry of one card-page stop, as [`optin_core::ledger::card_stop`] names it.
+async fn write_stop(env: &Env, d: &DueStop) -> Result<(), optin_core::error::Error> {
     let config = crate::edge::runtime::env::config(env);
     let key = config.pseudonym_key.require("PSEUDONYM_KEY")?;
     let key = key.expose().as_bytes();
-    let change = crate::ledger::card_stop(
+    let change = optin_core::ledger::card_stop(
         Subject::new(d.withdrawn.channel, d.withdrawn.user_id.clone()),
         d.member,
         d.lang.as_deref().and_then(Lang::parse),
         d.at_ms,
         d.withdrawn.purpose,
     );
-    let event = crate::ledger::event(
+    let event = optin_core::ledger::event(
         &change,
-        crate::ledger::event_id(key, &change),
+        optin_core::ledger::event_id(key, &change),
         Some(d.member),
         &config.in_force(),
         d.at_ms,
@@ -332,7 +332,7 @@ async fn write_stop(env: &Env, d: &DueStop) -> Result<(), crate::error::Error> {
     crate::edge::ledger_store::write(&kv, key, &event, &d.withdrawn.pseudonyms, false).await
 }
 
-fn log_send_failure(count: usize, e: &crate::error::Error) {
+fn log_send_failure(count: usize, e: &optin_core::error::Error) {
     let line = EventLog {
         level: Level::Error,
         msg: "feed enqueue failed; the outbox keeps the events",

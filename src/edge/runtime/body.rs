@@ -3,8 +3,8 @@
 use futures_util::StreamExt;
 
 use crate::edge::runtime::incoming::Incoming;
-use crate::error::Error;
-use crate::routes;
+use optin_core::error::Error;
+use optin_core::routes;
 
 /// How much of an oversized chunked body is read and dropped before answering 413: leaving a
 /// chunked body half-read breaks the connection it came on (seen with wrangler's proxy: the

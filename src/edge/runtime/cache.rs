@@ -2,18 +2,18 @@
 //! needs (the stores index, the coupons index, the active notice version and the notices that
 //! have been in force). Workers KV is itself eventually consistent (up to 60 s); holding these
 //! 30 s longer in memory spares the KV reads of each page view, and a miss re-reads KV at most
-//! once per 5 s ([`crate::freshness`]).
+//! once per 5 s ([`optin_core::freshness`]).
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use worker::Env;
 
-use crate::coupons::{CouponsIndex, COUPONS_INDEX_KEY};
 use crate::edge::runtime::kv::{self, get_all, get_json};
-use crate::error::Error;
-use crate::freshness::{is_fresh, may_reread_on_miss};
-use crate::stores::{self, Notice, StoresIndex, STORES_INDEX_KEY};
+use optin_core::coupons::{CouponsIndex, COUPONS_INDEX_KEY};
+use optin_core::error::Error;
+use optin_core::freshness::{is_fresh, may_reread_on_miss};
+use optin_core::stores::{self, Notice, StoresIndex, STORES_INDEX_KEY};
 
 /// What the landing and card pages read.
 pub struct Snapshot {
@@ -34,7 +34,7 @@ pub async fn snapshot(env: &Env, now_ms: u64) -> Result<Rc<Snapshot>, Error> {
 }
 
 /// The snapshot after a miss (a store or notice the cached copy lacks): KV is read again only
-/// if the copy is older than [`crate::freshness::MISS_REREAD_MS`], so unknown ids cannot turn
+/// if the copy is older than [`optin_core::freshness::MISS_REREAD_MS`], so unknown ids cannot turn
 /// requests into KV reads.
 pub async fn snapshot_after_miss(env: &Env, now_ms: u64) -> Result<Rc<Snapshot>, Error> {
     cached_or_read(env, now_ms, |at| !may_reread_on_miss(at, now_ms)).await

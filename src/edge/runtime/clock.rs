@@ -80,7 +80,7 @@ pub fn local_day(time_zone: &str, unix_ms: u64) -> String {
             .formatter
             .as_ref()
             .and_then(|f| day_of(f, unix_ms))
-            .unwrap_or_else(|| crate::time::utc_day(unix_ms));
+            .unwrap_or_else(|| optin_core::time::utc_day(unix_ms));
         zone.last_day = Some((quarter, day.clone()));
         day
     })
@@ -104,5 +104,5 @@ fn day_of(f: &Formatter, unix_ms: u64) -> Option<String> {
         }
     }
     let day = format!("{y:0>4}-{m}-{d}");
-    crate::time::parse_day(&day).is_some().then_some(day)
+    optin_core::time::parse_day(&day).is_some().then_some(day)
 }

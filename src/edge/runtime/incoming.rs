@@ -12,7 +12,7 @@ use worker::worker_sys::web_sys;
 use worker::ByteStream;
 
 use crate::edge::runtime::glue;
-use crate::error::Error;
+use optin_core::error::Error;
 
 pub struct Incoming {
     raw: web_sys::Request,

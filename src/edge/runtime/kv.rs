@@ -9,8 +9,8 @@ use std::rc::Rc;
 use serde::de::DeserializeOwned;
 use worker::kv::{Key, KvStore};
 
-use crate::budget::Budget;
-use crate::error::Error;
+use optin_core::budget::Budget;
+use optin_core::error::Error;
 
 /// KV operations one invocation may make: Cloudflare allows 1,000 per invocation
 /// (<https://developers.cloudflare.com/workers/platform/limits/#kv-limits>, read 2026-12-02);

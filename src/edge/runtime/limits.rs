@@ -10,8 +10,8 @@
 
 use worker::Env;
 
-use crate::error::Error;
-use crate::log::{EventLog, Level};
+use optin_core::error::Error;
+use optin_core::log::{EventLog, Level};
 
 /// The POS keys' limiter: the period of its `simple` rule in `wrangler.toml`.
 pub const POS: (&str, u32) = ("POS_LIMITER", 60);

@@ -6,7 +6,7 @@ use wasm_bindgen_futures::JsFuture;
 use worker::Env;
 
 use crate::edge::runtime::glue;
-use crate::error::Error;
+use optin_core::error::Error;
 
 /// POSTs `request` as JSON to the object named `name` of the namespace bound as `binding`, in
 /// one crossing ([`glue::call_object`]; `worker`'s stub, request and response wrappers cross

@@ -12,13 +12,13 @@ extern "C" {
 /// `N` bytes from the CSPRNG.
 ///
 /// # Errors
-/// [`crate::error::Error::Internal`] if the runtime refuses (it does not for up to 65,536 bytes).
-pub fn bytes<const N: usize>() -> Result<[u8; N], crate::error::Error> {
+/// [`optin_core::error::Error::Internal`] if the runtime refuses (it does not for up to 65,536 bytes).
+pub fn bytes<const N: usize>() -> Result<[u8; N], optin_core::error::Error> {
     let mut buf = [0u8; N];
     get_random_values(&mut buf)
-        .map_err(|_| crate::error::Error::internal("crypto.getRandomValues failed"))?;
+        .map_err(|_| optin_core::error::Error::internal("crypto.getRandomValues failed"))?;
     if buf.iter().all(|b| *b == 0) {
-        return Err(crate::error::Error::internal(
+        return Err(optin_core::error::Error::internal(
             "crypto.getRandomValues gave zeros",
         ));
     }

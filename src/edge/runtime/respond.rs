@@ -13,10 +13,10 @@ use worker::ResponseBody;
 
 use crate::edge::runtime::glue;
 
-use crate::error::Error;
-use crate::lang::Lang;
-use crate::pages;
-use crate::routes::Audience;
+use optin_core::error::Error;
+use optin_core::lang::Lang;
+use optin_core::pages;
+use optin_core::routes::Audience;
 
 /// A response not yet handed to the runtime.
 pub struct Outgoing {

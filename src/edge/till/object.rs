@@ -1,5 +1,5 @@
 //! The `Till` Durable Object (SQLite-backed): one per store, the home of its transactions (see
-//! [`crate::till::transactions`]). A redemption goes through it: it holds the transaction for the
+//! [`optin_core::till::transactions`]). A redemption goes through it: it holds the transaction for the
 //! member, lets the member's object decide, and binds the transaction when something was
 //! redeemed. Bound rows are kept [`KEEP_BOUND_MS`]; holds only in memory. It also keeps the ids
 //! of the store's revoked POS keys, so that a revoked key redeems nothing once the revocation
@@ -10,9 +10,9 @@ use std::cell::RefCell;
 use serde::Deserialize;
 use worker::{durable_object, Date, DurableObject, Env, Request, Response, SqlStorageValue, State};
 
-use crate::ids::MemberNumber;
-use crate::members::{Answer, Request as Ask};
-use crate::till::transactions::{Claim, Holds, TillAnswer, TillRequest, KEEP_BOUND_MS};
+use optin_core::ids::MemberNumber;
+use optin_core::members::{Answer, Request as Ask};
+use optin_core::till::transactions::{Claim, Holds, TillAnswer, TillRequest, KEEP_BOUND_MS};
 
 #[durable_object]
 pub struct Till {

@@ -7,8 +7,6 @@ use serde::Deserialize;
 use serde_json::json;
 use worker::{Date, Env};
 
-use crate::codes::{Barcode, CodeError};
-use crate::coupons::Coupon;
 use crate::edge::admin::json_body;
 use crate::edge::funnel;
 use crate::edge::members;
@@ -18,17 +16,19 @@ use crate::edge::runtime::kv::{self, get_json};
 use crate::edge::runtime::respond;
 use crate::edge::runtime::respond::Outgoing;
 use crate::edge::Call;
-use crate::error::Error;
-use crate::funnel::stats;
-use crate::ids::{CouponId, StoreId, TillId};
-use crate::lang::Lang;
-use crate::members::{Answer, Request as Ask};
-use crate::secrets::SigningKeys;
-use crate::till::pos_keys::{key_id, pos_key_key, Cached, KeyCache, PosKeyRecord};
-use crate::till::redemptions::{Attempt, CouponTerms, Outcome, Refusal};
-use crate::till::scan::{self, till_redemption};
-use crate::till::transactions::{TillAnswer, TillRequest};
-use crate::time::format_rfc3339;
+use optin_core::codes::{Barcode, CodeError};
+use optin_core::coupons::Coupon;
+use optin_core::error::Error;
+use optin_core::funnel::stats;
+use optin_core::ids::{CouponId, StoreId, TillId};
+use optin_core::lang::Lang;
+use optin_core::members::{Answer, Request as Ask};
+use optin_core::secrets::SigningKeys;
+use optin_core::till::pos_keys::{key_id, pos_key_key, Cached, KeyCache, PosKeyRecord};
+use optin_core::till::redemptions::{Attempt, CouponTerms, Outcome, Refusal};
+use optin_core::till::scan::{self, till_redemption};
+use optin_core::till::transactions::{TillAnswer, TillRequest};
+use optin_core::time::format_rfc3339;
 
 /// The longest scanned text looked at (a barcode is at most 90 characters).
 const MAX_CODE_CHARS: usize = 200;
@@ -46,7 +46,7 @@ fn unauthorized() -> Error {
 /// The POS key of the request, in force: its record (the store the till belongs to).
 async fn require_pos_key(call: &Call<'_>, now_ms: u64) -> Result<PosKeyRecord, Error> {
     let header = call.header("authorization").ok_or_else(unauthorized)?;
-    let text = crate::auth::bearer_token(&header).ok_or_else(unauthorized)?;
+    let text = optin_core::auth::bearer_token(&header).ok_or_else(unauthorized)?;
     let id = key_id(text).ok_or_else(unauthorized)?;
     // Before any storage read: a leaked or guessed key id costs at most the limit.
     crate::edge::runtime::limits::check(call.env, crate::edge::runtime::limits::POS, id).await?;
@@ -177,7 +177,7 @@ async fn coupon(env: &Env, snapshot: &Snapshot, id: &CouponId) -> Result<Coupon,
         return Ok(c.clone());
     }
     let kv = kv::namespace(env)?;
-    get_json::<Coupon>(&kv, &crate::coupons::coupon_key(id))
+    get_json::<Coupon>(&kv, &optin_core::coupons::coupon_key(id))
         .await?
         .ok_or_else(|| Error::Unknown {
             code: "unknown_coupon",

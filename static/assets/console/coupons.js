@@ -65,14 +65,14 @@ function couponEditor(container, coupon, refreshed) {
   function renderPreview() {
     const l = previewLang.value;
     const words = CARD_WORDS[l];
-    // As the card picks (src/coupons.rs): the language asked, else the first it has (BTreeMap
+    // As the card picks (core/src/coupons.rs): the language asked, else the first it has (BTreeMap
     // order: en, fr, ja), and the coupon id for a title in none.
     const pickLike = (inputs) => [l, "en", "fr", "ja"].map((k) => inputs[k].value.trim()).find((v) => v) ?? "";
     const title = pickLike(titles) || id.value.trim();
     const description = pickLike(descriptions);
     let untilDay = "";
     if (until.value) {
-      // The card shows the last valid day (UTC), as src/pages/card.rs does.
+      // The card shows the last valid day (UTC), as core/src/pages/card.rs does.
       const last = new Date(new Date(until.value).getTime() - 1);
       untilDay = Number.isNaN(last.getTime()) || Math.abs(last.getFullYear()) > 9999 ? "" : last.toISOString().slice(0, 10);
     }

@@ -1,9 +1,9 @@
 // The console's words in ja / en / fr: TEXTS (the console's own, by key, `{name}` for a value)
 // and the words it shares with the shopper pages. CARD_WORDS and CHANNEL_NAMES are written as
-// JSON (quoted keys, no trailing comma) because a unit test in src/pages/card.rs reads them from
+// JSON (quoted keys, no trailing comma) because a unit test in core/src/pages/card.rs reads them from
 // this file and fails when they differ from what the card page says.
 
-// What a member's card says around a coupon (src/pages/card.rs), for the coupon preview.
+// What a member's card says around a coupon (core/src/pages/card.rs), for the coupon preview.
 export const CARD_WORDS = {
   "ja": { "coupons": "クーポン", "until": "有効期限" },
   "en": { "coupons": "Your coupons", "until": "Valid until" },

@@ -773,7 +773,7 @@ mod tests {
     /// the example names every secret (so `make dev` starts with all of them).
     #[test]
     fn wrangler_toml_holds_vars_and_the_dev_example_holds_every_secret() {
-        let toml = include_str!("../wrangler.toml");
+        let toml = include_str!("../../wrangler.toml");
         let vars = toml
             .split("\n[vars]\n")
             .nth(1)
@@ -793,7 +793,7 @@ mod tests {
         for name in vars {
             assert_eq!(spec(name).kind, Kind::Var, "{name} in [vars]");
         }
-        let example = names(include_str!("../.dev.vars.example"), '=');
+        let example = names(include_str!("../../.dev.vars.example"), '=');
         for name in &example {
             assert_eq!(spec(name).kind, Kind::Secret, "{name} in .dev.vars.example");
         }
@@ -808,7 +808,7 @@ mod tests {
 
     #[test]
     fn the_configuration_doc_describes_every_setting() {
-        let doc = include_str!("../docs/configuration.md");
+        let doc = include_str!("../../docs/configuration.md");
         for spec in &SETTINGS {
             assert!(doc.contains(&format!("`{}`", spec.name)), "{}", spec.name);
         }

@@ -445,7 +445,7 @@ pub fn till_page(lang: Lang) -> String {
 mod tests {
     use super::*;
 
-    const SCRIPT: &str = include_str!("../../static/assets/pos.js");
+    const SCRIPT: &str = include_str!("../../../static/assets/pos.js");
 
     fn ids_of(html: &str, attr: &str) -> Vec<String> {
         let needle = format!("{attr}=\"");

@@ -321,7 +321,7 @@ mod tests {
 
     /// The admin console's words module: its coupon preview repeats words of this page, and its
     /// screens name the apps as the pages do.
-    const CONSOLE_WORDS: &str = include_str!("../../static/assets/console/words.js");
+    const CONSOLE_WORDS: &str = include_str!("../../../static/assets/console/words.js");
 
     /// The value of `export const {name} = {…};` in the console's words module, which writes
     /// the words it shares with the pages as JSON.

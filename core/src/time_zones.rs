@@ -539,7 +539,7 @@ mod tests {
     /// openapi.yaml's `Timezone` enum is this list, in this order.
     #[test]
     fn openapi_enum_is_this_list() {
-        let yaml = include_str!("../openapi.yaml");
+        let yaml = include_str!("../../openapi.yaml");
         let start = yaml.find("\n    Timezone:\n").expect("a Timezone schema");
         let schema = &yaml[start..];
         let list = schema.find("enum: [").expect("an enum") + "enum: [".len();

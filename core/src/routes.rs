@@ -304,7 +304,7 @@ mod tests {
 
     #[test]
     fn entry_js_reads_ahead_only_lengths_every_route_accepts() {
-        let entry = include_str!("edge/runtime/entry.js");
+        let entry = include_str!("../../src/edge/runtime/entry.js");
         assert!(entry.contains(&format!("const PREREAD_LIMIT = {JSON_BODY_LIMIT};")));
         const { assert!(JSON_BODY_LIMIT <= WEBHOOK_BODY_LIMIT) };
     }

@@ -1,0 +1,38 @@
+//! The pure core of the opt-in and membership-card Worker: plain synchronous Rust with no
+//! `worker` types, no clock, no random source and no I/O — this crate does not depend on the
+//! runtime at all. It verifies, parses, decides and renders; it builds and tests natively. The
+//! Worker crate (the repository's root, `src/edge/`) reads requests, asks it, talks to KV,
+//! Durable Objects and the platforms, and answers.
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod base_url;
+pub mod budget;
+pub mod channels;
+pub mod codes;
+pub mod config;
+pub mod consent;
+pub mod conversation;
+pub mod coupons;
+pub mod encoding;
+pub mod error;
+pub mod evidence;
+pub mod feed;
+pub mod freshness;
+pub mod funnel;
+pub mod ids;
+pub mod images;
+pub mod lang;
+pub mod ledger;
+pub mod links;
+pub mod log;
+pub mod members;
+pub mod pages;
+pub mod replies;
+pub mod routes;
+pub mod secrets;
+pub mod signing;
+pub mod stores;
+pub mod till;
+pub mod time;
+pub mod time_zones;
