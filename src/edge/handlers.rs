@@ -6,7 +6,7 @@ use crate::edge::members::evidence;
 use crate::edge::runtime::respond;
 use crate::edge::runtime::respond::Outgoing;
 use crate::edge::shopper;
-use crate::edge::till::pos;
+use crate::edge::till::{self, pos};
 use crate::edge::webhooks;
 use crate::edge::Call;
 use optin_core::error::Error;
@@ -41,7 +41,7 @@ pub async fn handle(route: Route, call: Call<'_>) -> Result<Outgoing, Error> {
         Route::AdminCouponPut(id) => admin::coupons::put(call, &id).await,
         Route::AdminMember(n) => admin::members::access(&call, &n).await,
         Route::AdminMemberErase(n) => admin::members::erase(&call, &n).await,
-        Route::TillPage => Ok(shopper::till(&call)),
+        Route::TillPage => Ok(till::page::serve(&call)),
         Route::PosWhoami => pos::whoami(&call).await,
         Route::PosScan => pos::scan(call).await,
         Route::PosRedeem => pos::redeem(call).await,

@@ -24,11 +24,6 @@ const LANDING_CACHE: &str = "private, max-age=300";
 const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
     form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
-/// The till page: this origin's script, and API calls to this origin only.
-const TILL_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
-    script-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; \
-    frame-ancestors 'none'";
-
 /// The query parameters a shopper page reads, parsed once.
 #[derive(Default)]
 pub(super) struct Query {
@@ -161,12 +156,4 @@ pub async fn privacy(call: &Call<'_>, version: Option<&str>) -> Result<Outgoing,
         pages::privacy_page(lang, &snapshot.notices[index], &snapshot.notices),
         "public, max-age=300",
     ))
-}
-
-/// `GET /pos`: the till page. Static (the POS key lives in the till's own storage and goes with
-/// each API call), so any cache may keep it briefly per language.
-pub fn till(call: &Call<'_>) -> Outgoing {
-    let q = query(call);
-    let lang = lang(call, &q, Lang::En);
-    page_with_csp(pages::till_page(lang), "public, max-age=300", TILL_CSP)
 }

@@ -31,7 +31,11 @@ pub fn tests() -> Vec<Test> {
         a_key_or_a_card_past_its_rate_limit_is_told_when_to_try_again,
         two_hundred_concurrent_redeems_from_two_stores_make_one_redemption,
         a_withdrawal_blocks_the_next_redeem_of_a_consent_gated_coupon_at_once,
-        stats_count_each_store_day_in_its_own_time_zone_as_json_and_csv,
+        stats_count_a_store_day_in_the_stores_own_time_zone,
+        stats_come_as_csv_and_for_one_store,
+        the_funnel_chart_gives_its_numbers_in_words_too,
+        stats_without_a_range_take_each_stores_own_today,
+        stats_refuse_bad_queries_and_answer_empty_and_long_ranges,
         till_page_in_headless_chromium_takes_a_scanner_not_a_typist,
     ]
 }
@@ -858,18 +862,90 @@ fn a_withdrawal_blocks_the_next_redeem_of_a_consent_gated_coupon_at_once(f: &Fix
     assert_eq!(refused.error_code(), "consent_withdrawn");
 }
 
-fn stats_count_each_store_day_in_its_own_time_zone_as_json_and_csv(f: &Fixture) {
-    // UTC+14: for ten hours of every UTC day, its calendar day is already the next one.
-    let store = store_id("kiri");
-    let reply = admin(
-        &f.app,
-        "PUT",
-        &format!("/api/admin/stores/{store}"),
-        Some(
-            json!({"names": {"en": "Kiritimati"}, "address": "Line Islands", "timezone": "Pacific/Kiritimati"}),
-        ),
+/// What the stats cases share: a store in UTC+14 (for ten hours of every UTC day, its calendar
+/// day is already the next one) with two landing views, a LINE opt-in, a redemption and an
+/// unfollow on its own today, counted.
+struct StatsScene {
+    store: String,
+    day: String,
+    path: String,
+    row: Value,
+}
+
+impl StatsScene {
+    fn new(f: &Fixture) -> StatsScene {
+        let store = store_id("kiri");
+        let reply = admin(
+            &f.app,
+            "PUT",
+            &format!("/api/admin/stores/{store}"),
+            Some(
+                json!({"names": {"en": "Kiritimati"}, "address": "Line Islands", "timezone": "Pacific/Kiritimati"}),
+            ),
+        );
+        assert_eq!(reply.status, 201, "{}", reply.text());
+        let day = crate::cards::rfc3339(now_ms() + 14 * 3_600_000)[..10].to_owned();
+        assert_eq!(f.app.get(&format!("/s/{store}")).status, 200);
+        assert_eq!(f.app.get(&format!("/s/{store}")).status, 200);
+        let now = now_ms();
+        let c = coupon_id("stat");
+        put_coupon(&f.app, &c, coupon("stat", now - DAY, now + DAY, None, true));
+        let key = new_pos_key(&f.app, &store, "T");
+        let (user, member, _) = new_member(f, &store);
+        assert_eq!(
+            redeem(&f.app, &key, &barcode(&member, ""), &c, &unique("TS-")).status,
+            200
+        );
+        post_line(
+            &f.app,
+            &line_body(&[line_event(&user, "unfollow", now_ms(), json!({}))]),
+        );
+
+        let path = format!("/api/admin/stats?from={day}&to={day}");
+        let mut row = Value::Null;
+        // Counts travel in coalesced batches after the responses: wait for them.
+        for _ in 0..50 {
+            let stats = admin(&f.app, "GET", &path, None);
+            assert_eq!(stats.status, 200, "{}", stats.text());
+            row = stats.json()["stats"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["store_id"] == store.as_str())
+                .cloned()
+                .unwrap_or(Value::Null);
+            if row["redemptions"] == 1
+                && row["withdrawals"]["line"] == 1
+                && row["landing_views"] == 2
+            {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        StatsScene {
+            store,
+            day,
+            path,
+            row,
+        }
+    }
+}
+
+fn stats_count_a_store_day_in_the_stores_own_time_zone(f: &Fixture) {
+    let StatsScene {
+        store, day, row, ..
+    } = StatsScene::new(f);
+    assert_eq!(
+        row,
+        json!({
+            "store_id": store, "time_zone": "Pacific/Kiritimati", "day": day,
+            "landing_views": 2,
+            "grants": {"line": 1, "whatsapp": 0, "messenger": 0, "instagram": 0},
+            "card_only_grants": {"line": 0, "whatsapp": 0, "messenger": 0, "instagram": 0},
+            "withdrawals": {"line": 1, "whatsapp": 0, "messenger": 0, "instagram": 0},
+            "cards_issued": 1, "redemptions": 1,
+        })
     );
-    assert_eq!(reply.status, 201, "{}", reply.text());
     let mars = admin(
         &f.app,
         "PUT",
@@ -882,52 +958,15 @@ fn stats_count_each_store_day_in_its_own_time_zone_as_json_and_csv(f: &Fixture) 
         (mars.status, mars.error_code().as_str()),
         (422, "invalid_timezone")
     );
-    let day = crate::cards::rfc3339(now_ms() + 14 * 3_600_000)[..10].to_owned();
-    assert_eq!(f.app.get(&format!("/s/{store}")).status, 200);
-    assert_eq!(f.app.get(&format!("/s/{store}")).status, 200);
-    let now = now_ms();
-    let c = coupon_id("stat");
-    put_coupon(&f.app, &c, coupon("stat", now - DAY, now + DAY, None, true));
-    let key = new_pos_key(&f.app, &store, "T");
-    let (user, member, _) = new_member(f, &store);
-    assert_eq!(
-        redeem(&f.app, &key, &barcode(&member, ""), &c, &unique("TS-")).status,
-        200
-    );
-    post_line(
-        &f.app,
-        &line_body(&[line_event(&user, "unfollow", now_ms(), json!({}))]),
-    );
+}
 
-    let path = format!("/api/admin/stats?from={day}&to={day}");
-    let mut row = Value::Null;
-    // Counts travel in coalesced batches after the responses: wait for them.
-    for _ in 0..50 {
-        let stats = admin(&f.app, "GET", &path, None);
-        assert_eq!(stats.status, 200, "{}", stats.text());
-        row = stats.json()["stats"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["store_id"] == store.as_str())
-            .cloned()
-            .unwrap_or(Value::Null);
-        if row["redemptions"] == 1 && row["withdrawals"]["line"] == 1 && row["landing_views"] == 2 {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
-    assert_eq!(
+fn stats_come_as_csv_and_for_one_store(f: &Fixture) {
+    let StatsScene {
+        store,
+        day,
+        path,
         row,
-        json!({
-            "store_id": store, "time_zone": "Pacific/Kiritimati", "day": day,
-            "landing_views": 2,
-            "grants": {"line": 1, "whatsapp": 0, "messenger": 0, "instagram": 0},
-            "card_only_grants": {"line": 0, "whatsapp": 0, "messenger": 0, "instagram": 0},
-            "withdrawals": {"line": 1, "whatsapp": 0, "messenger": 0, "instagram": 0},
-            "cards_issued": 1, "redemptions": 1,
-        })
-    );
+    } = StatsScene::new(f);
     let csv = admin(&f.app, "GET", &format!("{path}&format=csv"), None);
     assert_eq!(csv.status, 200);
     assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
@@ -953,6 +992,12 @@ fn stats_count_each_store_day_in_its_own_time_zone_as_json_and_csv(f: &Fixture) 
         (unknown.status, unknown.error_code().as_str()),
         (404, "not_found")
     );
+}
+
+fn the_funnel_chart_gives_its_numbers_in_words_too(f: &Fixture) {
+    let StatsScene {
+        store, day, path, ..
+    } = StatsScene::new(f);
     // The same store and day as a chart: the funnel's numbers and conversions, in words too.
     let chart = admin(
         &f.app,
@@ -988,6 +1033,12 @@ fn stats_count_each_store_day_in_its_own_time_zone_as_json_and_csv(f: &Fixture) 
     );
     assert_eq!(ja.status, 200);
     assert!(ja.text().contains(">ページ閲覧</text>"), "{}", ja.text());
+}
+
+fn stats_without_a_range_take_each_stores_own_today(f: &Fixture) {
+    let StatsScene {
+        store, day, row, ..
+    } = StatsScene::new(f);
     // With no range, each store is asked for its own today: Kiritimati (UTC+14) and Pago Pago
     // (UTC−11) are never both on UTC's day, so one of them always tells the two apart.
     let pago = format!("{store}-pago");
@@ -1045,6 +1096,11 @@ fn stats_count_each_store_day_in_its_own_time_zone_as_json_and_csv(f: &Fixture) 
         (answer["from"].as_str(), answer["to"].as_str()),
         (Some(pago_day.as_str()), Some(day.as_str()))
     );
+}
+
+fn stats_refuse_bad_queries_and_answer_empty_and_long_ranges(f: &Fixture) {
+    let store = store_id("range");
+    create_store(&f.app, &store);
     for (query, code) in [
         ("from=2026-02-30", "invalid_date"),
         ("format=xml", "invalid_format"),
