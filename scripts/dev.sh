@@ -23,7 +23,9 @@ bash scripts/build.sh
 echo "==> starting wrangler dev on http://127.0.0.1:$PORT"
 # Own process group, so stopping it stops wrangler and workerd together.
 set -m
+# Card links and QR codes point at this server, whatever the port.
 SKIP_WORKER_BUILD=1 wrangler dev --ip 127.0.0.1 --port "$PORT" \
+  --var "PUBLIC_BASE_URL:http://127.0.0.1:$PORT" \
   --show-interactive-dev-session=false --test-scheduled &
 server=$!
 set +m
