@@ -2,7 +2,7 @@
 """Prepares the till benchmark against a running Worker, independently of its code: makes
 MEMBERS members (signed LINE follows, posted 16 at a time), COUPONS coupons valid at the Umeda
 store only (so the demo card measured at Shibuya keeps its two coupons) and a POS key for the
-Umeda till; computes each member's number (HMAC chain of core/src/ledger.rs) and
+Umeda till; computes each member's number (HMAC chain of core/src/consent/ledger.rs) and
 signs their barcodes (layout of core/src/codes/barcode.rs) with Python's hmac; writes
   pos-scan.tsv    `Bearer key<TAB>{"code"}`, one line per member
   pos-redeem.tsv  one line per (member, coupon): every request a distinct redemption

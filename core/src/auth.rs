@@ -1,7 +1,7 @@
 //! Bearer-token checks for the admin and cashier APIs.
 
 use crate::error::Error;
-use crate::secrets::Secret;
+use crate::settings::secrets::Secret;
 
 /// Checks an `Authorization` header against the expected bearer token, in constant time.
 ///

@@ -6,11 +6,9 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
-pub mod base_url;
 pub mod budget;
 pub mod channels;
 pub mod codes;
-pub mod config;
 pub mod consent;
 pub mod conversation;
 pub mod coupons;
@@ -23,14 +21,11 @@ pub mod funnel;
 pub mod ids;
 pub mod images;
 pub mod lang;
-pub mod ledger;
-pub mod links;
 pub mod log;
 pub mod members;
 pub mod pages;
-pub mod replies;
 pub mod routes;
-pub mod secrets;
+pub mod settings;
 pub mod signing;
 pub mod stores;
 pub mod till;

@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::secrets::Secret;
+use crate::settings::secrets::Secret;
 
 type HmacSha256 = Hmac<Sha256>;
 

@@ -4,7 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use optin_core::codes::{Barcode, CardRef, JoinCode, LinkCode};
-use optin_core::secrets::SigningKeys;
+use optin_core::settings::secrets::SigningKeys;
 
 fuzz_target!(|data: &[u8]| {
     let keys = SigningKeys::parse("k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=").unwrap();

@@ -4,7 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use optin_core::channels::{interpret, line, meta};
-use optin_core::secrets::{Secret, SigningKeys};
+use optin_core::settings::secrets::{Secret, SigningKeys};
 
 fuzz_target!(|data: &[u8]| {
     let keys = SigningKeys::parse("k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=").unwrap();

@@ -1,13 +1,13 @@
-//! The consent ledger in Workers KV, under the key scheme of [`optin_core::ledger`]: the evidence,
+//! The consent ledger in Workers KV, under the key scheme of [`optin_core::consent::ledger`]: the evidence,
 //! one immutable key per event. Reads and writes only; what a change means for the member is
 //! decided by the member's Durable Object (see [`crate::edge::members`]).
 
 use crate::edge::runtime::kv::{get_json, list_keys, put_json, Kv};
+use optin_core::consent::ledger::{self, EventMeta, ACTIVE_NOTICE_KEY};
 use optin_core::consent::{Action, ConsentEvent};
 use optin_core::error::Error;
 use optin_core::evidence::page::{self, Listed, Only, Position};
 use optin_core::ids::MemberNumber;
-use optin_core::ledger::{self, EventMeta, ACTIVE_NOTICE_KEY};
 
 /// The version of the consent notice new consents refer to, if one is active.
 pub async fn active_notice_version(kv: &Kv) -> Result<Option<String>, Error> {

@@ -20,11 +20,11 @@ use runtime::incoming::Incoming;
 use runtime::respond::Outgoing;
 use runtime::{env, kv, respond};
 
-use optin_core::config::RequestLogging;
 use optin_core::error::Error;
 use optin_core::lang::Lang;
 use optin_core::log::{self, Level, RequestLog};
 use optin_core::routes::{self, Audience, Route};
+use optin_core::settings::config::RequestLogging;
 
 /// Everything a handler needs about the request being served.
 pub struct Call<'a> {

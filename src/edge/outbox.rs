@@ -5,9 +5,9 @@
 use wasm_bindgen::JsValue;
 use worker::{Fetch, Headers, Method, Request, RequestInit};
 
+use optin_core::consent::replies::{Outbound, Platform};
 use optin_core::log::{EventLog, Level};
-use optin_core::replies::{Outbound, Platform};
-use optin_core::secrets::Secret;
+use optin_core::settings::secrets::Secret;
 
 /// The access tokens replies need; either may be missing (then those sends are logged as
 /// configuration errors).

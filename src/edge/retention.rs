@@ -12,12 +12,12 @@ use worker::Env;
 use crate::edge::runtime::env;
 use crate::edge::runtime::kv::{self, get_json, list_keys, put_json, Kv};
 use crate::edge::runtime::objects;
+use optin_core::consent::ledger::EventMeta;
 use optin_core::error::Error;
 use optin_core::evidence::retention::{
     cutoff_ms, erasure_of, expired, subject_of, Entry, Report, DAY_MS,
 };
 use optin_core::feed::log::{months_between, LogAnswer, LogRequest};
-use optin_core::ledger::EventMeta;
 use optin_core::time::format_rfc3339;
 
 /// Where an unfinished run stopped (a KV list cursor).

@@ -8,12 +8,12 @@ use crate::edge::runtime::env;
 use crate::edge::runtime::respond;
 use crate::edge::runtime::respond::Outgoing;
 use crate::edge::Call;
+use optin_core::channels::links::channel_links;
 use optin_core::codes::JoinCode;
 use optin_core::error::Error;
 use optin_core::funnel::stats;
 use optin_core::ids::{CampaignId, StoreId};
 use optin_core::lang::Lang;
-use optin_core::links::channel_links;
 use optin_core::pages::{self, Landing};
 use optin_core::stores;
 

@@ -19,16 +19,16 @@ use crate::edge::runtime::respond::Outgoing;
 use crate::edge::Call;
 use optin_core::channels::{self, line, meta, reach, Decision, Inbound, ReplyTarget};
 use optin_core::codes::{CardRef, LinkCode};
-use optin_core::config::Config;
+use optin_core::consent::ledger;
+use optin_core::consent::replies::{self, ApiBases, Message, Outbound};
 use optin_core::consent::{ConsentChange, InForce, Purpose, Subject};
 use optin_core::error::Error;
 use optin_core::funnel::stats;
 use optin_core::ids::{MemberNumber, StoreId};
 use optin_core::lang::Lang;
-use optin_core::ledger;
 use optin_core::log::{EventLog, Level};
 use optin_core::members::{self as member_rules, ReplyKind};
-use optin_core::replies::{self, ApiBases, Message, Outbound};
+use optin_core::settings::config::Config;
 
 /// `POST /webhooks/line`
 pub async fn line(mut call: Call<'_>) -> Result<Outgoing, Error> {
@@ -185,7 +185,7 @@ struct Handling<'a> {
     request_id: &'a str,
     kv: &'a Kv,
     config: &'a Config,
-    keys: &'a optin_core::secrets::SigningKeys,
+    keys: &'a optin_core::settings::secrets::SigningKeys,
     pseudonym_key: &'a [u8],
     now_ms: u64,
     /// The stores (their countries decide what a grant is for).

@@ -5,7 +5,7 @@
 use std::process::Command;
 
 use optin_core::codes::JoinCode;
-use optin_core::secrets::SigningKeys;
+use optin_core::settings::secrets::SigningKeys;
 use serde_json::{json, Value};
 
 use crate::harness::{self, Reply, Worker, ADMIN_TOKEN, SIGNING_KEYS};

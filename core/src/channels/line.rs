@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::{Inbound, InboundKind, ReplyTarget, SignatureError};
 use crate::consent::{Channel, Subject};
 use crate::error::Error;
-use crate::secrets::Secret;
+use crate::settings::secrets::Secret;
 use crate::signing;
 
 /// The header carrying the signature (case-insensitive, as all HTTP header names).

@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::{Inbound, InboundKind, ReplyTarget, SignatureError};
 use crate::consent::{Action, Channel, Subject};
 use crate::error::Error;
-use crate::secrets::Secret;
+use crate::settings::secrets::Secret;
 use crate::signing;
 
 pub const SIGNATURE_HEADER: &str = "x-hub-signature-256";

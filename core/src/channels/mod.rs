@@ -2,13 +2,14 @@
 //! [`interpret`], which turns an inbound event into what this project does about it.
 
 pub mod line;
+pub mod links;
 pub mod meta;
 pub mod reach;
 
 use crate::codes::{CodeError, JoinCode, LinkCode};
 use crate::consent::{classify_text, Action, ConsentChange, Source, Subject, TextIntent};
 use crate::ids::StoreId;
-use crate::secrets::SigningKeys;
+use crate::settings::secrets::SigningKeys;
 
 /// One platform event about one person, normalised.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,7 +10,7 @@ use super::{
     open, push_member, push_short_str, seal, secs_u32, CodeError, Kind, Reader, MAX_CLOCK_SKEW_SECS,
 };
 use crate::ids::{CouponId, MemberNumber};
-use crate::secrets::SigningKeys;
+use crate::settings::secrets::SigningKeys;
 
 /// How long a barcode stays valid after the card page drew it. Long enough for a card opened
 /// at home to work offline at the till days later; short enough that a screenshot does not live

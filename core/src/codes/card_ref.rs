@@ -6,7 +6,7 @@
 
 use super::{open, seal, CodeError, Kind, Reader};
 use crate::ids::MemberNumber;
-use crate::secrets::SigningKeys;
+use crate::settings::secrets::SigningKeys;
 
 /// A member's card reference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,7 +10,7 @@
 use super::{open, push_short_str, seal, secs_u32, CodeError, Kind, Reader, MAX_CLOCK_SKEW_SECS};
 use crate::ids::{CampaignId, StoreId};
 use crate::lang::Lang;
-use crate::secrets::SigningKeys;
+use crate::settings::secrets::SigningKeys;
 
 /// How long a join code is accepted after it is issued.
 pub const JOIN_CODE_TTL_SECS: u64 = 7 * 24 * 3600;

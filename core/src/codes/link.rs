@@ -10,7 +10,7 @@
 use super::{open, push_member, seal, secs_u32, CodeError, Kind, Reader, MAX_CLOCK_SKEW_SECS};
 use crate::consent::Channel;
 use crate::ids::MemberNumber;
-use crate::secrets::SigningKeys;
+use crate::settings::secrets::SigningKeys;
 
 /// How long a link code is accepted after the card page drew it.
 pub const LINK_CODE_TTL_SECS: u64 = 15 * 60;

@@ -23,7 +23,7 @@ pub use join::{JoinCode, JOIN_CODE_TTL_SECS};
 pub use link::{LinkCode, LINK_CODE_TTL_SECS};
 
 use crate::ids::MemberNumber;
-use crate::secrets::SigningKeys;
+use crate::settings::secrets::SigningKeys;
 use crate::signing;
 
 /// Bytes of HMAC kept in a code (80 bits: forging one online is hopeless).
@@ -188,7 +188,7 @@ fn secs_u32(secs: u64) -> [u8; 4] {
 
 #[cfg(test)]
 pub(crate) mod test_keys {
-    use crate::secrets::SigningKeys;
+    use crate::settings::secrets::SigningKeys;
 
     pub const NOW: u64 = 1_795_000_000;
 

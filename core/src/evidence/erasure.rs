@@ -57,7 +57,7 @@ pub enum Step {
         pseudonym: String,
         home: MemberNumber,
     },
-    /// Write the erasure record (under [`crate::ledger::erasure_key`]).
+    /// Write the erasure record (under [`crate::consent::ledger::erasure_key`]).
     Record,
     Done,
 }

@@ -1,15 +1,15 @@
 //! A page of a member's consent history, chosen from key listings alone: a history may hold
 //! tens of thousands of entries, more than one invocation may read (each value read is a KV
 //! operation, a listing returns 1,000 keys for one). An entry's key carries its time and event
-//! id, and its metadata its action and member ([`crate::ledger::EventMeta`]), so the newest
+//! id, and its metadata its action and member ([`crate::consent::ledger::EventMeta`]), so the newest
 //! entries before a position are picked from the listing, and only their values are read.
 //!
 //! Pages go from the newest entries to older ones; each page is in platform-time order (in a
 //! tie, the withdrawal last, as [`super::person_history`] orders a history).
 
+use crate::consent::ledger::EventMeta;
 use crate::consent::Action;
 use crate::ids::MemberNumber;
-use crate::ledger::EventMeta;
 
 /// One listed entry of a member's history: which of the member's subjects it belongs to (an
 /// index into the member's list), its key, and what the key and metadata tell.

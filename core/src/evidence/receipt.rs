@@ -76,7 +76,7 @@ pub fn of(event: &ConsentEvent, ctx: &Details<'_>) -> Option<Receipt> {
         Some(v) => format!(
             "{}/privacy/{}",
             ctx.public_base_url,
-            crate::links::percent_encode(v)
+            crate::channels::links::percent_encode(v)
         ),
         None => format!("{}/privacy", ctx.public_base_url),
     };

@@ -235,7 +235,7 @@ mod tests {
         assert_eq!(subject_of("consent:abc:0001795000000000:e1"), Some("abc"));
         assert_eq!(subject_of("erasure:1:2"), None);
         let n = MemberNumber::from_body(42);
-        let key = crate::ledger::erasure_key(n, 1_795_000_000_000);
+        let key = crate::consent::ledger::erasure_key(n, 1_795_000_000_000);
         assert_eq!(erasure_of(&key), Some((n, 1_795_000_000_000)));
         assert_eq!(erasure_of("erasure:x:1"), None);
     }

@@ -10,8 +10,8 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::base_url::is_loopback;
 use crate::error::Error;
+use crate::settings::base_url::is_loopback;
 use crate::time::format_rfc3339;
 
 use super::circuit::Circuit;

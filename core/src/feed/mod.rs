@@ -13,5 +13,6 @@ pub mod endpoints;
 pub mod events;
 pub mod log;
 pub mod queue;
+pub mod replay;
 pub mod retry;
 pub mod signature;

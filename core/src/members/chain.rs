@@ -8,11 +8,11 @@ use std::cell::RefCell;
 
 use super::{AlsoApplied, Answer, Applied, Change, Request, SubjectRef, CHAIN_LENGTH};
 use crate::codes::LinkCode;
+use crate::consent::ledger;
 use crate::consent::{Action, Subject};
 use crate::conversation::{Asker, Conversation};
 use crate::error::Error;
 use crate::ids::MemberNumber;
-use crate::ledger;
 
 /// A question: the slot (member number) to ask, and what.
 pub type Question = (MemberNumber, Request);

@@ -2,7 +2,7 @@
 //! decision it takes — pure, so the object only loads, asks, and saves.
 //!
 //! **Slots and chains.** Each member number names one object, a *slot*. A channel subject's
-//! candidate numbers form a chain derived from its pseudonym ([`crate::ledger::member_number_for`]
+//! candidate numbers form a chain derived from its pseudonym ([`crate::consent::ledger::member_number_for`]
 //! with attempt 0, 1, 2…). A subject's row lives in the first slot of its chain that either holds
 //! its row or is free (no member, never erased). So every decision about "who is this subject"
 //! is taken in one object, atomically: two first grants racing at two edge locations meet in

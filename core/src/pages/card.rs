@@ -5,10 +5,10 @@
 
 use maud::{html, Markup, PreEscaped};
 
+use crate::channels::links::ChannelLink;
 use crate::consent::{Channel, ConsentState};
 use crate::coupons::Coupon;
 use crate::lang::Lang;
-use crate::links::ChannelLink;
 use crate::members::MemberRecord;
 use crate::pages::layout::document_with_script;
 use crate::pages::texts::{texts as page_texts, what_it_brings};

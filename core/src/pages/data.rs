@@ -202,7 +202,7 @@ pub fn data_page(v: &DataView<'_>) -> String {
                                         }
                                     }
                                     @if let Some(version) = &e.notice_version {
-                                        div { dt { (t.notice) } dd { a href={ "/privacy/" (crate::links::percent_encode(version)) "?lang=" (v.lang.code()) } { (version) } } }
+                                        div { dt { (t.notice) } dd { a href={ "/privacy/" (crate::channels::links::percent_encode(version)) "?lang=" (v.lang.code()) } { (version) } } }
                                     }
                                     @if let Some(store) = &e.store_id {
                                         div { dt { (t.store) } dd { (store_name(store)) } }

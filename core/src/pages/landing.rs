@@ -4,8 +4,8 @@
 
 use maud::html;
 
+use crate::channels::links::ChannelLink;
 use crate::lang::Lang;
-use crate::links::ChannelLink;
 use crate::pages::layout::document;
 use crate::pages::texts::{channel_label, texts, what_it_brings};
 use crate::stores::Store;

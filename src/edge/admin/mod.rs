@@ -16,7 +16,7 @@ use crate::edge::runtime::respond;
 use crate::edge::runtime::respond::Outgoing;
 use crate::edge::Call;
 use optin_core::channels::reach;
-use optin_core::config::Config;
+use optin_core::consent::ledger::ACTIVE_NOTICE_KEY;
 use optin_core::consent::{derive_state, Channel, Subject};
 use optin_core::error::Error;
 use optin_core::evidence::page::{self, Only};
@@ -25,8 +25,8 @@ use optin_core::funnel::stats;
 use optin_core::ids::{CampaignId, StoreId};
 use optin_core::images::poster;
 use optin_core::lang::Lang;
-use optin_core::ledger::ACTIVE_NOTICE_KEY;
 use optin_core::routes::PosterFormat;
+use optin_core::settings::config::Config;
 use optin_core::stores::{
     self, check_notice_version, Notice, NoticeInput, Store, StoreInput, StoresIndex,
     STORES_INDEX_KEY,
@@ -80,7 +80,9 @@ pub async fn consent(call: &Call<'_>) -> Result<Outgoing, Error> {
         crate::edge::members::apply(call.env, key, &subject, &[], None, None, call.request_id)
             .await?;
     // Other ids of the same person: their events are this subject's too (one history).
-    let mut pseudonyms = vec![optin_core::ledger::subject_pseudonym(key, &subject)];
+    let mut pseudonyms = vec![optin_core::consent::ledger::subject_pseudonym(
+        key, &subject,
+    )];
     for p in member.iter().flat_map(|a| &a.pseudonyms) {
         if !pseudonyms.contains(p) {
             pseudonyms.push(p.clone());
@@ -117,7 +119,7 @@ pub async fn consent(call: &Call<'_>) -> Result<Outgoing, Error> {
         format!(
             "/api/admin/consent?channel={}&subject={}&before={p}",
             channel.as_str(),
-            optin_core::links::percent_encode(&subject.user_id)
+            optin_core::channels::links::percent_encode(&subject.user_id)
         )
     });
     Ok(respond::json(

@@ -13,14 +13,13 @@ use std::collections::BTreeMap;
 use futures_util::future::join_all;
 use worker::{Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder, RawMessage};
 
+use optin_core::conversation::Step;
 use optin_core::error::Error;
 use optin_core::feed::endpoints::{Endpoint, FeedsAnswer, FeedsRequest};
 use optin_core::feed::events::FeedEvent;
-use optin_core::feed::log::{
-    month_of, month_start_ms, months_between, LogAnswer, LogRequest, LogRow, MONTHS_PER_STEP,
-    PAGE_ROWS,
-};
+use optin_core::feed::log::{month_of, months_between, LogAnswer, LogRequest, LogRow};
 use optin_core::feed::queue::{Delivery, FeedMessage, ReplayPage};
+use optin_core::feed::replay;
 use optin_core::log::{EventLog, Level};
 
 use crate::edge::feed::courier_object::{CourierRequest, COURIERS};
@@ -209,62 +208,22 @@ async fn record(env: &Env, events: &[FeedEvent], endpoints: &[Endpoint]) -> Resu
     Ok(())
 }
 
-/// One page of a replay: its deliveries, then the next page. A step reads at most
-/// [`MONTHS_PER_STEP`] months' objects: past that many empty ones, the next step starts at
-/// the following month.
+/// One step of a replay ([`replay::step`]): the months' logs it asks, its deliveries, then
+/// the next page, queued.
 async fn replay_page(env: &Env, page: &ReplayPage) -> Result<(), Error> {
-    let mut read = 0;
-    for month in months_between(page.from_ms, page.to_ms) {
-        if page
-            .after
-            .as_ref()
-            .is_some_and(|c| month_of(c.time_ms) > month)
-        {
-            continue;
+    let mut step = replay::step(page);
+    let mut answer = None;
+    let done = loop {
+        match step.step(answer.take()) {
+            Step::Ask((month, request)) => answer = Some(log_call(env, &month, &request).await?),
+            Step::Done(done) => break done,
         }
-        if read == MONTHS_PER_STEP {
-            let Some(from_ms) = month_start_ms(&month) else {
-                break;
-            };
-            let next = ReplayPage {
-                from_ms,
-                after: None,
-                ..page.clone()
-            };
-            return queue::enqueue(env, vec![FeedMessage::Replay(next)]).await;
-        }
-        read += 1;
-        let answer = log_call(
-            env,
-            &month,
-            &LogRequest::Page {
-                from_ms: page.from_ms,
-                to_ms: page.to_ms,
-                types: page.types.clone(),
-                after: page.after.clone(),
-                limit: PAGE_ROWS,
-            },
-        )
-        .await?;
-        let Some(last) = answer.rows.last() else {
-            continue;
-        };
-        let next = ReplayPage {
-            after: Some(optin_core::feed::log::Cursor {
-                time_ms: last.time_ms,
-                id: last.id.clone(),
-            }),
-            ..page.clone()
-        };
-        let refs: Vec<(String, u64)> = answer
-            .rows
-            .iter()
-            .map(|r| (r.id.clone(), r.time_ms))
-            .collect();
-        fan_out(env, &page.endpoint, &refs).await?;
-        return queue::enqueue(env, vec![FeedMessage::Replay(next)]).await;
+    };
+    fan_out(env, &page.endpoint, &done.deliver).await?;
+    match done.next {
+        Some(next) => queue::enqueue(env, vec![FeedMessage::Replay(next)]).await,
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Hands a batch's deliveries to their endpoints' couriers, which keep, send and retry them

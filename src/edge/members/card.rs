@@ -13,22 +13,22 @@ use crate::edge::runtime::respond::Outgoing;
 use crate::edge::shopper::{lang, page_with_csp, query};
 use crate::edge::webhooks;
 use crate::edge::Call;
+use optin_core::channels::links::channel_links;
 use optin_core::channels::ReplyTarget;
 use optin_core::codes::{Barcode, CardRef, LinkCode};
-use optin_core::config::Config;
+use optin_core::consent::ledger;
+use optin_core::consent::replies::Message;
 use optin_core::consent::{Channel, Subject};
 use optin_core::coupons::Coupon;
 use optin_core::error::Error;
 use optin_core::ids::{CouponId, StoreId};
 use optin_core::images::barcode::{BarcodeImage, PNG_SCALE};
 use optin_core::lang::Lang;
-use optin_core::ledger;
-use optin_core::links::channel_links;
 use optin_core::members::{Answer, MemberRecord, Request as Ask};
 use optin_core::pages::{self, CardCoupon, CardView};
-use optin_core::replies::Message;
 use optin_core::routes::ImageFormat;
-use optin_core::secrets::SigningKeys;
+use optin_core::settings::config::Config;
+use optin_core::settings::secrets::SigningKeys;
 
 /// The card holds personal data: never kept by shared caches, and not by the browser's HTTP
 /// cache either (the offline copy is the service worker's, refreshed at every online visit).

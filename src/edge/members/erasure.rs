@@ -90,7 +90,7 @@ pub async fn advance(
                 // The record says complete: write it first, then mark it written.
                 let mut done = job.clone();
                 done.mark_recorded();
-                let key = optin_core::ledger::erasure_key(job.member, job.erased_at_ms);
+                let key = optin_core::consent::ledger::erasure_key(job.member, job.erased_at_ms);
                 put_json(kv, &key, &done.record()).await?;
                 job.mark_recorded();
             }

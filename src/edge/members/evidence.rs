@@ -14,13 +14,13 @@ use crate::edge::runtime::respond;
 use crate::edge::runtime::respond::Outgoing;
 use crate::edge::shopper::page_with_csp;
 use crate::edge::Call;
-use optin_core::config::Config;
 use optin_core::consent::ConsentEvent;
 use optin_core::error::Error;
 use optin_core::evidence::page::{Only, Position};
 use optin_core::evidence::receipt;
 use optin_core::members::{LinkedSubject, MemberRecord};
 use optin_core::pages::{self, AppHistory, DataView};
+use optin_core::settings::config::Config;
 
 /// No script: the data page works as plain HTML.
 const DATA_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \

@@ -309,21 +309,21 @@ impl Member {
     }
 }
 
-/// The ledger entry of one card-page stop, as [`optin_core::ledger::card_stop`] names it.
+/// The ledger entry of one card-page stop, as [`optin_core::consent::ledger::card_stop`] names it.
 async fn write_stop(env: &Env, d: &DueStop) -> Result<(), optin_core::error::Error> {
     let config = crate::edge::runtime::env::config(env);
     let key = config.pseudonym_key.require("PSEUDONYM_KEY")?;
     let key = key.expose().as_bytes();
-    let change = optin_core::ledger::card_stop(
+    let change = optin_core::consent::ledger::card_stop(
         Subject::new(d.withdrawn.channel, d.withdrawn.user_id.clone()),
         d.member,
         d.lang.as_deref().and_then(Lang::parse),
         d.at_ms,
         d.withdrawn.purpose,
     );
-    let event = optin_core::ledger::event(
+    let event = optin_core::consent::ledger::event(
         &change,
-        optin_core::ledger::event_id(key, &change),
+        optin_core::consent::ledger::event_id(key, &change),
         Some(d.member),
         &config.in_force(),
         d.at_ms,

@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use worker::Env;
 
-use optin_core::config::Config;
+use optin_core::settings::config::Config;
 
 thread_local! {
     static CONFIG: std::cell::OnceCell<Rc<Config>> = const { std::cell::OnceCell::new() };

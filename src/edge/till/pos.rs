@@ -23,7 +23,7 @@ use optin_core::funnel::stats;
 use optin_core::ids::{CouponId, StoreId, TillId};
 use optin_core::lang::Lang;
 use optin_core::members::{Answer, Request as Ask};
-use optin_core::secrets::SigningKeys;
+use optin_core::settings::secrets::SigningKeys;
 use optin_core::till::pos_keys::{key_id, pos_key_key, Cached, KeyCache, PosKeyRecord};
 use optin_core::till::redemptions::{Attempt, CouponTerms, Outcome, Refusal};
 use optin_core::till::scan::{self, till_redemption};

@@ -2,8 +2,8 @@
 //! join code. A channel whose setting is missing simply has no button.
 
 use crate::channels::reach;
-use crate::config::Config;
 use crate::consent::Channel;
+use crate::settings::config::Config;
 
 /// One channel button.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,6 +2,9 @@
 //! the ledger's immutable event record, the state derived from a subject's events, and what a
 //! shopper's text means (a stop keyword, `JOIN {code}`).
 
+pub mod ledger;
+pub mod replies;
+
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{CampaignId, MemberNumber, StoreId};

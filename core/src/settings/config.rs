@@ -3,11 +3,11 @@
 //! `GET /api/admin/config`. A missing or invalid setting is not fatal here: it becomes an
 //! [`Error::Config`] only when a route asks for it, so everything else keeps working.
 
-use crate::base_url;
 use crate::consent::{Controller, InForce};
 use crate::error::Error;
 use crate::lang::Lang;
-use crate::secrets::{Secret, SigningKeys, MIN_SIGNING_KEY_BYTES};
+use crate::settings::base_url;
+use crate::settings::secrets::{Secret, SigningKeys, MIN_SIGNING_KEY_BYTES};
 
 /// Where a setting comes from: `[vars]` in `wrangler.toml`, or `wrangler secret put` (`.dev.vars`
 /// locally).
@@ -498,7 +498,7 @@ fn check_handle(v: &str) -> Result<(), &'static str> {
 mod tests {
     use super::*;
     use crate::feed::retry::RETRY_DELAYS_SECS;
-    use crate::secrets::MAX_KID_LEN;
+    use crate::settings::secrets::MAX_KID_LEN;
     use std::collections::HashMap;
 
     const KEY_32: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="; // "0123456789abcdef" x2
@@ -773,7 +773,7 @@ mod tests {
     /// the example names every secret (so `make dev` starts with all of them).
     #[test]
     fn wrangler_toml_holds_vars_and_the_dev_example_holds_every_secret() {
-        let toml = include_str!("../../wrangler.toml");
+        let toml = include_str!("../../../wrangler.toml");
         let vars = toml
             .split("\n[vars]\n")
             .nth(1)
@@ -793,7 +793,7 @@ mod tests {
         for name in vars {
             assert_eq!(spec(name).kind, Kind::Var, "{name} in [vars]");
         }
-        let example = names(include_str!("../../.dev.vars.example"), '=');
+        let example = names(include_str!("../../../.dev.vars.example"), '=');
         for name in &example {
             assert_eq!(spec(name).kind, Kind::Secret, "{name} in .dev.vars.example");
         }
@@ -808,7 +808,7 @@ mod tests {
 
     #[test]
     fn the_configuration_doc_describes_every_setting() {
-        let doc = include_str!("../../docs/configuration.md");
+        let doc = include_str!("../../../docs/configuration.md");
         for spec in &SETTINGS {
             assert!(doc.contains(&format!("`{}`", spec.name)), "{}", spec.name);
         }
