@@ -516,7 +516,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::consent::{Channel, ConsentState, Purpose, Source};
+    use crate::consent::{Channel, ConsentState, Source};
     use crate::members::{MemberRecord, Slot};
 
     const KEY: &[u8] = b"simulation-pseudonym-key-0123456789";
@@ -582,17 +582,7 @@ mod tests {
     }
 
     fn change(id: &str, action: Action, source: Source) -> Change {
-        Change {
-            event_id: id.into(),
-            occurred_at_ms: NOW - 1_000,
-            action,
-            source,
-            store: None,
-            lang: None,
-            campaign: None,
-            notice_version: None,
-            purpose: Purpose::Marketing,
-        }
+        crate::members::tests::change(id, NOW - 1_000, action, source)
     }
 
     fn grant(id: &str) -> Change {

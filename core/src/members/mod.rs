@@ -898,7 +898,8 @@ mod tests {
         }
     }
 
-    fn change(id: &str, at: u64, action: Action, source: Source) -> Change {
+    /// A marketing change with no store, campaign or notice (also [`super::chain`]'s tests').
+    pub(super) fn change(id: &str, at: u64, action: Action, source: Source) -> Change {
         Change {
             event_id: id.into(),
             occurred_at_ms: at,

@@ -295,14 +295,9 @@ impl Config {
             meta_app_secrets: read("META_APP_SECRET").map(secrets),
             meta_verify_token: read("META_VERIFY_TOKEN").map(Secret::new),
             meta_access_token: read("META_ACCESS_TOKEN").map(Secret::new),
-            signing_keys: match read("SIGNING_KEYS") {
-                Setting::Set(raw) => match SigningKeys::parse(&raw) {
-                    Ok(keys) => Setting::Set(keys),
-                    Err(problem) => Setting::Invalid(problem),
-                },
-                Setting::Missing => Setting::Missing,
-                Setting::Invalid(problem) => Setting::Invalid(problem),
-            },
+            // `check_signing_keys` parsed them already: a value that is `Set` parses.
+            signing_keys: read("SIGNING_KEYS")
+                .map(|raw| SigningKeys::parse(&raw).expect("checked by check_signing_keys")),
             admin_token: read("ADMIN_TOKEN").map(Secret::new),
             pseudonym_key: read("PSEUDONYM_KEY").map(Secret::new),
             default_lang: Lang::parse(&value("DEFAULT_LANG")).unwrap_or(Lang::En),
