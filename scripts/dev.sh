@@ -12,6 +12,13 @@ if [ ! -f .dev.vars ]; then
   cp .dev.vars.example .dev.vars
   echo "==> created .dev.vars from .dev.vars.example (demo secrets; git ignores it)"
 fi
+# The wallet settings from the local test keys (scripts/wallet-keys.sh), once.
+if ! grep -q '^APPLE_PASS_CERT=-----' .dev.vars; then
+  grep -v -E '^(APPLE_|GOOGLE_WALLET_)' .dev.vars >.dev.vars.tmp || true
+  cat .wallet-dev/wallet.env >>.dev.vars.tmp
+  mv .dev.vars.tmp .dev.vars
+  echo "==> wallet settings from .wallet-dev/ added to .dev.vars"
+fi
 if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
   echo "Port $PORT is in use: stop what serves it, or run PORT=8788 make dev" >&2
   exit 1

@@ -17,8 +17,8 @@ put() { # path json
   case "$status" in 200|201|409) ;; *) echo "PUT $1 answered $status" >&2; exit 1 ;; esac
 }
 
-put /api/admin/stores/shibuya '{"names":{"ja":"渋谷店","en":"Shibuya","fr":"Shibuya"},"address":"1-2-3 Jingumae, Shibuya-ku, Tokyo","timezone":"Asia/Tokyo"}'
-put /api/admin/stores/umeda '{"names":{"ja":"梅田店","en":"Umeda","fr":"Umeda"},"address":"4-5-6 Kakuda-cho, Kita-ku, Osaka","timezone":"Asia/Tokyo"}'
+put /api/admin/stores/shibuya '{"names":{"ja":"渋谷店","en":"Shibuya","fr":"Shibuya"},"address":"1-2-3 Jingumae, Shibuya-ku, Tokyo","timezone":"Asia/Tokyo","latitude":35.6702,"longitude":139.7027}'
+put /api/admin/stores/umeda '{"names":{"ja":"梅田店","en":"Umeda","fr":"Umeda"},"address":"4-5-6 Kakuda-cho, Kita-ku, Osaka","timezone":"Asia/Tokyo","latitude":34.7055,"longitude":135.4983}'
 put /api/admin/notices/2026-11 '{"texts":{
   "en":{"title":"Marketing messages","body":"We send you offers and news of your favourite store in the chat app you chose.\n\nYou can stop at any time: send STOP, block the account, or tap Stop messages on your card."},
   "ja":{"title":"マーケティングメッセージについて","body":"ご選択のチャットアプリで、お気に入り店舗のクーポンやお知らせをお送りします。\n\n「停止」と送る、アカウントをブロックする、または会員証の「配信停止」をタップすると、いつでも停止できます。"},
@@ -100,6 +100,9 @@ cat <<MSG
                      coupons, notices, the funnel, members, POS keys, the events feed
     landing page:    $BASE/s/shibuya        (?lang=ja|en|fr, ?c=spring for a campaign)
     member's card:   $card_url   (open it on a phone-sized window; ?lang=ja|en|fr)
+    wallet cards:    $card_url/wallet.pkpass   (Apple Wallet, signed by the local test CA in
+                     .wallet-dev/: openssl cms -verify -CAfile .wallet-dev/ca.pem checks it)
+                     $card_url/google-wallet   (303 to Google Wallet's save link with the JWT)
     their data page: $card_url/data   (every consent, receipts: $card_url/receipts.json)
     till (cashier):  $BASE/pos   — paste the POS key once: $pos_key
                      then type or paste the member's barcode and press Enter (a scanner does

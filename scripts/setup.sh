@@ -107,4 +107,9 @@ if [ "$(cat .venv/.setup-stamp 2>/dev/null)" != "$req_sum" ] || [ ! -x .venv/bin
 fi
 took "$t"
 
+step "Wallet keys for make dev and the tests (a local test CA, never committed)"
+t=$(date +%s)
+bash scripts/wallet-keys.sh
+took "$t"
+
 printf '==> set-up complete in %ss\n' "$(($(date +%s) - t_all))"

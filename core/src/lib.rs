@@ -31,3 +31,4 @@ pub mod stores;
 pub mod till;
 pub mod time;
 pub mod time_zones;
+pub mod wallet;

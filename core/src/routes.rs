@@ -2,6 +2,7 @@
 //! shopper, which decides the error format), and how large a body each path accepts.
 
 use crate::error::Error;
+pub use crate::wallet::service::Call as WalletCall;
 
 /// The largest webhook body accepted (docs/contract.md: webhooks 1 MiB).
 pub const WEBHOOK_BODY_LIMIT: usize = 1024 * 1024;
@@ -55,6 +56,14 @@ pub enum Route {
     CardData(String),
     /// `GET /card/{card}/receipts.json`: the member's Kantara consent receipts.
     CardReceipts(String),
+    /// `GET /card/{card}/wallet.pkpass`: the Apple Wallet pass.
+    CardApplePass(String),
+    /// `GET /card/{card}/google-wallet`: 303 to Google Wallet's save link.
+    CardGoogleWallet(String),
+    /// `/wallet/v1/…`: Apple's PassKit web service (`crate::wallet::service` tells the call).
+    WalletService(WalletCall),
+    /// `GET /wallet/logo.png`: the logo Google Wallet shows for the loyalty program.
+    WalletLogo,
     /// `GET /api/admin/coupons`
     AdminCoupons,
     /// `PUT /api/admin/coupons/{coupon_id}`
@@ -140,6 +149,17 @@ impl Route {
                 one("POST", Route::AdminNoticeActivate((*v).to_owned()))
             }
             ["card", card] if !card.is_empty() => one("GET", Route::Card((*card).to_owned())),
+            ["card", card, "wallet.pkpass"] => one("GET", Route::CardApplePass((*card).to_owned())),
+            ["card", card, "google-wallet"] => {
+                one("GET", Route::CardGoogleWallet((*card).to_owned()))
+            }
+            ["wallet", "logo.png"] => one("GET", Route::WalletLogo),
+            ["wallet", "v1", ..] => {
+                let rest = &path["/wallet".len()..];
+                return WalletCall::parse(method, rest)
+                    .map(Route::WalletService)
+                    .ok_or(Error::NotFound);
+            }
             ["card", card, "barcode.svg"] => one(
                 "GET",
                 Route::CardBarcode((*card).to_owned(), ImageFormat::Svg),
@@ -236,6 +256,16 @@ impl Route {
             Route::CardFavourite(_) => "card_favourite",
             Route::CardData(_) => "card_data",
             Route::CardReceipts(_) => "card_receipts",
+            Route::CardApplePass(_) => "card_apple_pass",
+            Route::CardGoogleWallet(_) => "card_google_wallet",
+            Route::WalletService(WalletCall::Registration { register: true, .. }) => {
+                "wallet_register"
+            }
+            Route::WalletService(WalletCall::Registration { .. }) => "wallet_unregister",
+            Route::WalletService(WalletCall::Serials { .. }) => "wallet_serials",
+            Route::WalletService(WalletCall::Pass { .. }) => "wallet_pass",
+            Route::WalletService(WalletCall::Log) => "wallet_log",
+            Route::WalletLogo => "wallet_logo",
             Route::AdminCoupons => "admin_coupons",
             Route::AdminCouponPut(_) => "admin_coupon_put",
             Route::AdminMember(_) => "admin_member",
@@ -269,7 +299,11 @@ pub enum Audience {
 
 impl Audience {
     pub fn of(path: &str) -> Audience {
-        if path.starts_with("/api/") || path.starts_with("/webhooks/") || path == "/healthz" {
+        if path.starts_with("/api/")
+            || path.starts_with("/webhooks/")
+            || path.starts_with("/wallet/")
+            || path == "/healthz"
+        {
             Audience::Api
         } else {
             Audience::Shopper

@@ -30,7 +30,7 @@ const MAX_TITLE: usize = 120;
 const MAX_NOTICE_BODY: usize = 20_000;
 
 /// A store as kept in KV and shown on pages.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Store {
     pub id: StoreId,
     /// Name per language code (`ja`, `en`, `fr`); at least one.
@@ -41,10 +41,20 @@ pub struct Store {
     /// ISO 3166-1 alpha-2 (`FR`); `None`: the country of `JURISDICTION`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
+    /// WGS 84 degrees: wallet passes show themselves near the store (both or neither).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latitude: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub longitude: Option<f64>,
     pub updated_at_ms: u64,
 }
 
 impl Store {
+    /// `(latitude, longitude)`, when the store has both.
+    pub fn coordinates(&self) -> Option<(f64, f64)> {
+        self.latitude.zip(self.longitude)
+    }
+
     /// The store's country: its own, else `jurisdiction`'s (`None` when neither is known).
     pub fn country<'a>(&'a self, jurisdiction: Option<&'a str>) -> Option<&'a str> {
         self.country.as_deref().or(jurisdiction)
@@ -81,6 +91,11 @@ pub struct StoreInput {
     /// ISO 3166-1 alpha-2, upper case; absent or null: `JURISDICTION`'s.
     #[serde(default)]
     pub country: Option<String>,
+    /// WGS 84 degrees, both or neither.
+    #[serde(default)]
+    pub latitude: Option<f64>,
+    #[serde(default)]
+    pub longitude: Option<f64>,
 }
 
 impl StoreInput {
@@ -89,6 +104,7 @@ impl StoreInput {
     /// # Errors
     /// 422 with a code naming what is wrong.
     pub fn into_store(self, id: StoreId, now_ms: u64) -> Result<Store, Error> {
+        check_coordinates(self.latitude, self.longitude)?;
         let names = localized("names", "invalid_names", self.names, |name| {
             clean_text("names", &name, MAX_NAME)
         })?;
@@ -98,8 +114,27 @@ impl StoreInput {
             address: clean_text("address", &self.address, MAX_ADDRESS)?,
             timezone: check_timezone(&self.timezone)?,
             country: self.country.map(|c| check_country(&c)).transpose()?,
+            latitude: self.latitude,
+            longitude: self.longitude,
             updated_at_ms: now_ms,
         })
+    }
+}
+
+/// Both or neither, each a finite number in range.
+fn check_coordinates(latitude: Option<f64>, longitude: Option<f64>) -> Result<(), Error> {
+    let ok = match (latitude, longitude) {
+        (None, None) => true,
+        (Some(lat), Some(lon)) => (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon),
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::unprocessable(
+            "invalid_coordinates",
+            "`latitude` (-90 to 90) and `longitude` (-180 to 180) are given together, in degrees.",
+        ))
     }
 }
 
@@ -171,7 +206,7 @@ fn check_timezone(raw: &str) -> Result<String, Error> {
 }
 
 /// The index of all stores, read by every landing page.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct StoresIndex {
     pub stores: Vec<Store>,
 }
@@ -281,6 +316,8 @@ mod tests {
             address: "1-2-3 Jingumae, Shibuya".into(),
             timezone: tz.into(),
             country: None,
+            latitude: None,
+            longitude: None,
         }
     }
 

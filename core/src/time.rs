@@ -134,6 +134,49 @@ pub fn format_rfc3339(ms: u64) -> String {
     out
 }
 
+const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// Unix milliseconds as an HTTP date (RFC 9110 IMF-fixdate): `Thu, 03 Dec 2026 15:04:05 GMT`.
+pub fn format_http_date(ms: u64) -> String {
+    let secs = ms / 1000;
+    let days = (secs / 86_400) as i64;
+    let (y, m, d) = civil_from_days(days);
+    let rem = secs % 86_400;
+    format!(
+        "{}, {d:02} {} {y} {:02}:{:02}:{:02} GMT",
+        WEEKDAYS[(days % 7) as usize],
+        MONTHS[(m - 1) as usize],
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// An IMF-fixdate as Unix milliseconds (the only form RFC 9110 lets a sender use).
+pub fn parse_http_date(s: &str) -> Option<u64> {
+    let parts: Vec<&str> = s.split_whitespace().collect();
+    let [_, day, month, year, time, "GMT"] = parts.as_slice() else {
+        return None;
+    };
+    let month = MONTHS.iter().position(|m| m == month)? as i64 + 1;
+    let (day, year): (i64, i64) = (day.parse().ok()?, year.parse().ok()?);
+    let hms: Vec<i64> = time
+        .split(':')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    let [h, mi, sec] = hms.as_slice() else {
+        return None;
+    };
+    if !(1..=days_in_month(year, month)).contains(&day) || *h > 23 || *mi > 59 || *sec > 60 {
+        return None;
+    }
+    let secs = days_from_civil(year, month, day) * 86_400 + h * 3600 + mi * 60 + sec.min(&59);
+    u64::try_from(secs).ok().map(|s| s * 1000)
+}
+
 /// `n` zero-padded to `width` digits (wider numbers whole, as `{:0width$}`), then `then`.
 fn push_digits(out: &mut String, n: u64, width: u32, then: char) {
     if n >= 10u64.pow(width) {

@@ -7,6 +7,7 @@ use crate::edge::runtime::respond;
 use crate::edge::runtime::respond::Outgoing;
 use crate::edge::shopper;
 use crate::edge::till::{self, pos};
+use crate::edge::wallet;
 use crate::edge::webhooks;
 use crate::edge::Call;
 use optin_core::error::Error;
@@ -37,6 +38,10 @@ pub async fn handle(route: Route, call: Call<'_>) -> Result<Outgoing, Error> {
         Route::CardFavourite(c) => card::favourite(call, &c).await,
         Route::CardData(c) => evidence::data_page(&call, &c).await,
         Route::CardReceipts(c) => evidence::receipts(&call, &c).await,
+        Route::CardApplePass(c) => wallet::apple::card_pass(&call, &c).await,
+        Route::CardGoogleWallet(c) => wallet::google::card_save(&call, &c).await,
+        Route::WalletService(w) => wallet::apple::service(call, w).await,
+        Route::WalletLogo => wallet::logo(),
         Route::AdminCoupons => admin::coupons::list(&call).await,
         Route::AdminCouponPut(id) => admin::coupons::put(call, &id).await,
         Route::AdminMember(n) => admin::members::access(&call, &n).await,

@@ -12,6 +12,7 @@ mod retention;
 mod runtime;
 mod shopper;
 mod till;
+mod wallet;
 mod webhooks;
 
 use worker::{event, Context, Date, Env, MessageBatch};

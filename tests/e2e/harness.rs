@@ -57,7 +57,7 @@ impl Setup {
     /// Every secret set, as a production deployment would have, with the platform APIs at
     /// `platform_base` (the recorder).
     pub fn complete(platform_base: &str) -> Setup {
-        Setup {
+        let mut setup = Setup {
             secrets: vec![
                 ("ADMIN_TOKEN", ADMIN_TOKEN.into()),
                 (
@@ -87,8 +87,17 @@ impl Setup {
                 ("JURISDICTION", E2E_JURISDICTION.into()),
                 // Evidence of consents ended over 30 days ago goes at the scheduled run.
                 ("RETENTION_DAYS", "30".into()),
+                // APNs, Google's token endpoint and Wallet API: the recorder.
+                ("APNS_BASE", platform_base.into()),
+                ("GOOGLE_WALLET_API_BASE", platform_base.into()),
+                (
+                    "GOOGLE_OAUTH_TOKEN_URL",
+                    format!("{platform_base}{}", crate::recorder::TOKEN_PATH),
+                ),
             ],
-        }
+        };
+        setup.secrets.extend(wallet_settings());
+        setup
     }
 
     /// No secret at all: every route that needs one must answer 500 `config`.
@@ -98,6 +107,36 @@ impl Setup {
             vars: Vec::new(),
         }
     }
+}
+
+/// The wallet settings of the local test keys (`scripts/wallet-keys.sh`, run by set-up):
+/// a test CA playing WWDR, a pass certificate it issued, a service account.
+pub fn wallet_settings() -> Vec<(&'static str, String)> {
+    let path = repo_root().join(".wallet-dev/wallet.env");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("{} is missing: run scripts/setup.sh", path.display()));
+    let names = [
+        "APPLE_PASS_TYPE_ID",
+        "APPLE_TEAM_ID",
+        "APPLE_PASS_CERT",
+        "APPLE_PASS_KEY",
+        "APPLE_WWDR_CERT",
+        "GOOGLE_WALLET_ISSUER_ID",
+        "GOOGLE_WALLET_SERVICE_ACCOUNT",
+    ];
+    text.lines()
+        .filter_map(|line| line.split_once('='))
+        .filter_map(|(k, v)| names.iter().find(|n| **n == k).map(|n| (*n, v.to_owned())))
+        .collect()
+}
+
+/// One wallet setting's value (see [`wallet_settings`]).
+pub fn wallet_setting(name: &str) -> String {
+    wallet_settings()
+        .into_iter()
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+        .unwrap_or_default()
 }
 
 pub fn repo_root() -> PathBuf {
@@ -251,6 +290,14 @@ impl Worker {
         self.send("GET", path, &[], Vec::new())
     }
 
+    /// A GET whose redirect is answered, not followed (the test reads `location`).
+    pub fn get_unfollowed(&self, path: &str) -> Reply {
+        NO_FOLLOW.with(|f| f.set(true));
+        let reply = self.try_send("GET", path, &[], Vec::new());
+        NO_FOLLOW.with(|f| f.set(false));
+        reply.unwrap_or_else(|e| panic!("GET {path}: {e}"))
+    }
+
     pub fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
         self.send("GET", path, headers, Vec::new())
     }
@@ -324,6 +371,11 @@ impl Reply {
     }
 }
 
+thread_local! {
+    /// Set by [`Worker::get_unfollowed`] for its one request.
+    static NO_FOLLOW: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// Sends one request to `base` (a Worker or any loopback server).
 pub fn send_to(
     base: &str,
@@ -356,6 +408,7 @@ fn send_once(
 ) -> Result<Reply, ureq::Error> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
+        .max_redirects(if NO_FOLLOW.with(|f| f.get()) { 0 } else { 10 })
         .timeout_global(Some(Duration::from_secs(30)))
         .build()
         .into();

@@ -23,6 +23,7 @@ mod recorder;
 mod sign;
 mod stores;
 mod till;
+mod wallet;
 mod webhooks;
 
 use std::sync::OnceLock;
@@ -58,6 +59,7 @@ fn main() {
         evidence::tests(),
         console::tests(),
         reach::tests(),
+        wallet::tests(),
     ]
     .concat();
     let wanted = tests

@@ -29,6 +29,11 @@ impl Recorded {
     }
 }
 
+/// Where the recorder stands in for Google's OAuth token endpoint, and what it answers.
+pub const TOKEN_PATH: &str = "/oauth2/token";
+pub const TOKEN_ANSWER: &str =
+    r#"{"access_token":"e2e-google-access-token","expires_in":3599,"token_type":"Bearer"}"#;
+
 pub struct Recorder {
     pub base: String,
     requests: Arc<Mutex<Vec<Recorded>>>,
@@ -60,6 +65,25 @@ impl Recorder {
             .filter(|r| String::from_utf8_lossy(&r.body).contains(needle))
             .cloned()
             .collect()
+    }
+
+    /// Waits (up to 10 s) until `count` requests went to a path starting with `prefix`.
+    pub fn wait_for_path(&self, prefix: &str, count: usize) -> Vec<Recorded> {
+        let started = Instant::now();
+        loop {
+            let found: Vec<Recorded> = self
+                .requests
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|r| r.path.starts_with(prefix))
+                .cloned()
+                .collect();
+            if found.len() >= count || started.elapsed() > Duration::from_secs(10) {
+                return found;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// Waits (up to 10 s) until `count` requests mention `needle`; returns them.
@@ -116,6 +140,7 @@ fn serve(stream: TcpStream, requests: &Mutex<Vec<Recorded>>) -> std::io::Result<
     let mut body = vec![0; len];
     reader.read_exact(&mut body)?;
     let fail = String::from_utf8_lossy(&body).contains("FAIL-ME");
+    let is_token = path == TOKEN_PATH;
     requests.lock().unwrap().push(Recorded {
         method,
         path,
@@ -127,10 +152,13 @@ fn serve(stream: TcpStream, requests: &Mutex<Vec<Recorded>>) -> std::io::Result<
     } else {
         "200 OK"
     };
+    // Google's token endpoint answers a token (the test checks the grant's JWT itself).
+    let answer = if is_token { TOKEN_ANSWER } else { "{}" };
     let mut stream = stream;
     write!(
         stream,
-        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"
+        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+        answer.len()
     )?;
     stream.flush()
 }

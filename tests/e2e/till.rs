@@ -71,7 +71,7 @@ fn pos(worker: &Worker, key: &str, path: &str, body: Value) -> Reply {
     )
 }
 
-fn scan(worker: &Worker, key: &str, code: &str) -> Reply {
+pub(crate) fn scan(worker: &Worker, key: &str, code: &str) -> Reply {
     pos(
         worker,
         key,

@@ -506,6 +506,8 @@ mod tests {
             address: "1 Main St".into(),
             timezone: tz.into(),
             country: None,
+            latitude: None,
+            longitude: None,
             updated_at_ms: 0,
         };
         let index = StoresIndex {

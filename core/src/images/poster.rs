@@ -192,6 +192,8 @@ mod tests {
             address: "x".into(),
             timezone: "Asia/Tokyo".into(),
             country: None,
+            latitude: None,
+            longitude: None,
             updated_at_ms: 0,
         }
     }

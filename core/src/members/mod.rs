@@ -37,6 +37,7 @@ use crate::consent::{derive_state, Action, Channel, ConsentState, Purpose, Sourc
 use crate::ids::{CampaignId, MemberNumber, StoreId};
 use crate::till::redemptions::Redemption;
 use crate::till::redemptions::{decide, Attempt, Outcome};
+use crate::wallet::{Registration, Wallet};
 
 /// How many applied event ids a member keeps, newest last. Platforms redeliver within hours (Meta
 /// retries WhatsApp webhooks for up to 7 days); a member has a handful of consent changes a
@@ -279,6 +280,32 @@ pub struct Slot {
     /// Subjects placed here that belong to another member: pseudonym → member number.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub pointers: BTreeMap<String, MemberNumber>,
+    /// The member's wallet pass: its devices, what it showed, what is due ([`crate::wallet`]).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub wallet: Wallet,
+}
+
+fn is_default(wallet: &Wallet) -> bool {
+    *wallet == Wallet::default()
+}
+
+/// What the edge asks about the member's wallet pass.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "wallet", rename_all = "snake_case")]
+pub enum WalletOp {
+    /// The pass as it is (no change).
+    Get,
+    /// The pass shows `shown` now ([`Wallet::sync`]); `google`: the member is saving it to
+    /// Google Wallet, which is patched from now on.
+    Sync {
+        shown: String,
+        #[serde(default)]
+        google: bool,
+    },
+    /// A device registers for the pass's updates.
+    Register { device: String, push_token: String },
+    /// A device unregisters.
+    Unregister { device: String },
 }
 
 /// What the edge asks a slot.
@@ -355,6 +382,8 @@ pub enum Request {
     },
     /// A till redeems a coupon ([`crate::till::redemptions`]).
     Redeem { attempt: Attempt },
+    /// The wallet pass ([`WalletOp`]).
+    Wallet { ask: WalletOp },
 }
 
 /// What a slot answers.
@@ -399,6 +428,14 @@ pub enum Answer {
     NoMember,
     /// What a redemption attempt came to.
     Redemption { result: Outcome },
+    /// The wallet pass; `member` is `None` once erased (the pass is void).
+    Wallet {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        member: Option<Box<MemberRecord>>,
+        wallet: Box<Wallet>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        registration: Option<Registration>,
+    },
 }
 
 /// What applying a change did.
@@ -542,6 +579,7 @@ impl Slot {
                 None => Answer::NoMember,
             },
             Request::Erase { .. } => self.erase(now_ms),
+            Request::Wallet { ask } => self.wallet_op(ask, now_ms),
             Request::Redeem { attempt } => match self.member.as_mut() {
                 Some(m) => {
                     let granted = m.consent_granted();
@@ -707,6 +745,35 @@ impl Slot {
         Answer::Stopped { withdrawn }
     }
 
+    fn wallet_op(&mut self, op: WalletOp, now_ms: u64) -> Answer {
+        if self.member.is_none() && self.erased_at_ms.is_none() {
+            return Answer::NoMember;
+        }
+        let live = self.member.is_some();
+        let mut registration = None;
+        match op {
+            WalletOp::Get => {}
+            WalletOp::Sync { shown, google } if live => {
+                self.wallet.sync(&shown, now_ms);
+                if google && self.wallet.google_since_ms.is_none() {
+                    self.wallet.google_since_ms = Some(now_ms);
+                }
+            }
+            WalletOp::Register { device, push_token } if live => {
+                registration = Some(self.wallet.register(&device, &push_token, now_ms));
+            }
+            WalletOp::Unregister { device } => {
+                self.wallet.unregister(&device);
+            }
+            WalletOp::Sync { .. } | WalletOp::Register { .. } => {}
+        }
+        Answer::Wallet {
+            member: self.member.clone().map(Box::new),
+            wallet: Box::new(self.wallet.clone()),
+            registration,
+        }
+    }
+
     fn erase(&mut self, now_ms: u64) -> Answer {
         let Some(m) = self.member.take() else {
             return match self.erased_at_ms {
@@ -720,6 +787,7 @@ impl Slot {
         };
         self.erased_at_ms = Some(now_ms);
         self.erased_number = Some(m.number);
+        self.wallet.void(now_ms);
         // Aliases become subjects of their own here: each has a pointer to remove and ledger
         // entries to redact.
         self.erased_subjects = m

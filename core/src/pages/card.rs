@@ -39,7 +39,43 @@ pub struct CardView<'a> {
     /// The country a link code's grant is judged by (`JURISDICTION`'s: a link carries no
     /// store): which of those buttons bring offers.
     pub country: Option<&'a str>,
+    /// Which wallet buttons to offer (each only when its settings are all usable).
+    pub wallets: Wallets,
 }
+
+/// The wallets the card page offers.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Wallets {
+    pub apple: bool,
+    pub google: bool,
+}
+
+/// The wallet buttons' words: each platform's own wording of "add to" in the language
+/// (Apple's Japanese guidelines write 「Appleウォレットに追加」, Google's 「Google ウォレットに追加」).
+fn wallet_words(lang: Lang) -> (&'static str, &'static str, &'static str) {
+    match lang {
+        Lang::Ja => (
+            "ウォレットに保存",
+            "Appleウォレットに追加",
+            "Google ウォレットに追加",
+        ),
+        Lang::En => (
+            "Keep it in your wallet",
+            "Add to Apple Wallet",
+            "Add to Google Wallet",
+        ),
+        Lang::Fr => (
+            "Dans votre portefeuille",
+            "Ajouter à Apple Wallet",
+            "Ajouter à Google Wallet",
+        ),
+    }
+}
+
+/// Apple's wallet: three cards in a pocket, drawn here (no third-party request).
+const APPLE_WALLET_ICON: &str = r##"<svg class="wallet-icon" viewBox="0 0 32 24" width="32" height="24" aria-hidden="true" focusable="false"><rect x="1" y="1" width="30" height="22" rx="4" fill="#fff"/><rect x="3" y="3" width="26" height="6" rx="2" fill="#3b9ae1"/><rect x="3" y="6" width="26" height="6" rx="2" fill="#f4b300"/><rect x="3" y="9" width="26" height="6" rx="2" fill="#e5533d"/><path d="M1 13h9a6 4 0 0 0 12 0h9v6a4 4 0 0 1-4 4H5a4 4 0 0 1-4-4z" fill="#d9d9d9"/></svg>"##;
+/// Google's wallet: a card with the four colours, drawn here.
+const GOOGLE_WALLET_ICON: &str = r##"<svg class="wallet-icon" viewBox="0 0 32 24" width="32" height="24" aria-hidden="true" focusable="false"><rect x="2" y="2" width="28" height="20" rx="4" fill="#4285f4"/><rect x="2" y="6" width="28" height="5" fill="#34a853"/><rect x="2" y="9" width="28" height="5" fill="#fbbc04"/><path d="M2 13h28v5a4 4 0 0 1-4 4H6a4 4 0 0 1-4-4z" fill="#ea4335"/></svg>"##;
 
 struct CardTexts {
     title: &'static str,
@@ -183,6 +219,21 @@ pub fn card_page(v: &CardView<'_>) -> String {
             }
             p class="hint" { (t.show_at_till) " " (t.valid_until) " " (utc_day(v.barcodes_expire_at * 1000)) }
             p class="expired-notice" hidden { (t.offline_expired) }
+            @if v.wallets.apple || v.wallets.google {
+                @let (heading, apple, google) = wallet_words(v.lang);
+                div class="wallets" role="group" aria-label=(heading) {
+                    @if v.wallets.apple {
+                        a class="wallet-button" href={ (base) "/wallet.pkpass" } data-wallet="apple" {
+                            (PreEscaped(APPLE_WALLET_ICON)) span { (apple) }
+                        }
+                    }
+                    @if v.wallets.google {
+                        a class="wallet-button" href={ (base) "/google-wallet" } data-wallet="google" rel="noopener" {
+                            (PreEscaped(GOOGLE_WALLET_ICON)) span { (google) }
+                        }
+                    }
+                }
+            }
         }
         section class="card" aria-labelledby="coupons" {
             h2 id="coupons" { (t.coupons) }

@@ -139,6 +139,8 @@ mod tests {
             address: "1-2-3 <Jingumae>".into(),
             timezone: "Asia/Tokyo".into(),
             country: None,
+            latitude: None,
+            longitude: None,
             updated_at_ms: 0,
         }
     }

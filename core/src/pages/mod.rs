@@ -10,7 +10,7 @@ mod pos;
 mod privacy;
 mod texts;
 
-pub use card::{card_page, stopped_page, CardCoupon, CardView};
+pub use card::{card_page, stopped_page, CardCoupon, CardView, Wallets};
 pub use data::{data_page, AppHistory, DataView};
 pub use error_page::error_page;
 pub use landing::{landing_page, Landing};

@@ -8,6 +8,7 @@ use crate::error::Error;
 use crate::lang::Lang;
 use crate::settings::base_url;
 use crate::settings::secrets::{Secret, SigningKeys, MIN_SIGNING_KEY_BYTES};
+use crate::wallet::keys::{pkcs8_der, Cert, PassSigner, ServiceAccount};
 
 /// Where a setting comes from: `[vars]` in `wrangler.toml`, or `wrangler secret put` (`.dev.vars`
 /// locally).
@@ -70,7 +71,7 @@ const DEFAULT_FEED_RETRY_DELAYS: &str =
     "10,30,60,300,900,1800,3600,7200,14400,21600,21600,21600,21600";
 
 /// Every setting, in the order the configuration report lists them.
-pub const SETTINGS: [Spec; 26] = [
+pub const SETTINGS: [Spec; 36] = [
     var("PUBLIC_BASE_URL", base_url::check),
     var("LINE_BOT_BASIC_ID", check_line_basic_id),
     var("WHATSAPP_NUMBER", check_digits),
@@ -101,7 +102,50 @@ pub const SETTINGS: [Spec; 26] = [
     var("CONTROLLER_PHONE", check_text),
     var("JURISDICTION", check_country),
     optional("RETENTION_DAYS", check_retention_days, "1826"),
+    var("APPLE_PASS_TYPE_ID", check_pass_type_id),
+    var("APPLE_TEAM_ID", check_team_id),
+    secret("APPLE_PASS_CERT", check_cert),
+    secret("APPLE_PASS_KEY", check_private_key),
+    var("APPLE_WWDR_CERT", check_cert),
+    optional("APNS_BASE", base_url::check, DEFAULT_APNS_BASE),
+    var("GOOGLE_WALLET_ISSUER_ID", check_digits),
+    secret("GOOGLE_WALLET_SERVICE_ACCOUNT", check_service_account),
+    optional(
+        "GOOGLE_WALLET_API_BASE",
+        base_url::check,
+        DEFAULT_GOOGLE_WALLET_API_BASE,
+    ),
+    optional(
+        "GOOGLE_OAUTH_TOKEN_URL",
+        base_url::check,
+        DEFAULT_GOOGLE_OAUTH_TOKEN_URL,
+    ),
 ];
+
+/// Apple's push service (pass updates).
+pub const DEFAULT_APNS_BASE: &str = "https://api.push.apple.com";
+/// Google Wallet's REST API.
+pub const DEFAULT_GOOGLE_WALLET_API_BASE: &str = "https://walletobjects.googleapis.com";
+/// Google's OAuth token endpoint (the service account's JWT-bearer grant).
+pub const DEFAULT_GOOGLE_OAUTH_TOKEN_URL: &str = "https://oauth2.googleapis.com/token";
+
+/// Apple Wallet's settings, together (the card offers the pass only when all are usable).
+#[derive(Debug, Clone)]
+pub struct AppleWallet {
+    pub pass_type_id: String,
+    pub team_id: String,
+    pub signer: PassSigner,
+    pub apns_base: String,
+}
+
+/// Google Wallet's settings, together.
+#[derive(Debug, Clone)]
+pub struct GoogleWallet {
+    pub issuer_id: String,
+    pub account: ServiceAccount,
+    pub api_base: String,
+    pub token_url: String,
+}
 
 /// The entry of `name` in [`SETTINGS`].
 ///
@@ -260,6 +304,18 @@ pub struct Config {
     pub jurisdiction: Setting<String>,
     /// `RETENTION_DAYS` (1 to 36,500; default [`DEFAULT_RETENTION_DAYS`]).
     pub retention_days: u32,
+    /// Apple Wallet: the pass type, the team, the certificate, its key, the WWDR intermediate.
+    pub apple_pass_type_id: Setting<String>,
+    pub apple_team_id: Setting<String>,
+    pub apple_pass_cert: Setting<String>,
+    pub apple_pass_key: Setting<Secret>,
+    pub apple_wwdr_cert: Setting<String>,
+    pub apns_base: String,
+    /// Google Wallet: the issuer and the service account's JSON key.
+    pub google_wallet_issuer_id: Setting<String>,
+    pub google_wallet_service_account: Setting<Secret>,
+    pub google_wallet_api_base: String,
+    pub google_oauth_token_url: String,
 }
 
 impl Config {
@@ -316,7 +372,67 @@ impl Config {
             retention_days: value("RETENTION_DAYS")
                 .parse()
                 .unwrap_or(DEFAULT_RETENTION_DAYS),
+            apple_pass_type_id: read("APPLE_PASS_TYPE_ID"),
+            apple_team_id: read("APPLE_TEAM_ID"),
+            apple_pass_cert: read("APPLE_PASS_CERT"),
+            apple_pass_key: read("APPLE_PASS_KEY").map(Secret::new),
+            apple_wwdr_cert: read("APPLE_WWDR_CERT"),
+            apns_base: base(value("APNS_BASE")),
+            google_wallet_issuer_id: read("GOOGLE_WALLET_ISSUER_ID"),
+            google_wallet_service_account: read("GOOGLE_WALLET_SERVICE_ACCOUNT").map(Secret::new),
+            google_wallet_api_base: base(value("GOOGLE_WALLET_API_BASE")),
+            google_oauth_token_url: value("GOOGLE_OAUTH_TOKEN_URL"),
         }
+    }
+
+    /// Apple Wallet, when every one of its settings is usable.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the first that is missing or invalid.
+    pub fn apple_wallet(&self) -> Result<AppleWallet, Error> {
+        let pass_type_id = self
+            .apple_pass_type_id
+            .require("APPLE_PASS_TYPE_ID")?
+            .clone();
+        let team_id = self.apple_team_id.require("APPLE_TEAM_ID")?.clone();
+        let cert = self.apple_pass_cert.require("APPLE_PASS_CERT")?;
+        let key = self.apple_pass_key.require("APPLE_PASS_KEY")?;
+        let wwdr = self.apple_wwdr_cert.require("APPLE_WWDR_CERT")?;
+        let signer =
+            PassSigner::new(cert, key.expose(), wwdr).map_err(|problem| Error::Config {
+                setting: "APPLE_PASS_CERT",
+                problem,
+            })?;
+        Ok(AppleWallet {
+            pass_type_id,
+            team_id,
+            signer,
+            apns_base: self.apns_base.clone(),
+        })
+    }
+
+    /// Google Wallet, when its issuer and service account are usable.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the first that is missing or invalid.
+    pub fn google_wallet(&self) -> Result<GoogleWallet, Error> {
+        let issuer_id = self
+            .google_wallet_issuer_id
+            .require("GOOGLE_WALLET_ISSUER_ID")?
+            .clone();
+        let raw = self
+            .google_wallet_service_account
+            .require("GOOGLE_WALLET_SERVICE_ACCOUNT")?;
+        let account = ServiceAccount::parse(raw.expose()).map_err(|problem| Error::Config {
+            setting: "GOOGLE_WALLET_SERVICE_ACCOUNT",
+            problem,
+        })?;
+        Ok(GoogleWallet {
+            issuer_id,
+            account,
+            api_base: self.google_wallet_api_base.clone(),
+            token_url: self.google_oauth_token_url.clone(),
+        })
     }
 
     /// The controller, when all four `CONTROLLER_*` settings are usable.
@@ -356,6 +472,38 @@ impl Config {
             .map(|spec| (spec.name, spec.status(&lookup)))
             .collect()
     }
+}
+
+/// `pass.` and a reverse-DNS name, as Apple issues them.
+fn check_pass_type_id(v: &str) -> Result<(), &'static str> {
+    let ok = v.starts_with("pass.")
+        && v.len() <= 128
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+    ok.then_some(())
+        .ok_or("not a Pass Type ID (pass.com.example.members)")
+}
+
+/// Ten capitals and digits.
+fn check_team_id(v: &str) -> Result<(), &'static str> {
+    (v.len() == 10
+        && v.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
+    .then_some(())
+    .ok_or("not a 10-character Team ID")
+}
+
+fn check_cert(v: &str) -> Result<(), &'static str> {
+    let cert = Cert::from_pem(v)?;
+    cert.key_kind().map(|_| ())
+}
+
+fn check_private_key(v: &str) -> Result<(), &'static str> {
+    pkcs8_der(v).map(|_| ())
+}
+
+fn check_service_account(v: &str) -> Result<(), &'static str> {
+    ServiceAccount::parse(v).map(|_| ())
 }
 
 fn check_any(_: &str) -> Result<(), &'static str> {

@@ -25,7 +25,7 @@ use optin_core::ids::{CouponId, StoreId};
 use optin_core::images::barcode::{BarcodeImage, PNG_SCALE};
 use optin_core::lang::Lang;
 use optin_core::members::{Answer, MemberRecord, Request as Ask};
-use optin_core::pages::{self, CardCoupon, CardView};
+use optin_core::pages::{self, CardCoupon, CardView, Wallets};
 use optin_core::routes::ImageFormat;
 use optin_core::settings::config::Config;
 use optin_core::settings::secrets::SigningKeys;
@@ -51,7 +51,7 @@ pub(super) async fn member_of(
     }
 }
 
-pub(super) fn member_lang(call: &Call<'_>, config: &Config, member: &MemberRecord) -> Lang {
+pub(crate) fn member_lang(call: &Call<'_>, config: &Config, member: &MemberRecord) -> Lang {
     let fallback = member
         .lang
         .as_deref()
@@ -105,6 +105,10 @@ pub async fn page(call: &Call<'_>, card: &str) -> Result<Outgoing, Error> {
         coupons,
         add_links,
         country: config.jurisdiction_country(),
+        wallets: Wallets {
+            apple: crate::edge::wallet::apple_settings(call.env).is_ok(),
+            google: crate::edge::wallet::google_settings(call.env).is_ok(),
+        },
     });
     Ok(page_with_csp(html, CARD_CACHE, CARD_CSP))
 }

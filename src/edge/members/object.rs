@@ -39,6 +39,7 @@ use optin_core::ids::MemberNumber;
 use optin_core::lang::Lang;
 use optin_core::log::{EventLog, Level};
 use optin_core::members::{self, Answer, Slot, Withdrawn};
+use optin_core::wallet::{PassContent, Wallet};
 
 /// When a failed send (or ledger write) is tried again. An alarm is set by its offset from now
 /// (`worker`'s `ScheduledTime` reads a plain integer as an offset, not as a time).
@@ -161,7 +162,13 @@ impl Member {
                 Ok(()) => sent.borrow_mut().extend(ids),
                 Err(e) => {
                     log_send_failure(ids.len(), &e);
-                    let _ = storage.set_alarm(RETRY_IN).await;
+                    // Only sooner than an alarm already set (every alarm runs all due work).
+                    let set = storage.get_alarm().await.ok().flatten();
+                    let at = Date::now().as_millis() as i64 + RETRY_IN.as_millis() as i64;
+                    let now = Date::now().as_millis() as i64;
+                    if set.is_none_or(|t| t <= now || t > at) {
+                        let _ = storage.set_alarm(RETRY_IN).await;
+                    }
                 }
             }
         });
@@ -264,7 +271,7 @@ impl Member {
             return Ok(Some(job));
         }
         // The alarm first: if this pass stops with the object, the alarm resumes it.
-        self.state.storage().set_alarm(RETRY_IN).await?;
+        self.alarm_in(RETRY_IN).await?;
         if self.erasing.replace(true) {
             return Ok(Some(job));
         }
@@ -281,7 +288,7 @@ impl Member {
         match outcome {
             // Complete: the backstop alarm finds nothing to do (it may serve the outbox).
             Ok(()) if job.complete() => {}
-            Ok(()) => self.state.storage().set_alarm(NEXT_PASS_IN).await?,
+            Ok(()) => self.alarm_in(NEXT_PASS_IN).await?,
             Err(e) => {
                 let line = EventLog {
                     level: Level::Error,
@@ -346,6 +353,162 @@ fn log_send_failure(count: usize, e: &optin_core::error::Error) {
     worker::console_error!("{line}");
 }
 
+/// How soon after a change the wallet pass is brought up to date (the alarm runs it, so it
+/// happens even if the object is evicted meanwhile).
+const WALLET_SOON_MS: u64 = 200;
+
+/// Whether the request changed a slot whose pass someone holds (or that owes a push).
+fn stored_wallet_due(now: &Stored, before: &Slot) -> bool {
+    let wallet = &now.slot.wallet;
+    (now.slot != *before && wallet.is_held())
+        || !wallet.pushes.is_empty()
+        || wallet.google_due.is_some()
+}
+
+impl Member {
+    /// [`Member::alarm_by`] `wait` from now.
+    async fn alarm_in(&self, wait: Duration) -> worker::Result<()> {
+        self.alarm_by(Date::now().as_millis() + wait.as_millis() as u64)
+            .await
+    }
+
+    /// Sets the alarm for `at_ms` unless it is already set to go off sooner (every alarm runs
+    /// every kind of due work, so the sooner one does this too).
+    async fn alarm_by(&self, at_ms: u64) -> worker::Result<()> {
+        let storage = self.state.storage();
+        let now_ms = Date::now().as_millis();
+        if let Some(set) = storage.get_alarm().await? {
+            // One in the past is the alarm running now (or overdue): it does not count.
+            let set = u64::try_from(set).unwrap_or(0);
+            if set > now_ms && set <= at_ms {
+                return Ok(());
+            }
+        }
+        let wait = at_ms.saturating_sub(now_ms);
+        storage.set_alarm(Duration::from_millis(wait.max(1))).await
+    }
+
+    /// Changes the wallet in the stored row (no await between its read and write).
+    fn update_wallet<T>(&self, change: impl FnOnce(&mut Wallet) -> T) -> worker::Result<T> {
+        let mut stored = self.load()?;
+        self.forget_sent(&mut stored);
+        let out = change(&mut stored.slot.wallet);
+        self.save(&stored)?;
+        *self.stored.borrow_mut() = Some(stored);
+        Ok(out)
+    }
+
+    /// The wallet pass's round: record what it shows now, push to the devices and patch
+    /// Google when it changed, drop a void pass's registrations when their time is up, and set
+    /// the next look ([`Wallet::next_check_ms`]).
+    async fn wallet_round(&self) -> worker::Result<()> {
+        let wallet = self.load()?.slot.wallet;
+        if !wallet.is_held() && wallet.pushes.is_empty() && wallet.google_due.is_none() {
+            return Ok(());
+        }
+        let now_ms = Date::now().as_millis();
+        let Ok(snapshot) = crate::edge::runtime::cache::snapshot(&self.env, now_ms).await else {
+            return self.alarm_by(now_ms + RETRY_IN.as_millis() as u64).await;
+        };
+        let stored = self.load()?;
+        let content = stored.slot.member.as_ref().map(|m| {
+            PassContent::of(
+                m,
+                &snapshot.coupons.coupons,
+                &snapshot.stores.stores,
+                now_ms,
+            )
+        });
+        if let Some(content) = &content {
+            let shown = content.shown();
+            if stored.slot.wallet.needs_sync(&shown, now_ms) {
+                self.update_wallet(|w| w.sync(&shown, now_ms))?;
+            }
+        }
+        let number = stored
+            .slot
+            .member
+            .as_ref()
+            .map(|m| m.number)
+            .or(stored.slot.erased_number);
+        let Some(number) = number else {
+            return Ok(());
+        };
+        let serial = optin_core::wallet::serial(number);
+        let dropped = self.update_wallet(|w| w.expire_void(now_ms))?;
+        if !dropped.is_empty() {
+            crate::edge::wallet::apple::forget_devices(&self.env, &serial, &dropped).await;
+        }
+        let stored = self.load()?;
+        let pass = crate::edge::wallet::Current {
+            member: stored.slot.member.clone(),
+            content,
+            wallet: stored.slot.wallet.clone(),
+            snapshot: snapshot.clone(),
+        };
+        self.deliver(&pass, &serial).await?;
+        let wallet = self.load()?.slot.wallet;
+        if let Some(at) = wallet.next_check_ms(
+            &snapshot.coupons.coupons,
+            now_ms,
+            RETRY_IN.as_millis() as u64,
+        ) {
+            self.alarm_by(at).await?;
+        }
+        Ok(())
+    }
+
+    /// Sends the pushes and the Google patch the wallet owes, recording each outcome.
+    async fn deliver(
+        &self,
+        pass: &crate::edge::wallet::Current,
+        serial: &str,
+    ) -> worker::Result<()> {
+        use crate::edge::wallet::{apple_settings, google, google_settings, push};
+        if !pass.wallet.pushes.is_empty() {
+            match apple_settings(&self.env) {
+                Ok(apple) => {
+                    for due in &pass.wallet.pushes {
+                        let outcome = push::push(
+                            &self.env,
+                            &apple.apns_base,
+                            &apple.pass_type_id,
+                            &due.push_token,
+                        )
+                        .await;
+                        self.update_wallet(|w| w.pushed(&due.push_token, outcome))?;
+                    }
+                }
+                // No pass can have been registered without the settings: nothing to push with.
+                Err(_) => self.update_wallet(|w| w.pushes.clear())?,
+            }
+        }
+        if pass.wallet.google_due.is_some() {
+            let config = crate::edge::runtime::env::config(&self.env);
+            let done = match (google_settings(&self.env), config.signing_keys.get()) {
+                (Ok(gw), Some(keys)) => match google::patch(&config, &gw, keys, pass, serial).await
+                {
+                    Ok(done) => done,
+                    Err(cause) => {
+                        let line = EventLog {
+                            level: Level::Error,
+                            msg: "google wallet patch failed",
+                            request_id: "",
+                            detail: Some(cause),
+                        }
+                        .to_line();
+                        worker::console_error!("{line}");
+                        Some(false)
+                    }
+                },
+                _ => None,
+            };
+            self.update_wallet(|w| w.google_patched(done))?;
+        }
+        Ok(())
+    }
+}
+
 impl DurableObject for Member {
     fn new(state: State, env: Env) -> Self {
         // Idempotent; runs before the object serves anything.
@@ -404,8 +567,14 @@ impl DurableObject for Member {
         if !due.is_empty() {
             // The alarm first: if the writes below fail, or the object stops before they end,
             // it writes them later. Writing an entry twice is the same as once.
-            self.state.storage().set_alarm(RETRY_IN).await?;
+            self.alarm_in(RETRY_IN).await?;
             self.write_due(due).await;
+        }
+        if stored_wallet_due(&self.load()?, &before) {
+            // The pass may show something else now: the alarm brings it up to date and tells
+            // the devices and Google (soon, and again until they heard).
+            self.alarm_by(Date::now().as_millis() + WALLET_SOON_MS)
+                .await?;
         }
         let mut answer = answer;
         if let Answer::Erased { erasure, .. } = &mut answer {
@@ -415,11 +584,12 @@ impl DurableObject for Member {
     }
 
     async fn alarm(&self) -> worker::Result<Response> {
+        self.wallet_round().await?;
         let mut stored = self.load()?;
         self.forget_sent(&mut stored);
         // Card stops first: an erasure must find their entries in the ledger to rewrite them.
         if !stored.ledger_due.is_empty() && !self.write_due(stored.ledger_due.clone()).await {
-            self.state.storage().set_alarm(RETRY_IN).await?;
+            self.alarm_in(RETRY_IN).await?;
         }
         if self.load()?.ledger_due.is_empty() {
             self.erase_some(crate::edge::runtime::kv::BUDGET).await?;
@@ -446,7 +616,7 @@ impl DurableObject for Member {
             }
             Err(e) => {
                 log_send_failure(stored.outbox.len(), &e);
-                self.state.storage().set_alarm(RETRY_IN).await?;
+                self.alarm_in(RETRY_IN).await?;
             }
         }
         Response::ok("")

@@ -48,3 +48,53 @@ export function callObject(env, binding, name, body) {
     .fetch("https://object/", { method: "POST", body })
     .then((answer) => (answer.status === 200 ? answer.text() : answer.arrayBuffer().then(() => answer.status)));
 }
+
+// Wallet signing keys, imported by WebCrypto once per isolate (a rejected import is forgotten,
+// so a fixed secret is used at the next call).
+const signingKeys = new Map();
+
+/**
+ * Signs `data` with the PKCS#8 key `der` ("rsa": RSASSA-PKCS1-v1_5, "ec": ECDSA P-256; both
+ * SHA-256), imported once under `name`. Resolves to the signature's bytes (ECDSA: r || s).
+ */
+export function signWith(name, der, kind, data) {
+  const algorithm = kind === "ec" ? { name: "ECDSA", namedCurve: "P-256" } : { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
+  let key = signingKeys.get(name);
+  if (!key) {
+    key = crypto.subtle.importKey("pkcs8", der.slice(), algorithm, false, ["sign"]);
+    key.catch(() => signingKeys.delete(name));
+    signingKeys.set(name, key);
+  }
+  const params = kind === "ec" ? { name: "ECDSA", hash: "SHA-256" } : { name: "RSASSA-PKCS1-v1_5" };
+  const bytes = data.slice();
+  return key.then((k) => crypto.subtle.sign(params, k, bytes)).then((s) => new Uint8Array(s));
+}
+
+/**
+ * POSTs an empty JSON body to APNs for one pass (`url` ends in the push token), through the
+ * `APNS_CERT` mTLS binding when the Worker has one (it presents the Pass Type ID certificate),
+ * else a plain fetch (a local stand-in; APNs itself refuses it). Resolves to
+ * `status\nvia\napns-reason`; status 0 when no answer came.
+ */
+export function apnsPush(env, url, topic) {
+  const binding = env.APNS_CERT;
+  const via = binding && typeof binding.fetch === "function" ? "mtls" : "fetch";
+  const request = new Request(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", "apns-topic": topic, "apns-push-type": "background", "apns-priority": "5" },
+    body: "{}",
+  });
+  const sent = via === "mtls" ? binding.fetch(request) : fetch(request);
+  return sent.then(
+    (r) => r.text().then((t) => `${r.status}\n${via}\n${reasonOf(t)}`),
+    (e) => `0\n${via}\n${String(e && e.message ? e.message : e).slice(0, 120)}`,
+  );
+}
+
+function reasonOf(text) {
+  try {
+    return String(JSON.parse(text).reason ?? "").slice(0, 60);
+  } catch {
+    return "";
+  }
+}

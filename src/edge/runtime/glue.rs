@@ -28,6 +28,12 @@ extern "C" {
         request_id: &str,
     ) -> web_sys::Response;
 
+    #[wasm_bindgen(catch, js_name = signWith)]
+    pub fn sign_with(name: &str, der: &[u8], kind: &str, data: &[u8]) -> Result<Promise, JsValue>;
+
+    #[wasm_bindgen(catch, js_name = apnsPush)]
+    pub fn apns_push(env: &JsValue, url: &str, topic: &str) -> Result<Promise, JsValue>;
+
     #[wasm_bindgen(catch, js_name = callObject)]
     pub fn call_object(
         env: &JsValue,

@@ -160,6 +160,13 @@ pub fn no_content() -> Outgoing {
     Outgoing::new(204, "", Body::Empty).with_headers(&[("cache-control", "no-store")])
 }
 
+/// A status with no body at all (304), with `extra` headers.
+pub fn empty(status: u16, extra: &[(&str, &str)]) -> Outgoing {
+    Outgoing::new(status, "", Body::Empty)
+        .with_headers(&[("cache-control", "no-store")])
+        .with_headers(extra)
+}
+
 /// `303 See Other` to a path of this origin (after a form post).
 pub fn redirect(location: &str) -> Outgoing {
     text_with(
