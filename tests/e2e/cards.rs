@@ -773,6 +773,21 @@ fn card_in_headless_chromium_at_a_phone_viewport(f: &Fixture) {
             seen["barcode"]
         );
         assert_eq!(seen["stopButton"], 1);
+        // Both wallets, in the platforms' words for the language, large enough for a thumb.
+        let (apple, google) = match lang {
+            "ja" => ("Appleウォレットに追加", "Google ウォレットに追加"),
+            "en" => ("Add to Apple Wallet", "Add to Google Wallet"),
+            _ => ("Ajouter à Apple Wallet", "Ajouter à Google Wallet"),
+        };
+        let wallets = seen["wallets"].as_array().unwrap();
+        assert_eq!(wallets.len(), 2, "{seen}");
+        assert_eq!(wallets[0]["text"], apple);
+        assert_eq!(wallets[0]["href"], format!("{card}/wallet.pkpass"));
+        assert_eq!(wallets[1]["text"], google);
+        assert_eq!(wallets[1]["href"], format!("{card}/google-wallet"));
+        for w in wallets {
+            assert!(w["box"]["height"].as_f64().unwrap() >= 44.0, "{w}");
+        }
         // The inline SVG, as Chromium drew it, read back by a real decoder.
         let payload = crate::stores::decode_png_qr(&std::fs::read(&barcode_shot).unwrap());
         let read = read_barcode(SIGNING_KID, SIGNING_KEY_TEXT, &payload).expect("a signed payload");
