@@ -163,9 +163,20 @@ fn admin_config_reports_settings_and_never_their_values(f: &Fixture) {
     assert_eq!(settings["FEED_RETRY_DELAYS"], "set");
     assert_eq!(settings["JURISDICTION"], "set");
     assert_eq!(settings["RETENTION_DAYS"], "set");
-    assert_eq!(settings.as_object().unwrap().len(), 26);
+    assert_eq!(settings["APPLE_PASS_KEY"], "set");
+    assert_eq!(settings["GOOGLE_WALLET_SERVICE_ACCOUNT"], "set");
+    assert_eq!(settings["APNS_BASE"], "set");
+    assert_eq!(settings.as_object().unwrap().len(), 36);
     let text = reply.text();
-    for secret in [ADMIN_TOKEN, LINE_CHANNEL_SECRET, META_APP_SECRET, "e2ekey1"] {
+    let pass_key = crate::harness::wallet_setting("APPLE_PASS_KEY");
+    let key_body = &pass_key[200..240];
+    for secret in [
+        ADMIN_TOKEN,
+        LINE_CHANNEL_SECRET,
+        META_APP_SECRET,
+        "e2ekey1",
+        key_body,
+    ] {
         assert!(!text.contains(secret), "{secret} leaked: {text}");
     }
 }
