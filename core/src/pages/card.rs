@@ -421,4 +421,44 @@ mod tests {
             "CHANNEL_NAMES of static/assets/console/words.js"
         );
     }
+
+    fn page_with(wallets: Wallets) -> String {
+        let member: MemberRecord = serde_json::from_value(serde_json::json!({
+            "number": crate::ids::MemberNumber::from_body(42).to_string(),
+            "created_at_ms": 0, "subjects": [],
+        }))
+        .unwrap();
+        card_page(&CardView {
+            lang: Lang::En,
+            card_ref: "REF",
+            member: &member,
+            member_barcode_svg: String::new(),
+            barcodes_expire_at: 0,
+            stores: &[],
+            coupons: Vec::new(),
+            add_links: Vec::new(),
+            country: None,
+            wallets,
+        })
+    }
+
+    #[test]
+    fn a_wallet_is_offered_only_when_it_is_configured() {
+        let none = page_with(Wallets::default());
+        assert!(!none.contains("wallet-button"), "{none}");
+        let apple = page_with(Wallets {
+            apple: true,
+            google: false,
+        });
+        assert_eq!(apple.matches("class=\"wallet-button\"").count(), 1);
+        assert!(apple.contains("href=\"/card/REF/wallet.pkpass\""));
+        assert!(!apple.contains("google-wallet"));
+        let both = page_with(Wallets {
+            apple: true,
+            google: true,
+        });
+        assert!(both.contains("href=\"/card/REF/google-wallet\""));
+        // The marks are decoration: the words are the buttons' names.
+        assert!(both.matches("aria-hidden=\"true\"").count() >= 2);
+    }
 }
