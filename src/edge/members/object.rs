@@ -570,7 +570,12 @@ impl DurableObject for Member {
             self.alarm_in(RETRY_IN).await?;
             self.write_due(due).await;
         }
-        if stored_wallet_due(&self.load()?, &before) {
+        let wallet_due = self
+            .stored
+            .borrow()
+            .as_ref()
+            .is_some_and(|now| stored_wallet_due(now, &before));
+        if wallet_due {
             // The pass may show something else now: the alarm brings it up to date and tells
             // the devices and Google (soon, and again until they heard).
             self.alarm_by(Date::now().as_millis() + WALLET_SOON_MS)
