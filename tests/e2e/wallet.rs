@@ -482,7 +482,7 @@ fn wallet_of_an_erased_member_is_voided_on_devices_and_in_google_wallet(f: &Fixt
         json!({ "pushToken": other_token }),
     );
     assert_eq!(refused.status, 401, "{}", refused.text());
-    // Google's object is set inactive, with nothing personal left.
+    // Google's object is replaced by an inactive one with nothing personal left.
     let issuer = wallet_setting("GOOGLE_WALLET_ISSUER_ID");
     let object_path = format!(
         "/walletobjects/v1/loyaltyObject/{issuer}.member-{}",
@@ -490,6 +490,7 @@ fn wallet_of_an_erased_member_is_voided_on_devices_and_in_google_wallet(f: &Fixt
     );
     let patches = f.platforms.wait_for_path(&object_path, 1);
     assert_eq!(patches.len(), 1, "one patch");
+    assert_eq!(patches[0].method, "PUT", "replaced whole, not patched");
     let body = patches[0].json();
     assert_eq!(body["state"], "INACTIVE");
     assert_eq!(body["barcode"], Value::Null);

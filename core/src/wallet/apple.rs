@@ -34,8 +34,8 @@ pub struct PassInput<'a> {
     pub auth_token: &'a str,
     /// `{PUBLIC_BASE_URL}/wallet`.
     pub web_service_url: &'a str,
-    /// What the pass shows; `None`: the member was erased and the pass is void (no personal
-    /// data at all, not even the number).
+    /// What the pass shows; `None`: the member was erased and the pass is void (nothing but
+    /// its serial, which Apple needs to match it: the number no one else is ever given).
     pub content: Option<&'a PassContent>,
     /// The member barcode's text.
     pub barcode: Option<&'a str>,
@@ -229,7 +229,8 @@ fn escape(text: &str) -> String {
 
 /// Unix milliseconds as RFC 3339 in UTC, the W3C date Wallet reads.
 fn rfc3339(ms: u64) -> String {
-    crate::time::format_rfc3339(ms)
+    // Whole seconds: Wallet's date parser refuses fractions.
+    crate::time::format_rfc3339(ms / 1000 * 1000)
 }
 
 /// The files of a pass, with their manifest, waiting for the signature.

@@ -70,6 +70,7 @@ pub fn loyalty_object(input: &ObjectInput<'_>) -> Value {
     let id = object_id(input.issuer_id, input.serial);
     let class = class_id(input.issuer_id);
     let Some(content) = input.content else {
+        // Sent whole (an update, not a patch), so nothing personal is left in the object.
         return json!({ "id": id, "classId": class, "state": "INACTIVE" });
     };
     let number = content.number.grouped();

@@ -93,13 +93,22 @@ pub fn pkcs8_der(pem: &str) -> Result<Vec<u8>, &'static str> {
     Ok(der)
 }
 
-/// Apple's pass signing material, checked together.
-#[derive(Debug, Clone)]
+/// Apple's pass signing material, checked together (`Debug` leaves the key out).
+#[derive(Clone)]
 pub struct PassSigner {
     pub cert: Cert,
     pub wwdr: Cert,
     pub key_pkcs8: Vec<u8>,
     pub kind: KeyKind,
+}
+
+impl std::fmt::Debug for PassSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PassSigner")
+            .field("kind", &self.kind)
+            .field("key_pkcs8", &"[redacted]")
+            .finish_non_exhaustive()
+    }
 }
 
 impl PassSigner {
@@ -117,11 +126,21 @@ impl PassSigner {
     }
 }
 
-/// The fields of a Google service account's JSON key that signing needs.
-#[derive(Debug, Clone, Deserialize)]
+/// The fields of a Google service account's JSON key that signing needs (`Debug` leaves the
+/// key out).
+#[derive(Clone, Deserialize)]
 pub struct ServiceAccount {
     pub client_email: String,
     pub private_key: String,
+}
+
+impl std::fmt::Debug for ServiceAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceAccount")
+            .field("client_email", &self.client_email)
+            .field("private_key", &"[redacted]")
+            .finish()
+    }
 }
 
 impl ServiceAccount {

@@ -7,8 +7,8 @@
 //! **One pass per member.** Its serial number is the member number (already printed on the
 //! card and never given to anyone else, erased or not), so the PassKit web service reaches the
 //! member's object directly. Its `authenticationToken` is a keyed hash of the serial
-//! ([`auth_token`]): unguessable, stable across updates (Apple requires it never changes), and
-//! checked in constant time against every signing key during a rotation.
+//! ([`auth_token`]) with the key that never rotates: unguessable, stable for the pass's life
+//! (Apple requires it never changes), checked in constant time.
 //!
 //! **Updates.** The pass's barcode is the member barcode issued at `barcode_issued_at`, so the
 //! same pass always carries the same text; it is renewed [`BARCODE_RENEW_SECS`] after issue, well
@@ -36,7 +36,6 @@ use crate::coupons::Coupon;
 use crate::encoding::{base32_lower, hex};
 use crate::ids::{CouponId, MemberNumber};
 use crate::members::MemberRecord;
-use crate::settings::secrets::SigningKeys;
 use crate::signing::hmac_sha256;
 use crate::stores::Store;
 
@@ -75,23 +74,18 @@ fn next_update(previous_ms: u64, now_ms: u64) -> u64 {
     now_ms.max((previous_ms / 1000 + 1) * 1000)
 }
 
-/// The pass's `authenticationToken` (32 characters; Apple asks for at least 16).
-pub fn auth_token(keys: &SigningKeys, serial: &str) -> String {
-    token_with(keys.current().bytes(), serial)
-}
-
-fn token_with(key: &[u8], serial: &str) -> String {
+/// The pass's `authenticationToken` (32 characters; Apple asks for at least 16), keyed by
+/// `PSEUDONYM_KEY`: the one key that never rotates, so the token never changes (Apple requires
+/// that of a pass for its whole life).
+pub fn auth_token(key: &[u8], serial: &str) -> String {
     let tag = hmac_sha256(key, &[b"wallet-pass-auth\0", serial.as_bytes()]);
     base32_lower(&tag[..20])
 }
 
-/// Whether `token` is the pass's token under any of the keys (a rotation keeps old passes).
-pub fn token_matches(keys: &SigningKeys, serial: &str, token: &str) -> bool {
+/// Whether `token` is the pass's token (compared in constant time).
+pub fn token_matches(key: &[u8], serial: &str, token: &str) -> bool {
     use subtle::ConstantTimeEq;
-    keys.all().iter().fold(false, |found, key| {
-        let expected = token_with(key.bytes(), serial);
-        found | bool::from(expected.as_bytes().ct_eq(token.as_bytes()))
-    })
+    bool::from(auth_token(key, serial).as_bytes().ct_eq(token.as_bytes()))
 }
 
 /// A coupon as a pass lists it.
@@ -169,12 +163,44 @@ pub struct Device {
     pub registered_at_ms: u64,
 }
 
+/// Something owed to a device or to Google: how often it was tried, when it is due next, and
+/// which round of changes it carries (a change while it is on its way makes a new round, so
+/// the answer to the old one does not settle it).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Due {
+    #[serde(default)]
+    pub attempts: u32,
+    #[serde(default)]
+    pub due_at_ms: u64,
+    #[serde(default)]
+    pub round: u32,
+}
+
+impl Due {
+    /// Owed again: due now, with a new round.
+    fn renew(&mut self, now_ms: u64) {
+        self.round = self.round.wrapping_add(1);
+        self.attempts = 0;
+        self.due_at_ms = now_ms;
+    }
+
+    /// A failed try: due again after 1, 2, 4… minutes. Answers whether it is given up.
+    fn failed(&mut self, now_ms: u64) -> bool {
+        self.attempts += 1;
+        self.due_at_ms = now_ms + (RETRY_BASE_MS << (self.attempts - 1).min(10));
+        self.attempts >= MAX_ATTEMPTS
+    }
+}
+
+/// The first retry's wait; each next one doubles (6 tries span about an hour).
+pub const RETRY_BASE_MS: u64 = 60_000;
+
 /// A push due to one device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Push {
     pub push_token: String,
-    #[serde(default)]
-    pub attempts: u32,
+    #[serde(flatten)]
+    pub due: Due,
 }
 
 /// The issued pass: when it last changed, its barcode, what it showed.
@@ -203,9 +229,9 @@ pub struct Wallet {
     /// Pushes not yet answered by APNs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pushes: Vec<Push>,
-    /// A Google patch is due (its attempts so far).
+    /// A Google patch is due.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub google_due: Option<u32>,
+    pub google_due: Option<Due>,
 }
 
 /// What registering a device came to.
@@ -223,11 +249,16 @@ pub struct Registration {
 pub enum PushOutcome {
     /// 200: accepted for delivery.
     Accepted,
-    /// 410 (or 400 `BadDeviceToken`): the token is no longer valid; the registration goes.
+    /// 410, or 400 `BadDeviceToken` / `DeviceTokenNotForTopic`: the token is no longer valid
+    /// for this pass; the registration goes.
     Gone,
-    /// Anything else (no answer, 403, 429, 5xx): tried again up to [`MAX_ATTEMPTS`].
+    /// Anything else (no answer, 403, 429, 5xx): tried again later, up to [`MAX_ATTEMPTS`].
     Failed,
 }
+
+/// How long after the save link a missing Google object means the shopper never saved it
+/// (Google creates the object when they do, which may take a moment).
+pub const GOOGLE_SAVE_GRACE_MS: u64 = 24 * 3600 * 1000;
 
 impl Wallet {
     /// Something outside the slot (a device, Google) holds this pass.
@@ -235,8 +266,12 @@ impl Wallet {
         !self.devices.is_empty() || self.google_since_ms.is_some()
     }
 
-    /// Whether [`Wallet::sync`] with `shown` at `now_ms` would change anything (the edge asks
-    /// the member's object only then).
+    /// Something is owed to a device or to Google.
+    pub fn owes(&self) -> bool {
+        !self.pushes.is_empty() || self.google_due.is_some()
+    }
+
+    /// Whether [`Wallet::sync`] with `shown` at `now_ms` would change anything.
     pub fn needs_sync(&self, shown: &str, now_ms: u64) -> bool {
         self.voided_at_ms.is_none()
             && self.issued.as_ref().is_none_or(|i| {
@@ -270,12 +305,12 @@ impl Wallet {
         issued.shown = shown.to_owned();
         // Strictly later: a device that fetched at `updated_at_ms` must see this one as new.
         issued.updated_at_ms = next_update(issued.updated_at_ms, now_ms);
-        self.notify_all();
+        self.notify_all(now_ms);
         true
     }
 
     /// Erasure: the pass becomes void; every device is pushed once more and the Google
-    /// object is set inactive.
+    /// object is emptied and set inactive.
     pub fn void(&mut self, now_ms: u64) {
         if self.voided_at_ms.is_some() {
             return;
@@ -285,30 +320,45 @@ impl Wallet {
             issued.updated_at_ms = next_update(issued.updated_at_ms, now_ms);
             issued.shown = String::new();
         }
-        self.notify_all();
+        self.notify_all(now_ms);
     }
 
-    fn notify_all(&mut self) {
+    fn notify_all(&mut self, now_ms: u64) {
         for device in &self.devices {
-            if !self
+            match self
                 .pushes
-                .iter()
-                .any(|p| p.push_token == device.push_token)
+                .iter_mut()
+                .find(|p| p.push_token == device.push_token)
             {
-                self.pushes.push(Push {
-                    push_token: device.push_token.clone(),
-                    attempts: 0,
-                });
+                Some(push) => push.due.renew(now_ms),
+                None => {
+                    let mut due = Due::default();
+                    due.renew(now_ms);
+                    self.pushes.push(Push {
+                        push_token: device.push_token.clone(),
+                        due,
+                    });
+                }
             }
         }
         if self.google_since_ms.is_some() {
-            self.google_due = Some(0);
+            self.google_due
+                .get_or_insert_with(Due::default)
+                .renew(now_ms);
         }
     }
 
     /// Registers a device for the pass (a known device's push token is renewed).
     pub fn register(&mut self, library_id: &str, push_token: &str, now_ms: u64) -> Registration {
         if let Some(device) = self.devices.iter_mut().find(|d| d.library_id == library_id) {
+            // A push still owed to the old token goes to the new one.
+            for push in self
+                .pushes
+                .iter_mut()
+                .filter(|p| p.push_token == device.push_token)
+            {
+                push.push_token = push_token.to_owned();
+            }
             device.push_token = push_token.to_owned();
             return Registration {
                 created: false,
@@ -327,7 +377,9 @@ impl Wallet {
                 .enumerate()
                 .min_by_key(|(_, d)| d.registered_at_ms)
                 .map_or(0, |(i, _)| i);
-            self.devices.remove(oldest).library_id
+            let gone = self.devices.remove(oldest);
+            self.drop_pushes_of(&gone.push_token);
+            gone.library_id
         });
         Registration {
             created: true,
@@ -335,86 +387,136 @@ impl Wallet {
         }
     }
 
+    fn drop_pushes_of(&mut self, push_token: &str) {
+        if !self.devices.iter().any(|d| d.push_token == push_token) {
+            self.pushes.retain(|p| p.push_token != push_token);
+        }
+    }
+
     /// Unregisters a device; answers whether it was registered.
     pub fn unregister(&mut self, library_id: &str) -> bool {
-        let before = self.devices.len();
-        self.devices.retain(|d| d.library_id != library_id);
-        before != self.devices.len()
+        let Some(i) = self.devices.iter().position(|d| d.library_id == library_id) else {
+            return false;
+        };
+        let gone = self.devices.remove(i);
+        self.drop_pushes_of(&gone.push_token);
+        true
     }
 
     pub fn is_registered(&self, library_id: &str) -> bool {
         self.devices.iter().any(|d| d.library_id == library_id)
     }
 
-    /// Records APNs's answer to the push for `push_token`. Answers whether it was given up.
-    pub fn pushed(&mut self, push_token: &str, outcome: PushOutcome) -> bool {
+    /// The pushes due at `now_ms`: `(push token, round)`.
+    pub fn pushes_due(&self, now_ms: u64) -> Vec<(String, u32)> {
+        self.pushes
+            .iter()
+            .filter(|p| p.due.due_at_ms <= now_ms)
+            .map(|p| (p.push_token.clone(), p.due.round))
+            .collect()
+    }
+
+    /// The Google patch's round, when one is due at `now_ms`.
+    pub fn google_patch_due(&self, now_ms: u64) -> Option<u32> {
+        self.google_due
+            .as_ref()
+            .filter(|d| d.due_at_ms <= now_ms)
+            .map(|d| d.round)
+    }
+
+    /// Records APNs's answer to the push of `round` for `push_token` (a newer round stays
+    /// owed). Answers `(given up, devices dropped)`.
+    pub fn pushed(
+        &mut self,
+        push_token: &str,
+        round: u32,
+        outcome: PushOutcome,
+        now_ms: u64,
+    ) -> (bool, Vec<Device>) {
         let Some(i) = self.pushes.iter().position(|p| p.push_token == push_token) else {
-            return false;
+            return (false, Vec::new());
         };
+        let current = self.pushes[i].due.round == round;
         match outcome {
-            PushOutcome::Accepted => {
+            PushOutcome::Accepted if current => {
                 self.pushes.remove(i);
-                false
+                (false, Vec::new())
             }
+            PushOutcome::Accepted => (false, Vec::new()),
             PushOutcome::Gone => {
                 self.pushes.remove(i);
-                self.devices.retain(|d| d.push_token != push_token);
-                false
+                let (gone, kept) = std::mem::take(&mut self.devices)
+                    .into_iter()
+                    .partition(|d| d.push_token == push_token);
+                self.devices = kept;
+                (false, gone)
             }
             PushOutcome::Failed => {
-                self.pushes[i].attempts += 1;
-                let given_up = self.pushes[i].attempts >= MAX_ATTEMPTS;
+                let given_up = self.pushes[i].due.failed(now_ms);
                 if given_up {
                     self.pushes.remove(i);
+                }
+                (given_up, Vec::new())
+            }
+        }
+    }
+
+    /// Records the outcome of the Google patch of `round` (`Some(true)` done, `Some(false)`
+    /// failed, `None`: no such object). Answers whether it was given up.
+    pub fn google_patched(&mut self, round: u32, done: Option<bool>, now_ms: u64) -> bool {
+        let Some(due) = self.google_due.as_mut() else {
+            return false;
+        };
+        let current = due.round == round;
+        match done {
+            Some(true) if current => {
+                self.google_due = None;
+                false
+            }
+            Some(true) => false,
+            // Never saved (past the grace a save takes): nothing to patch, ever.
+            None if self
+                .google_since_ms
+                .is_none_or(|since| now_ms >= since + GOOGLE_SAVE_GRACE_MS) =>
+            {
+                self.google_due = None;
+                self.google_since_ms = None;
+                false
+            }
+            None | Some(false) => {
+                let given_up = due.failed(now_ms);
+                if given_up {
+                    self.google_due = None;
                 }
                 given_up
             }
         }
     }
 
-    /// Records the Google patch's outcome (`Some(true)` done, `Some(false)` failed, `None`: the
-    /// object was never saved, so there is nothing to patch). Answers whether it was given up.
-    pub fn google_patched(&mut self, done: Option<bool>) -> bool {
-        match done {
-            Some(true) => {
-                self.google_due = None;
-                false
-            }
-            None => {
-                self.google_due = None;
-                self.google_since_ms = None;
-                false
-            }
-            Some(false) => {
-                let attempts = self.google_due.unwrap_or(0) + 1;
-                let given_up = attempts >= MAX_ATTEMPTS;
-                self.google_due = (!given_up).then_some(attempts);
-                given_up
-            }
-        }
-    }
-
-    /// When the member's object should look at the pass again: a retry of pushes still due,
+    /// When the member's object should look at the pass again: the next push or patch due,
     /// the barcode's renewal, the next coupon window, a daily check for new coupons; after a
     /// void, the moment the registrations go. `None`: nothing holds the pass.
-    pub fn next_check_ms(&self, coupons: &[Coupon], now_ms: u64, retry_ms: u64) -> Option<u64> {
+    pub fn next_check_ms(&self, coupons: &[Coupon], now_ms: u64) -> Option<u64> {
+        let owed = self
+            .pushes
+            .iter()
+            .map(|p| p.due.due_at_ms)
+            .chain(self.google_due.iter().map(|d| d.due_at_ms))
+            .min()
+            .map(|t| t.max(now_ms));
         if let Some(voided) = self.voided_at_ms {
-            if !self.pushes.is_empty() || self.google_due.is_some() {
-                return Some(now_ms + retry_ms);
-            }
-            return self.is_held().then_some(voided + VOIDED_KEPT_MS);
+            let expiry = self.is_held().then_some(voided + VOIDED_KEPT_MS);
+            return [owed, expiry].into_iter().flatten().min();
         }
         if !self.is_held() {
-            return None;
+            return owed;
         }
-        let retry =
-            (!self.pushes.is_empty() || self.google_due.is_some()).then_some(now_ms + retry_ms);
         let renewal = self
             .issued
             .as_ref()
             .map(|i| (i.barcode_issued_at + BARCODE_RENEW_SECS) * 1000);
         let window = next_window_change(coupons, now_ms);
-        [retry, renewal, window, Some(now_ms + RECHECK_MS)]
+        [owed, renewal, window, Some(now_ms + RECHECK_MS)]
             .into_iter()
             .flatten()
             .min()
@@ -426,6 +528,7 @@ impl Wallet {
         match self.voided_at_ms {
             Some(voided) if now_ms >= voided + VOIDED_KEPT_MS => {
                 self.google_since_ms = None;
+                self.google_due = None;
                 self.pushes.clear();
                 std::mem::take(&mut self.devices)
             }

@@ -2,6 +2,7 @@ use super::*;
 use crate::codes::Barcode;
 use crate::ids::StoreId;
 use crate::lang::Lang;
+use crate::settings::secrets::SigningKeys;
 use crate::wallet::apple::{pass_json, pass_strings, PassFiles, PassInput};
 use crate::wallet::cms::Unsigned;
 use crate::wallet::keys::{pem_der, pkcs8_der, Cert, KeyKind, PassSigner, ServiceAccount};
@@ -18,7 +19,6 @@ fn keys(raw: &str) -> SigningKeys {
 }
 
 const KEY_A: &str = "a:YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE=";
-const KEY_B: &str = "b:YmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmI=";
 
 fn member(number: u64) -> MemberRecord {
     MemberRecord {
@@ -69,7 +69,7 @@ fn the_first_issue_is_no_update_and_a_new_fingerprint_is_pushed_to_every_device(
     w.google_since_ms = Some(T0);
     assert!(w.sync("c", T0 + 2000));
     assert_eq!(w.pushes.len(), 2);
-    assert_eq!(w.google_due, Some(0));
+    assert!(w.google_due.is_some());
     assert!(w.issued.as_ref().unwrap().updated_at_ms > updated);
 }
 
@@ -88,9 +88,9 @@ fn the_barcode_is_renewed_before_it_expires_and_that_is_an_update() {
     const { assert!(BARCODE_RENEW_SECS + 3 * 24 * 3600 < crate::codes::BARCODE_TTL_SECS) };
     assert_eq!(w.pushes.len(), 1);
     assert_eq!(
-        w.next_check_ms(&[], renew_at, 60_000),
-        Some(renew_at + 60_000),
-        "the push still due comes first"
+        w.next_check_ms(&[], renew_at),
+        Some(renew_at),
+        "the push is due now"
     );
 }
 
@@ -114,23 +114,72 @@ fn registrations_are_bounded_and_the_oldest_makes_room() {
 }
 
 #[test]
-fn apns_answers_decide_what_stays_due() {
+fn apns_answers_decide_what_stays_due_and_failures_wait_longer_each_time() {
     let mut w = Wallet::default();
     w.sync("a", T0);
     w.register("phone", "aa", T0);
     w.register("old", "bb", T0);
     w.sync("b", T0 + 1000);
-    assert!(!w.pushed("aa", PushOutcome::Accepted));
-    assert!(!w.pushed("bb", PushOutcome::Gone));
+    let due = w.pushes_due(T0 + 1000);
+    assert_eq!(due.len(), 2);
+    let round = due[0].1;
+    assert_eq!(
+        w.pushed("aa", round, PushOutcome::Accepted, T0 + 1000),
+        (false, vec![])
+    );
+    let (_, gone) = w.pushed("bb", round, PushOutcome::Gone, T0 + 1000);
+    assert_eq!(
+        gone.len(),
+        1,
+        "a gone token's registration goes (and its index key)"
+    );
     assert!(w.pushes.is_empty());
-    assert_eq!(w.devices.len(), 1, "a gone token's registration goes");
+    assert_eq!(w.devices.len(), 1);
     w.sync("c", T0 + 2000);
+    let round = w.pushes_due(T0 + 2000)[0].1;
+    let mut at = T0 + 2000;
+    let mut waits = Vec::new();
     for attempt in 1..MAX_ATTEMPTS {
-        assert!(!w.pushed("aa", PushOutcome::Failed), "attempt {attempt}");
+        assert!(
+            !w.pushed("aa", round, PushOutcome::Failed, at).0,
+            "attempt {attempt}"
+        );
+        assert!(w.pushes_due(at).is_empty(), "not due again at once");
+        let next = w.pushes[0].due.due_at_ms;
+        waits.push(next - at);
+        assert_eq!(w.next_check_ms(&[], at), Some(next));
+        at = next;
     }
-    assert!(w.pushed("aa", PushOutcome::Failed), "given up, and said so");
+    assert_eq!(waits[0], RETRY_BASE_MS);
+    assert!(waits.windows(2).all(|p| p[1] == p[0] * 2), "{waits:?}");
+    assert!(
+        w.pushed("aa", round, PushOutcome::Failed, at).0,
+        "given up, and said so"
+    );
     assert!(w.pushes.is_empty());
     assert_eq!(w.devices.len(), 1, "the device stays registered");
+}
+
+#[test]
+fn a_change_while_a_push_is_on_its_way_stays_owed() {
+    let mut w = Wallet::default();
+    w.sync("a", T0);
+    w.register("phone", "aa", T0);
+    w.sync("b", T0 + 1000);
+    let (token, sent) = w.pushes_due(T0 + 1000)[0].clone();
+    w.sync("c", T0 + 2000);
+    w.pushed(&token, sent, PushOutcome::Accepted, T0 + 2500);
+    assert_eq!(w.pushes.len(), 1, "the newer change still needs its push");
+    let newer = w.pushes_due(T0 + 2500)[0].1;
+    assert_ne!(newer, sent);
+    w.pushed(&token, newer, PushOutcome::Accepted, T0 + 3000);
+    assert!(w.pushes.is_empty());
+    // A new push token takes over what the old one was owed; unregistering drops it.
+    w.sync("d", T0 + 4000);
+    w.register("phone", "cc", T0 + 4000);
+    assert_eq!(w.pushes[0].push_token, "cc");
+    w.unregister("phone");
+    assert!(w.pushes.is_empty());
 }
 
 #[test]
@@ -141,14 +190,19 @@ fn google_patches_are_retried_then_given_up_and_a_missing_object_stops_them() {
     };
     w.sync("a", T0);
     w.sync("b", T0 + 1000);
-    assert_eq!(w.google_due, Some(0));
-    assert!(!w.google_patched(Some(false)));
-    assert_eq!(w.google_due, Some(1));
-    assert!(!w.google_patched(Some(true)));
+    let round = w.google_patch_due(T0 + 1000).unwrap();
+    assert!(!w.google_patched(round, Some(false), T0 + 1000));
+    assert_eq!(w.google_patch_due(T0 + 1000), None, "later");
+    assert!(!w.google_patched(round, Some(true), T0 + 70_000));
     assert_eq!(w.google_due, None);
+    // Missing soon after the save link: Google may not have made it yet; tried again.
     w.sync("c", T0 + 2000);
-    assert!(!w.google_patched(None));
-    assert_eq!(w.google_since_ms, None, "never saved: no more patches");
+    let round = w.google_patch_due(T0 + 2000).unwrap();
+    w.google_patched(round, None, T0 + 2000);
+    assert!(w.google_since_ms.is_some());
+    // Still missing a day later: never saved, no more patches.
+    w.google_patched(round, None, T0 + GOOGLE_SAVE_GRACE_MS);
+    assert_eq!(w.google_since_ms, None);
     assert!(!w.is_held());
 }
 
@@ -161,28 +215,29 @@ fn a_void_pushes_once_more_then_its_registrations_go() {
     assert_eq!(w.pushes.len(), 1);
     assert!(!w.sync("b", T0 + 20), "a void pass changes no more");
     assert!(!w.needs_sync("b", T0 + 20));
-    w.pushed("aa", PushOutcome::Accepted);
+    let round = w.pushes_due(T0 + 10)[0].1;
+    w.pushed("aa", round, PushOutcome::Accepted, T0 + 10);
     assert_eq!(
-        w.next_check_ms(&[], T0 + 30, 60_000),
+        w.next_check_ms(&[], T0 + 30),
         Some(T0 + 10 + VOIDED_KEPT_MS)
     );
     assert!(w.expire_void(T0 + 11).is_empty());
     let gone = w.expire_void(T0 + 10 + VOIDED_KEPT_MS);
     assert_eq!(gone.len(), 1);
-    assert_eq!(w.next_check_ms(&[], T0 + VOIDED_KEPT_MS * 2, 60_000), None);
+    assert_eq!(w.next_check_ms(&[], T0 + VOIDED_KEPT_MS * 2), None);
 }
 
 #[test]
 fn the_next_look_is_the_soonest_of_renewal_window_and_daily_check() {
     let mut w = Wallet::default();
-    assert_eq!(w.next_check_ms(&[], T0, 60_000), None, "nobody holds it");
+    assert_eq!(w.next_check_ms(&[], T0), None, "nobody holds it");
     w.sync("a", T0);
     w.register("phone", "aa", T0);
-    assert_eq!(w.next_check_ms(&[], T0, 60_000), Some(T0 + RECHECK_MS));
+    assert_eq!(w.next_check_ms(&[], T0), Some(T0 + RECHECK_MS));
     let opens = coupon("soon", T0 + 3_600_000, T0 + 7_200_000);
-    assert_eq!(w.next_check_ms(&[opens], T0, 60_000), Some(T0 + 3_600_000));
+    assert_eq!(w.next_check_ms(&[opens], T0), Some(T0 + 3_600_000));
     assert_eq!(
-        w.next_check_ms(&[], T0 + RECHECK_MS * 9, 60_000),
+        w.next_check_ms(&[], T0 + RECHECK_MS * 9),
         Some(T0 + BARCODE_RENEW_SECS * 1000),
         "an overdue renewal is due now"
     );
@@ -224,7 +279,7 @@ fn what_a_pass_shows_leaves_out_redeemed_coupons_and_store_edits_that_change_not
 }
 
 #[test]
-fn serials_are_member_numbers_and_tokens_survive_a_key_rotation() {
+fn serials_are_member_numbers_and_tokens_are_keyed_by_the_key_that_never_rotates() {
     let number = MemberNumber::from_body(7);
     let serial = super::serial(number);
     assert_eq!(serial.len(), 12);
@@ -233,21 +288,17 @@ fn serials_are_member_numbers_and_tokens_survive_a_key_rotation() {
     for bad in ["", "7", "abc", "0000000000071", "../00000000007"] {
         assert_eq!(member_of_serial(bad), None, "{bad}");
     }
-    let token = auth_token(&keys(KEY_A), &serial);
+    let key = b"pseudonym-key-that-never-rotates";
+    let token = auth_token(key, &serial);
     assert!(token.len() >= 16);
-    assert!(token_matches(&keys(KEY_A), &serial, &token));
-    assert!(token_matches(
-        &keys(&format!("{KEY_B},{KEY_A}")),
-        &serial,
-        &token
-    ));
-    assert!(!token_matches(&keys(KEY_B), &serial, &token));
+    assert!(token_matches(key, &serial, &token));
+    assert!(!token_matches(b"another key", &serial, &token));
     assert!(!token_matches(
-        &keys(KEY_A),
+        key,
         &super::serial(MemberNumber::from_body(8)),
         &token
     ));
-    assert!(!token_matches(&keys(KEY_A), &serial, ""));
+    assert!(!token_matches(key, &serial, ""));
 }
 
 fn input<'a>(

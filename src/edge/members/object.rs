@@ -360,9 +360,7 @@ const WALLET_SOON_MS: u64 = 200;
 /// Whether the request changed a slot whose pass someone holds (or that owes a push).
 fn stored_wallet_due(now: &Stored, before: &Slot) -> bool {
     let wallet = &now.slot.wallet;
-    (now.slot != *before && wallet.is_held())
-        || !wallet.pushes.is_empty()
-        || wallet.google_due.is_some()
+    now.slot != *before && (wallet.is_held() || wallet.owes())
 }
 
 impl Member {
@@ -399,16 +397,16 @@ impl Member {
     }
 
     /// The wallet pass's round: record what it shows now, push to the devices and patch
-    /// Google when it changed, drop a void pass's registrations when their time is up, and set
+    /// Google what is due, drop a void pass's registrations when their time is up, and set
     /// the next look ([`Wallet::next_check_ms`]).
     async fn wallet_round(&self) -> worker::Result<()> {
         let wallet = self.load()?.slot.wallet;
-        if !wallet.is_held() && wallet.pushes.is_empty() && wallet.google_due.is_none() {
+        if !wallet.is_held() && !wallet.owes() {
             return Ok(());
         }
         let now_ms = Date::now().as_millis();
         let Ok(snapshot) = crate::edge::runtime::cache::snapshot(&self.env, now_ms).await else {
-            return self.alarm_by(now_ms + RETRY_IN.as_millis() as u64).await;
+            return self.alarm_in(RETRY_IN).await;
         };
         let stored = self.load()?;
         let content = stored.slot.member.as_ref().map(|m| {
@@ -446,44 +444,48 @@ impl Member {
             wallet: stored.slot.wallet.clone(),
             snapshot: snapshot.clone(),
         };
-        self.deliver(&pass, &serial).await?;
+        self.deliver(&pass, &serial, now_ms).await?;
         let wallet = self.load()?.slot.wallet;
-        if let Some(at) = wallet.next_check_ms(
-            &snapshot.coupons.coupons,
-            now_ms,
-            RETRY_IN.as_millis() as u64,
-        ) {
+        if let Some(at) = wallet.next_check_ms(&snapshot.coupons.coupons, now_ms) {
             self.alarm_by(at).await?;
         }
         Ok(())
     }
 
-    /// Sends the pushes and the Google patch the wallet owes, recording each outcome.
+    /// Sends the pushes and the Google patch due now, recording each outcome for the round it
+    /// carried (a change meanwhile stays owed).
     async fn deliver(
         &self,
         pass: &crate::edge::wallet::Current,
         serial: &str,
+        now_ms: u64,
     ) -> worker::Result<()> {
-        use crate::edge::wallet::{apple_settings, google, google_settings, push};
-        if !pass.wallet.pushes.is_empty() {
+        use crate::edge::wallet::{apple, apple_settings, google, google_settings, push};
+        let due = pass.wallet.pushes_due(now_ms);
+        if !due.is_empty() {
             match apple_settings(&self.env) {
-                Ok(apple) => {
-                    for due in &pass.wallet.pushes {
+                Ok(settings) => {
+                    for (push_token, round) in due {
                         let outcome = push::push(
                             &self.env,
-                            &apple.apns_base,
-                            &apple.pass_type_id,
-                            &due.push_token,
+                            &settings.apns_base,
+                            &settings.pass_type_id,
+                            &push_token,
                         )
                         .await;
-                        self.update_wallet(|w| w.pushed(&due.push_token, outcome))?;
+                        let (_, gone) = self.update_wallet(|w| {
+                            w.pushed(&push_token, round, outcome, Date::now().as_millis())
+                        })?;
+                        if !gone.is_empty() {
+                            apple::forget_devices(&self.env, serial, &gone).await;
+                        }
                     }
                 }
                 // No pass can have been registered without the settings: nothing to push with.
                 Err(_) => self.update_wallet(|w| w.pushes.clear())?,
             }
         }
-        if pass.wallet.google_due.is_some() {
+        if let Some(round) = pass.wallet.google_patch_due(now_ms) {
             let config = crate::edge::runtime::env::config(&self.env);
             let done = match (google_settings(&self.env), config.signing_keys.get()) {
                 (Ok(gw), Some(keys)) => match google::patch(&config, &gw, keys, pass, serial).await
@@ -503,7 +505,7 @@ impl Member {
                 },
                 _ => None,
             };
-            self.update_wallet(|w| w.google_patched(done))?;
+            self.update_wallet(|w| w.google_patched(round, done, Date::now().as_millis()))?;
         }
         Ok(())
     }
@@ -589,7 +591,26 @@ impl DurableObject for Member {
     }
 
     async fn alarm(&self) -> worker::Result<Response> {
-        self.wallet_round().await?;
+        let answer = self.alarm_work().await;
+        // Last, and on its own: a wallet failure never holds up the ledger, erasure or feed.
+        if let Err(e) = self.wallet_round().await {
+            let line = EventLog {
+                level: Level::Error,
+                msg: "wallet round failed; the member object tries again",
+                request_id: "-",
+                detail: Some(e.to_string()),
+            }
+            .to_line();
+            worker::console_error!("{line}");
+            let _ = self.alarm_in(RETRY_IN).await;
+        }
+        answer
+    }
+}
+
+impl Member {
+    /// The alarm's ledger, erasure and outbox work.
+    async fn alarm_work(&self) -> worker::Result<Response> {
         let mut stored = self.load()?;
         self.forget_sent(&mut stored);
         // Card stops first: an erasure must find their entries in the ledger to rewrite them.

@@ -81,7 +81,8 @@ export function apnsPush(env, url, topic) {
   const via = binding && typeof binding.fetch === "function" ? "mtls" : "fetch";
   const request = new Request(url, {
     method: "POST",
-    headers: { "content-type": "application/json", "apns-topic": topic, "apns-push-type": "background", "apns-priority": "5" },
+    // Only the topic: Apple's pass-update push names no push type and carries no `aps`.
+    headers: { "content-type": "application/json", "apns-topic": topic },
     body: "{}",
   });
   const sent = via === "mtls" ? binding.fetch(request) : fetch(request);

@@ -48,6 +48,15 @@ fn images() -> Result<Images, Error> {
     Ok(images)
 }
 
+/// The key of the passes' tokens: `PSEUDONYM_KEY`, which never rotates.
+fn pass_token_key(config: &Config) -> Result<&[u8], Error> {
+    Ok(config
+        .pseudonym_key
+        .require("PSEUDONYM_KEY")?
+        .expose()
+        .as_bytes())
+}
+
 /// The signed `.pkpass` of the pass as it is now.
 async fn pkpass(
     config: &Config,
@@ -58,7 +67,7 @@ async fn pkpass(
 ) -> Result<Vec<u8>, Error> {
     let base = config.public_base_url.require("PUBLIC_BASE_URL")?;
     let web_service_url = format!("{base}/wallet");
-    let token = auth_token(keys, serial);
+    let token = auth_token(pass_token_key(config)?, serial);
     let barcode = pass.barcode(keys);
     let card_url = pass.card_url(config, keys);
     let organization = config
@@ -140,6 +149,7 @@ pub async fn service(mut call: Call<'_>, wallet_call: WalletCall) -> Result<Outg
         return Ok(respond::text(200, respond::JSON, "{}".into()));
     }
     let keys = config.signing_keys.require("SIGNING_KEYS")?;
+    let token_key = pass_token_key(&config)?;
     let apple = apple_settings(call.env)?;
     let unauthorized = Error::Unauthorized {
         code: "wallet_token",
@@ -147,7 +157,7 @@ pub async fn service(mut call: Call<'_>, wallet_call: WalletCall) -> Result<Outg
     // Whether the caller holds the pass `serial` (constant-time, every signing key).
     let authorized = |serial: &str| {
         service::apple_pass_token(call.header("authorization").as_deref())
-            .is_some_and(|token| token_matches(keys, serial, token))
+            .is_some_and(|token| token_matches(token_key, serial, token))
     };
     match wallet_call {
         WalletCall::Registration {

@@ -165,7 +165,8 @@ async fn send(
     Ok((response.status_code(), bytes))
 }
 
-/// Patches the member's loyalty object to what the pass shows now (inactive once void).
+/// Patches the member's loyalty object to what the pass shows now (once void: replaces it with
+/// an inactive object holding nothing personal).
 /// `Ok(Some(true))` patched, `Ok(None)` the object does not exist (never saved), `Err` a
 /// failure to retry.
 pub async fn patch(
@@ -189,9 +190,15 @@ pub async fn patch(
         gw.api_base,
         g::object_id(&gw.issuer_id, serial)
     );
+    // A void object is sent whole (an update), so nothing personal stays; else a patch.
+    let method = if pass.content.is_none() {
+        Method::Put
+    } else {
+        Method::Patch
+    };
     let (status, _) = send(
         &url,
-        Method::Patch,
+        method,
         "application/json",
         Some(&token),
         &object.to_string(),

@@ -106,8 +106,8 @@ impl Current {
     }
 }
 
-/// Reads `number`'s pass and, when what it shows changed (or `google` is newly asked for),
-/// records that in the member's object first (which pushes to the devices that hold it).
+/// Reads `number`'s pass; its first issue (or first Google save) is recorded in the member's
+/// object first.
 ///
 /// # Errors
 /// [`Error::NotFound`] when there never was such a member; storage errors.
@@ -129,7 +129,10 @@ pub async fn current(env: &Env, number: MemberNumber, google: bool) -> Result<Cu
     });
     if let Some(content) = &content {
         let shown = content.shown();
-        if wallet.needs_sync(&shown, now_ms) || (google && wallet.google_since_ms.is_none()) {
+        // Only the first issue (or the first Google save) is recorded from here: after that the
+        // member's object alone decides when the pass changed, with its own view of the
+        // coupons, so two views a cache apart never undo each other's updates.
+        if wallet.issued.is_none() || (google && wallet.google_since_ms.is_none()) {
             if let Answer::Wallet {
                 member: m,
                 wallet: w,

@@ -36,7 +36,7 @@ pub async fn push(env: &Env, apns_base: &str, topic: &str, push_token: &str) -> 
     let reason = parts.next().unwrap_or("");
     let outcome = match (status, reason) {
         (200, _) => PushOutcome::Accepted,
-        (410, _) | (400, "BadDeviceToken") => PushOutcome::Gone,
+        (410, _) | (400, "BadDeviceToken" | "DeviceTokenNotForTopic") => PushOutcome::Gone,
         _ => PushOutcome::Failed,
     };
     let (level, msg) = match outcome {
