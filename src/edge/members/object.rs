@@ -39,7 +39,7 @@ use optin_core::ids::MemberNumber;
 use optin_core::lang::Lang;
 use optin_core::log::{EventLog, Level};
 use optin_core::members::{self, Answer, Slot, Withdrawn};
-use optin_core::wallet::{PassContent, Wallet};
+use optin_core::wallet::Wallet;
 
 /// When a failed send (or ledger write) is tried again. An alarm is set by its offset from now
 /// (`worker`'s `ScheduledTime` reads a plain integer as an offset, not as a time).
@@ -357,10 +357,9 @@ fn log_send_failure(count: usize, e: &optin_core::error::Error) {
 /// happens even if the object is evicted meanwhile).
 const WALLET_SOON_MS: u64 = 200;
 
-/// Whether the request changed a slot whose pass someone holds (or that owes a push).
-fn stored_wallet_due(now: &Stored, before: &Slot) -> bool {
-    let wallet = &now.slot.wallet;
-    now.slot != *before && (wallet.is_held() || wallet.owes())
+/// Whether a change to the slot may change a pass someone holds (or one that owes a push).
+fn wallet_concerned(wallet: &Wallet) -> bool {
+    wallet.is_held() || wallet.owes()
 }
 
 impl Member {
@@ -409,14 +408,11 @@ impl Member {
             return self.alarm_in(RETRY_IN).await;
         };
         let stored = self.load()?;
-        let content = stored.slot.member.as_ref().map(|m| {
-            PassContent::of(
-                m,
-                &snapshot.coupons.coupons,
-                &snapshot.stores.stores,
-                now_ms,
-            )
-        });
+        let content = stored
+            .slot
+            .member
+            .as_ref()
+            .map(|m| crate::edge::wallet::pass_content(m, &snapshot, now_ms));
         if let Some(content) = &content {
             let shown = content.shown();
             if stored.slot.wallet.needs_sync(&shown, now_ms) {
@@ -548,7 +544,9 @@ impl DurableObject for Member {
         if new_erasure {
             stored.erasure = erasure_of(&request, &answer, &stored.slot);
         }
-        if stored.slot != before || new_erasure {
+        let slot_changed = stored.slot != before;
+        let wallet_due = slot_changed && wallet_concerned(&stored.slot.wallet);
+        if slot_changed || new_erasure {
             stored.outbox.extend(caused_by(
                 &request,
                 &answer,
@@ -572,11 +570,6 @@ impl DurableObject for Member {
             self.alarm_in(RETRY_IN).await?;
             self.write_due(due).await;
         }
-        let wallet_due = self
-            .stored
-            .borrow()
-            .as_ref()
-            .is_some_and(|now| stored_wallet_due(now, &before));
         if wallet_due {
             // The pass may show something else now: the alarm brings it up to date and tells
             // the devices and Google (soon, and again until they heard).

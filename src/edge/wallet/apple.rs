@@ -154,10 +154,15 @@ pub async fn service(mut call: Call<'_>, wallet_call: WalletCall) -> Result<Outg
     let unauthorized = Error::Unauthorized {
         code: "wallet_token",
     };
-    // Whether the caller holds the pass `serial` (constant-time, every signing key).
-    let authorized = |serial: &str| {
-        service::apple_pass_token(call.header("authorization").as_deref())
-            .is_some_and(|token| token_matches(token_key, serial, token))
+    // The member whose pass `serial` of `pass_type_id` the caller holds (its token, compared
+    // in constant time), else 401.
+    let holder = |pass_type_id: &str, serial: &str| {
+        let held = pass_type_id == apple.pass_type_id
+            && service::apple_pass_token(call.header("authorization").as_deref())
+                .is_some_and(|token| token_matches(token_key, serial, token));
+        held.then(|| member_of_serial(serial))
+            .flatten()
+            .ok_or_else(|| unauthorized.clone())
     };
     match wallet_call {
         WalletCall::Registration {
@@ -166,10 +171,7 @@ pub async fn service(mut call: Call<'_>, wallet_call: WalletCall) -> Result<Outg
             pass_type_id,
             serial,
         } => {
-            if pass_type_id != apple.pass_type_id || !authorized(&serial) {
-                return Err(unauthorized);
-            }
-            let number = member_of_serial(&serial).ok_or(unauthorized.clone())?;
+            let number = holder(&pass_type_id, &serial)?;
             let kv = call.kv()?;
             let key = format!("{DEVICE_PREFIX}{device}:{serial}");
             if !register {
@@ -253,10 +255,7 @@ pub async fn service(mut call: Call<'_>, wallet_call: WalletCall) -> Result<Outg
             pass_type_id,
             serial,
         } => {
-            if pass_type_id != apple.pass_type_id || !authorized(&serial) {
-                return Err(unauthorized);
-            }
-            let number = member_of_serial(&serial).ok_or(unauthorized.clone())?;
+            let number = holder(&pass_type_id, &serial)?;
             let pass = current(call.env, number, false).await?;
             let updated = pass.updated_at_ms();
             // HTTP dates have whole seconds: unchanged since the second it was last sent.

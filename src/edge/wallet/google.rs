@@ -87,7 +87,18 @@ pub async fn card_save(call: &Call<'_>, card: &str) -> Result<Outgoing, Error> {
     let object = input(&config, &gw, &serial, &pass, &extras, lang);
     let now = worker::Date::now().as_millis() / 1000;
     let claims = g::save_claims(&gw.account.client_email, base, &object, now);
-    let signing_input = g::signing_input(&claims);
+    let location = format!("{}{}", g::SAVE_URL, signed_jwt(gw.as_ref(), &claims).await?);
+    Ok(respond::text_with(
+        303,
+        "text/plain; charset=utf-8",
+        String::new(),
+        &[("location", &location), ("referrer-policy", "no-referrer")],
+    ))
+}
+
+/// `claims` as a JWT signed (RS256) by the service account.
+async fn signed_jwt(gw: &GoogleWallet, claims: &serde_json::Value) -> Result<String, Error> {
+    let signing_input = g::signing_input(claims);
     let signature = sign(
         "google",
         &gw.account.key_der(),
@@ -95,13 +106,7 @@ pub async fn card_save(call: &Call<'_>, card: &str) -> Result<Outgoing, Error> {
         signing_input.as_bytes(),
     )
     .await?;
-    let location = format!("{}{}", g::SAVE_URL, g::jwt(&signing_input, &signature));
-    Ok(respond::text_with(
-        303,
-        "text/plain; charset=utf-8",
-        String::new(),
-        &[("location", &location), ("referrer-policy", "no-referrer")],
-    ))
+    Ok(g::jwt(&signing_input, &signature))
 }
 
 /// An access token for the Wallet API (cached until a minute before it expires).
@@ -113,16 +118,8 @@ async fn token(gw: &GoogleWallet) -> Result<String, String> {
         }
     }
     let claims = g::grant_claims(&gw.account.client_email, &gw.token_url, now_ms / 1000);
-    let signing_input = g::signing_input(&claims);
-    let signature = sign(
-        "google",
-        &gw.account.key_der(),
-        KeyKind::Rsa,
-        signing_input.as_bytes(),
-    )
-    .await
-    .map_err(|e| e.to_string())?;
-    let body = g::grant_body(&g::jwt(&signing_input, &signature));
+    let assertion = signed_jwt(gw, &claims).await.map_err(|e| e.to_string())?;
+    let body = g::grant_body(&assertion);
     let (status, answer) = send(
         &gw.token_url,
         Method::Post,

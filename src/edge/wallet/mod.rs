@@ -70,6 +70,16 @@ pub async fn sign(name: &str, der: &[u8], kind: KeyKind, data: &[u8]) -> Result<
     Ok(js_sys::Uint8Array::new(&signature).to_vec())
 }
 
+/// What `member`'s pass shows at `now_ms`, by the coupons and stores of `snapshot`.
+pub fn pass_content(member: &MemberRecord, snapshot: &Snapshot, now_ms: u64) -> PassContent {
+    PassContent::of(
+        member,
+        &snapshot.coupons.coupons,
+        &snapshot.stores.stores,
+        now_ms,
+    )
+}
+
 /// A member's pass as it is now.
 pub struct Current {
     /// `None`: erased; the pass is void.
@@ -119,14 +129,7 @@ pub async fn current(env: &Env, number: MemberNumber, google: bool) -> Result<Cu
         Answer::Wallet { member, wallet, .. } => (member.map(|m| *m), *wallet),
         _ => return Err(Error::NotFound),
     };
-    let content = member.as_ref().map(|m| {
-        PassContent::of(
-            m,
-            &snapshot.coupons.coupons,
-            &snapshot.stores.stores,
-            now_ms,
-        )
-    });
+    let content = member.as_ref().map(|m| pass_content(m, &snapshot, now_ms));
     if let Some(content) = &content {
         let shown = content.shown();
         // Only the first issue (or the first Google save) is recorded from here: after that the
