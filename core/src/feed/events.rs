@@ -32,6 +32,10 @@ pub enum EventType {
     CouponRedeemed,
     #[serde(rename = "member.erased")]
     MemberErased,
+    /// A redemption a till queued offline was refused when it arrived
+    /// ([`crate::till::offline::Conflict`]).
+    #[serde(rename = "coupon.redemption_conflict")]
+    CouponRedemptionConflict,
 }
 
 impl EventType {
@@ -44,17 +48,19 @@ impl EventType {
             EventType::MemberLinked => "member.linked",
             EventType::CouponRedeemed => "coupon.redeemed",
             EventType::MemberErased => "member.erased",
+            EventType::CouponRedemptionConflict => "coupon.redemption_conflict",
         }
     }
 
     /// Every type, for parsing a filter.
-    pub const ALL: [EventType; 6] = [
+    pub const ALL: [EventType; 7] = [
         EventType::ConsentGranted,
         EventType::ConsentWithdrawn,
         EventType::MemberCreated,
         EventType::MemberLinked,
         EventType::CouponRedeemed,
         EventType::MemberErased,
+        EventType::CouponRedemptionConflict,
     ];
 
     /// The type named `text` (its CloudEvents `type`).
@@ -265,6 +271,12 @@ pub fn coupon_redeemed(r: &Redemption, member: Option<&MemberRecord>) -> FeedEve
     put(&mut data, "redemption_id", r.id.as_str());
     if let Some(key) = &r.pos_key_id {
         put(&mut data, "pos_key_id", key.as_str());
+    }
+    // Made at a till without a connection: dated when it happened, synced later.
+    put(&mut data, "offline", r.is_offline());
+    if let Some(synced) = r.synced_at_ms {
+        put(&mut data, "offline_at", format_rfc3339(r.redeemed_at_ms));
+        put(&mut data, "synced_at", format_rfc3339(synced));
     }
     FeedEvent {
         id: format!("evt_{}", r.id),
@@ -580,6 +592,7 @@ mod tests {
             transaction_id: TillId::parse("T9").unwrap(),
             redeemed_at_ms: T,
             pos_key_id: Some("pk_till9".into()),
+            synced_at_ms: None,
         };
         let v = parsed(&coupon_redeemed(&r, Some(&m)));
         assert_eq!(v["type"], "coupon.redeemed");

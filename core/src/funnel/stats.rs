@@ -23,6 +23,9 @@ pub const VIEW: &str = "view";
 pub const CARD: &str = "card";
 /// Metric: a coupon redeemed.
 pub const REDEMPTION: &str = "redemption";
+/// Metric: of those, one a till made offline (counted beside [`REDEMPTION`], on the day it
+/// happened, when its queue arrives).
+pub const OFFLINE_REDEMPTION: &str = "redemption_offline";
 /// The `Funnel` object that counts changes no store is known for (not a valid store id).
 pub const NO_STORE: &str = "_";
 /// The most days one answer holds: of a longer range, the last `MAX_DAYS` (the answer's `from`
@@ -264,6 +267,8 @@ pub struct Row {
     pub withdrawals: PerChannel,
     pub cards_issued: i64,
     pub redemptions: i64,
+    /// Of `redemptions`, those a till made offline.
+    pub offline_redemptions: i64,
 }
 
 impl Row {
@@ -278,6 +283,7 @@ impl Row {
             withdrawals: PerChannel::default(),
             cards_issued: 0,
             redemptions: 0,
+            offline_redemptions: 0,
         }
     }
 
@@ -286,6 +292,7 @@ impl Row {
             VIEW => self.landing_views += n,
             CARD => self.cards_issued += n,
             REDEMPTION => self.redemptions += n,
+            OFFLINE_REDEMPTION => self.offline_redemptions += n,
             other => {
                 let (kind, channel) = other.split_once(':').unwrap_or((other, ""));
                 match (kind, Channel::parse(channel)) {
@@ -327,7 +334,8 @@ pub const CSV_HEADER: &str = "store_id,time_zone,day,landing_views,\
 grants_line,grants_whatsapp,grants_messenger,grants_instagram,\
 withdrawals_line,withdrawals_whatsapp,withdrawals_messenger,withdrawals_instagram,\
 cards_issued,redemptions,\
-card_only_grants_line,card_only_grants_whatsapp,card_only_grants_messenger,card_only_grants_instagram";
+card_only_grants_line,card_only_grants_whatsapp,card_only_grants_messenger,card_only_grants_instagram,\
+offline_redemptions";
 
 /// The rows as CSV (RFC 4180, CRLF line ends). Every field is an id, a zone name, a day or a
 /// number: none needs quoting, and none can start a spreadsheet formula.
@@ -355,6 +363,7 @@ pub fn csv(rows: &[Row]) -> String {
                 .iter()
                 .map(|c| r.card_only_grants.get(*c).to_string()),
         );
+        fields.push(r.offline_redemptions.to_string());
         out.push_str(&fields.join(","));
         out.push_str("\r\n");
     }
@@ -459,7 +468,7 @@ mod tests {
                 "grants": {"line": 2, "whatsapp": 0, "messenger": 1, "instagram": 0},
                 "card_only_grants": {"line": 0, "whatsapp": 0, "messenger": 1, "instagram": 0},
                 "withdrawals": {"line": 0, "whatsapp": 0, "messenger": 0, "instagram": 1},
-                "cards_issued": 2, "redemptions": 0,
+                "cards_issued": 2, "redemptions": 0, "offline_redemptions": 0,
             })
         );
         assert_eq!(rows[2].redemptions, 3);
@@ -468,7 +477,7 @@ mod tests {
         assert_eq!(lines[0], CSV_HEADER);
         assert_eq!(
             lines[2],
-            "shibuya,Asia/Tokyo,2026-11-23,7,2,0,1,0,0,0,0,1,2,0,0,0,1,0"
+            "shibuya,Asia/Tokyo,2026-11-23,7,2,0,1,0,0,0,0,1,2,0,0,0,1,0,0"
         );
         assert_eq!(
             lines.len(),

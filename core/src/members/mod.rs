@@ -208,6 +208,17 @@ impl MemberRecord {
             .any(|s| s.state() == ConsentState::Granted && s.purpose != Some(Purpose::Card))
     }
 
+    /// Marketing consent as of `at_ms`, for a redemption a till made offline then: granted now,
+    /// or withdrawn only after `at_ms` (the object keeps each account's latest event, so a
+    /// withdrawal dated after the moment means the grant was in force at it).
+    pub fn consent_granted_as_of(&self, at_ms: u64) -> bool {
+        self.consent_granted()
+            || self.subjects.iter().any(|s| {
+                s.purpose != Some(Purpose::Card)
+                    && matches!(s.latest, Some((t, Action::Withdrawn)) if t > at_ms)
+            })
+    }
+
     fn subject_mut(&mut self, pseudonym: &str) -> Option<&mut LinkedSubject> {
         self.subjects.iter_mut().find(|s| s.knows(pseudonym))
     }
@@ -582,7 +593,10 @@ impl Slot {
             Request::Wallet { ask } => self.wallet_op(ask, now_ms),
             Request::Redeem { attempt } => match self.member.as_mut() {
                 Some(m) => {
-                    let granted = m.consent_granted();
+                    let granted = match attempt.offline_at_ms {
+                        Some(at) => m.consent_granted_as_of(at),
+                        None => m.consent_granted(),
+                    };
                     let outcome = decide(m.number, &m.redemptions, granted, &attempt, now_ms);
                     if let Outcome::Redeemed { redemption } = &outcome {
                         m.redemptions.push(redemption.clone());
@@ -1302,6 +1316,7 @@ mod tests {
             register: TillId::parse("R1").unwrap(),
             transaction: TillId::parse(transaction).unwrap(),
             pos_key_id: None,
+            offline_at_ms: None,
         };
         slot.handle(Request::Redeem { attempt }, NOW)
     }

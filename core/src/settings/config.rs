@@ -71,7 +71,7 @@ const DEFAULT_FEED_RETRY_DELAYS: &str =
     "10,30,60,300,900,1800,3600,7200,14400,21600,21600,21600,21600";
 
 /// Every setting, in the order the configuration report lists them.
-pub const SETTINGS: [Spec; 36] = [
+pub const SETTINGS: [Spec; 37] = [
     var("PUBLIC_BASE_URL", base_url::check),
     var("LINE_BOT_BASIC_ID", check_line_basic_id),
     var("WHATSAPP_NUMBER", check_digits),
@@ -102,6 +102,7 @@ pub const SETTINGS: [Spec; 36] = [
     var("CONTROLLER_PHONE", check_text),
     var("JURISDICTION", check_country),
     optional("RETENTION_DAYS", check_retention_days, "1826"),
+    optional("OFFLINE_MAX_HOURS", check_offline_max_hours, "72"),
     var("APPLE_PASS_TYPE_ID", check_pass_type_id),
     var("APPLE_TEAM_ID", check_team_id),
     secret("APPLE_PASS_CERT", check_cert),
@@ -304,6 +305,10 @@ pub struct Config {
     pub jurisdiction: Setting<String>,
     /// `RETENTION_DAYS` (1 to 36,500; default [`DEFAULT_RETENTION_DAYS`]).
     pub retention_days: u32,
+    /// `OFFLINE_MAX_HOURS` (1 to 720; default
+    /// [`crate::till::offline::DEFAULT_OFFLINE_MAX_HOURS`]): how old a redemption a till
+    /// queued while offline may be when it arrives.
+    pub offline_max_hours: u32,
     /// Apple Wallet: the pass type, the team, the certificate, its key, the WWDR intermediate.
     pub apple_pass_type_id: Setting<String>,
     pub apple_team_id: Setting<String>,
@@ -372,6 +377,9 @@ impl Config {
             retention_days: value("RETENTION_DAYS")
                 .parse()
                 .unwrap_or(DEFAULT_RETENTION_DAYS),
+            offline_max_hours: value("OFFLINE_MAX_HOURS")
+                .parse()
+                .unwrap_or(crate::till::offline::DEFAULT_OFFLINE_MAX_HOURS),
             apple_pass_type_id: read("APPLE_PASS_TYPE_ID"),
             apple_team_id: read("APPLE_TEAM_ID"),
             apple_pass_cert: read("APPLE_PASS_CERT"),
@@ -554,6 +562,14 @@ fn check_timeout_secs(v: &str) -> Result<(), &'static str> {
     match v.parse::<u64>() {
         Ok(1..=60) => Ok(()),
         _ => Err("not 1 to 60 seconds"),
+    }
+}
+
+/// A month at most: past that, a queued redemption is a matter for the store, not the till.
+fn check_offline_max_hours(v: &str) -> Result<(), &'static str> {
+    match v.parse::<u32>() {
+        Ok(1..=720) => Ok(()),
+        _ => Err("not 1 to 720 hours"),
     }
 }
 

@@ -13,6 +13,10 @@
 //! 5. otherwise the redemption, recorded with store, register, transaction and time.
 //!
 //! Refusals are not recorded: a retry is decided afresh.
+//!
+//! An attempt a till queued while offline carries `offline_at_ms`: it is decided as of that
+//! moment (its window, and the consent the caller reads as of then), and its redemption is dated
+//! then, with `synced_at_ms` saying when it arrived.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -67,6 +71,16 @@ pub struct Attempt {
     /// The id of the POS key that made the attempt (a leaked key leaves a trace).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pos_key_id: Option<String>,
+    /// When the till redeemed it while offline (it arrives later, with its queue).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offline_at_ms: Option<u64>,
+}
+
+impl Attempt {
+    /// The moment the attempt is decided as of: when the till made it.
+    pub fn at_ms(&self, now_ms: u64) -> u64 {
+        self.offline_at_ms.unwrap_or(now_ms)
+    }
 }
 
 /// A redemption: the link between a member and a purchase.
@@ -82,12 +96,21 @@ pub struct Redemption {
     /// The POS key that redeemed it (none for redemptions recorded before keys were named).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pos_key_id: Option<String>,
+    /// For a redemption made offline: when its till's queue brought it (`redeemed_at_ms` is
+    /// when it happened, the `offline_at` of the till).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub synced_at_ms: Option<u64>,
 }
 
 impl Redemption {
+    /// Whether the till made it offline.
+    pub fn is_offline(&self) -> bool {
+        self.synced_at_ms.is_some()
+    }
+
     /// As the API shows it (`POST /api/pos/redeem`, the access export).
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
+        let mut v = serde_json::json!({
             "id": self.id,
             "coupon_id": self.coupon_id,
             "member_number": self.member_number,
@@ -96,7 +119,13 @@ impl Redemption {
             "transaction_id": self.transaction_id,
             "redeemed_at": format_rfc3339(self.redeemed_at_ms),
             "pos_key_id": self.pos_key_id,
-        })
+            "offline": self.is_offline(),
+        });
+        if let Some(synced) = self.synced_at_ms {
+            v["offline_at"] = format_rfc3339(self.redeemed_at_ms).into();
+            v["synced_at"] = format_rfc3339(synced).into();
+        }
+        v
     }
 }
 
@@ -150,7 +179,8 @@ impl Outcome {
     }
 }
 
-/// Decides an attempt at `now_ms` against the member's redemptions so far; on
+/// Decides an attempt at `now_ms` against the member's redemptions so far (as of the attempt's
+/// `offline_at_ms` when it has one, with `consent_granted` read as of then); on
 /// [`Outcome::Redeemed`] the caller appends the redemption.
 pub fn decide(
     member: MemberNumber,
@@ -173,7 +203,8 @@ pub fn decide(
             })
         };
     }
-    match attempt.coupon.status(now_ms, &attempt.store) {
+    let at_ms = attempt.at_ms(now_ms);
+    match attempt.coupon.status(at_ms, &attempt.store) {
         CouponStatus::Expired => return Outcome::Refused(Refusal::Expired),
         CouponStatus::NotYetValid => return Outcome::Refused(Refusal::NotYetValid),
         CouponStatus::NotValidHere => return Outcome::Refused(Refusal::NotValidHere),
@@ -190,8 +221,9 @@ pub fn decide(
             store_id: attempt.store.clone(),
             register_id: attempt.register.clone(),
             transaction_id: attempt.transaction.clone(),
-            redeemed_at_ms: now_ms,
+            redeemed_at_ms: at_ms,
             pos_key_id: attempt.pos_key_id.clone(),
+            synced_at_ms: attempt.offline_at_ms.map(|_| now_ms),
         },
     }
 }
@@ -240,6 +272,7 @@ mod tests {
             register: till("R1"),
             transaction: till(transaction),
             pos_key_id: Some("pk_test".into()),
+            offline_at_ms: None,
         }
     }
 
@@ -326,6 +359,30 @@ mod tests {
         let mut open = attempt("T1", "namba");
         open.coupon = terms(None, false);
         redeemed(decide(member(), &[], false, &open, T0));
+    }
+
+    #[test]
+    fn an_offline_attempt_is_decided_and_dated_as_of_its_moment() {
+        let mut queued = attempt("T1", "shibuya");
+        // Made the last minute of the coupon's window, synced the next day.
+        queued.offline_at_ms = Some(T0 + DAY - 60_000);
+        let r = redeemed(decide(member(), &[], true, &queued, T0 + DAY + 3_600_000));
+        assert_eq!(r.redeemed_at_ms, T0 + DAY - 60_000);
+        assert_eq!(r.synced_at_ms, Some(T0 + DAY + 3_600_000));
+        assert!(r.is_offline());
+        let json = r.to_json();
+        assert_eq!(json["offline"], true);
+        assert_eq!(json["offline_at"], json["redeemed_at"]);
+        // Made before the window opened: refused, whenever it arrives.
+        queued.offline_at_ms = Some(T0 - 1);
+        assert_eq!(
+            decide(member(), &[], true, &queued, T0 + 5).refusal_code(),
+            Some("not_yet_valid")
+        );
+        // Online attempts carry neither.
+        let online = redeemed(decide(member(), &[], true, &attempt("T1", "shibuya"), T0));
+        assert!(!online.is_offline());
+        assert!(online.to_json().get("offline_at").is_none());
     }
 
     #[test]

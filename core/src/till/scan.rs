@@ -224,6 +224,7 @@ mod tests {
                 transaction_id: TillId::parse("T9").unwrap(),
                 redeemed_at_ms: T0 - DAY,
                 pos_key_id: None,
+                synced_at_ms: None,
             }],
         }
     }

@@ -217,6 +217,7 @@ pub async fn redeem(mut call: Call<'_>) -> Result<Outgoing, Error> {
         register,
         transaction,
         pos_key_id: Some(key.id.clone()),
+        offline_at_ms,
     };
     let transaction = attempt.transaction.clone();
     let request = TillRequest::Redeem {
