@@ -86,6 +86,10 @@ pub enum Route {
     AdminPosKeyCreate(String),
     /// `DELETE /api/admin/stores/{store_id}/pos-keys/{key_id}`
     AdminPosKeyRevoke(String, String),
+    /// `PATCH /api/admin/stores/{store_id}/pos-keys/{key_id}`: its `offline_limit`.
+    AdminPosKeyUpdate(String, String),
+    /// `GET /api/admin/stores/{store_id}/offline-conflicts`: queued redemptions refused.
+    AdminOfflineConflicts(String),
     /// `GET /api/admin/feeds`: the feed's endpoints and their delivery status.
     AdminFeeds,
     /// `POST /api/admin/feeds`: a new endpoint (its secret shown once).
@@ -192,10 +196,22 @@ impl Route {
                 ],
                 "GET, POST",
             ),
-            ["api", "admin", "stores", id, "pos-keys", key] => one(
-                "DELETE",
-                Route::AdminPosKeyRevoke((*id).to_owned(), (*key).to_owned()),
+            ["api", "admin", "stores", id, "pos-keys", key] => (
+                vec![
+                    (
+                        "DELETE",
+                        Route::AdminPosKeyRevoke((*id).to_owned(), (*key).to_owned()),
+                    ),
+                    (
+                        "PATCH",
+                        Route::AdminPosKeyUpdate((*id).to_owned(), (*key).to_owned()),
+                    ),
+                ],
+                "DELETE, PATCH",
             ),
+            ["api", "admin", "stores", id, "offline-conflicts"] => {
+                one("GET", Route::AdminOfflineConflicts((*id).to_owned()))
+            }
             ["api", "admin", "feeds"] => (
                 vec![("GET", Route::AdminFeeds), ("POST", Route::AdminFeedCreate)],
                 "GET, POST",
@@ -277,6 +293,8 @@ impl Route {
             Route::AdminPosKeys(_) => "admin_pos_keys",
             Route::AdminPosKeyCreate(_) => "admin_pos_key_create",
             Route::AdminPosKeyRevoke(..) => "admin_pos_key_revoke",
+            Route::AdminPosKeyUpdate(..) => "admin_pos_key_update",
+            Route::AdminOfflineConflicts(_) => "admin_offline_conflicts",
             Route::AdminFeeds => "admin_feeds",
             Route::AdminFeedCreate => "admin_feed_create",
             Route::AdminFeedDelete(_) => "admin_feed_delete",

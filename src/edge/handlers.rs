@@ -53,6 +53,8 @@ pub async fn handle(route: Route, call: Call<'_>) -> Result<Outgoing, Error> {
         Route::AdminPosKeys(store) => admin::pos_keys::list(&call, &store).await,
         Route::AdminPosKeyCreate(store) => admin::pos_keys::create(call, &store).await,
         Route::AdminPosKeyRevoke(store, id) => admin::pos_keys::revoke(&call, &store, &id).await,
+        Route::AdminPosKeyUpdate(store, id) => admin::pos_keys::update(call, &store, &id).await,
+        Route::AdminOfflineConflicts(store) => admin::pos_keys::conflicts(&call, &store).await,
         Route::AdminFeeds => admin::feeds::list(&call).await,
         Route::AdminFeedCreate => admin::feeds::create(call).await,
         Route::AdminFeedDelete(id) => admin::feeds::delete(&call, &id).await,

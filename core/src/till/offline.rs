@@ -12,8 +12,8 @@ use sha2::{Digest, Sha256};
 
 use crate::feed::events::{Data, EventType, FeedEvent, Scalar};
 use crate::ids::{CouponId, MemberNumber, StoreId, TillId};
+use crate::till::redemptions::{Attempt, Redemption};
 use crate::time::format_rfc3339;
-use crate::till::redemptions::Redemption;
 
 /// `OFFLINE_MAX_HOURS` by default: three days, a long weekend without a line.
 pub const DEFAULT_OFFLINE_MAX_HOURS: u32 = 72;
@@ -68,6 +68,65 @@ pub const CONFLICT_CODES: [&str; 12] = [
     "offline_too_old",
     "offline_in_future",
 ];
+
+/// What names a queued attempt, however far it got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queued {
+    pub store: StoreId,
+    pub register: TillId,
+    pub transaction: TillId,
+    pub coupon: CouponId,
+    pub pos_key_id: Option<String>,
+    pub offline_at_ms: u64,
+}
+
+impl Queued {
+    /// The queued attempt an attempt is, if the till made it offline.
+    pub fn of(attempt: &Attempt) -> Option<Queued> {
+        Some(Queued {
+            store: attempt.store.clone(),
+            register: attempt.register.clone(),
+            transaction: attempt.transaction.clone(),
+            coupon: attempt.coupon.id.clone(),
+            pos_key_id: attempt.pos_key_id.clone(),
+            offline_at_ms: attempt.offline_at_ms?,
+        })
+    }
+
+    /// Its conflict: refused for `reason` (`message` as the till is told) at `now_ms`.
+    pub fn conflict(
+        &self,
+        member: Option<MemberNumber>,
+        reason: &str,
+        message: String,
+        first: Option<Redemption>,
+        now_ms: u64,
+    ) -> Conflict {
+        Conflict {
+            id: conflict_id(&self.store, &self.transaction, &self.coupon),
+            reason: reason.to_owned(),
+            message,
+            store_id: self.store.clone(),
+            register_id: self.register.clone(),
+            transaction_id: self.transaction.clone(),
+            coupon_id: self.coupon.clone(),
+            member_number: member,
+            pos_key_id: self.pos_key_id.clone(),
+            offline_at_ms: self.offline_at_ms,
+            detected_at_ms: now_ms,
+            first,
+        }
+    }
+}
+
+/// The HTTP status a refusal is answered with (the usual one of `POST /api/pos/redeem`).
+pub fn refusal_status(code: &str) -> u16 {
+    match code {
+        "already_redeemed" | "transaction_conflict" => 409,
+        "unknown_member" | "unknown_coupon" => 404,
+        _ => 422,
+    }
+}
 
 /// A queued redemption the server refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -184,7 +243,9 @@ mod tests {
         assert_eq!(check_offline_at(NOW - 72 * HOUR, NOW, 72), Ok(()));
         assert_eq!(check_offline_at(NOW + 4 * 60_000, NOW, 72), Ok(()));
         assert_eq!(
-            check_offline_at(NOW - 72 * HOUR - 1, NOW, 72).unwrap_err().0,
+            check_offline_at(NOW - 72 * HOUR - 1, NOW, 72)
+                .unwrap_err()
+                .0,
             "offline_too_old"
         );
         assert_eq!(

@@ -193,6 +193,34 @@ impl KeyCache {
 pub struct PosKeyInput {
     #[serde(default)]
     pub label: Option<String>,
+    /// How many redemptions its till may queue offline (default
+    /// [`crate::till::offline::DEFAULT_OFFLINE_LIMIT`]).
+    #[serde(default)]
+    pub offline_limit: Option<u32>,
+}
+
+/// The body of `PATCH /api/admin/stores/{id}/pos-keys/{key_id}`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PosKeyUpdate {
+    pub offline_limit: u32,
+}
+
+/// Checks an offline limit: 0 (the till never queues) to
+/// [`crate::till::offline::MAX_OFFLINE_LIMIT`].
+///
+/// # Errors
+/// 422 `invalid_offline_limit`.
+pub fn check_offline_limit(limit: u32) -> Result<u32, Error> {
+    let max = crate::till::offline::MAX_OFFLINE_LIMIT;
+    if limit <= max {
+        Ok(limit)
+    } else {
+        Err(Error::unprocessable(
+            "invalid_offline_limit",
+            format!("`offline_limit` is 0 to {max} queued redemptions."),
+        ))
+    }
 }
 
 impl PosKeyInput {

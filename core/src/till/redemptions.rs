@@ -144,6 +144,31 @@ pub enum Refusal {
 }
 
 impl Refusal {
+    /// What the till is told, in English (the till page shows its own words by code).
+    pub fn message(&self, coupon: &CouponTerms) -> String {
+        match self {
+            Refusal::Expired => format!(
+                "This coupon ended on {}.",
+                format_rfc3339(coupon.valid_until_ms)
+            ),
+            Refusal::NotYetValid => format!(
+                "This coupon starts on {}.",
+                format_rfc3339(coupon.valid_from_ms)
+            ),
+            Refusal::NotValidHere => "This coupon is not valid at this store.".into(),
+            Refusal::ConsentWithdrawn => {
+                "This coupon is for members who receive our messages; this member stopped them."
+                    .into()
+            }
+            Refusal::AlreadyRedeemed { first } => format!(
+                "Already redeemed on {} at store {}, register {}.",
+                format_rfc3339(first.redeemed_at_ms),
+                first.store_id,
+                first.register_id.as_str()
+            ),
+        }
+    }
+
     /// The error code of the API contract.
     pub fn code(&self) -> &'static str {
         match self {

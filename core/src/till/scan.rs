@@ -117,6 +117,46 @@ pub fn view(
     }
 }
 
+/// A coupon as an offline till needs to name it and to check its window and store without a
+/// connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OfflineCoupon {
+    pub id: CouponId,
+    pub title: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub valid_from: String,
+    pub valid_until: String,
+    pub requires_consent: bool,
+}
+
+/// The coupons a till of `store` may have to redeem without a connection in the next
+/// [`NEARBY_MS`]: valid at the store, not ended, starting within that time.
+pub fn offline_catalogue(
+    coupons: &CouponsIndex,
+    store: &StoreId,
+    now_ms: u64,
+    lang: Lang,
+) -> Vec<OfflineCoupon> {
+    coupons
+        .coupons
+        .iter()
+        .filter(|c| {
+            now_ms < c.valid_until_ms
+                && now_ms.saturating_add(NEARBY_MS) >= c.valid_from_ms
+                && c.stores.as_ref().is_none_or(|s| s.contains(store))
+        })
+        .map(|c| OfflineCoupon {
+            id: c.id.clone(),
+            title: c.title(lang).to_owned(),
+            description: c.description(lang).map(str::to_owned),
+            valid_from: format_rfc3339(c.valid_from_ms),
+            valid_until: format_rfc3339(c.valid_until_ms),
+            requires_consent: c.requires_consent,
+        })
+        .collect()
+}
+
 fn till_coupon(
     c: &Coupon,
     member: &MemberRecord,

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::MemberNumber;
 use crate::members::Answer;
+use crate::till::offline::Conflict;
 use crate::till::redemptions::Attempt;
 
 /// How long a bound transaction is remembered: well past any retry or return of the purchase.
@@ -23,11 +24,29 @@ pub const KEEP_BOUND_MS: u64 = 90 * 86_400_000;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum TillRequest {
-    /// Redeem through it, for `member`, unless the attempt's POS key was revoked.
+    /// Redeem through it, for `member`, unless the attempt's POS key was revoked. An attempt a
+    /// till queued offline that is refused becomes a conflict (answered
+    /// [`TillAnswer::Conflicted`]); the same attempt again is answered by the same conflict.
     Redeem {
         member: MemberNumber,
         attempt: Attempt,
     },
+    /// A queued attempt the edge refused before any object could (a forged code, too old…):
+    /// kept unless a conflict of the same id is, and answered with the one kept.
+    Conflict { conflict: Conflict },
+    /// The store's conflicts, newest first: at most `limit`, those before `before`
+    /// (`(detected_at_ms, id)` of the last one of the previous page).
+    Conflicts {
+        #[serde(default)]
+        before: Option<(u64, String)>,
+        limit: u32,
+    },
+    /// How many redemptions a POS key's till may queue offline.
+    SetOfflineLimit { key_id: String, limit: u32 },
+    /// What the till of a POS key needs to know of it: revoked or not, its offline limit.
+    KeyInfo { key_id: String },
+    /// The offline limits set for the store's keys (the rest have the default).
+    OfflineLimits,
     /// A POS key of the store is revoked: from this answer on, it redeems nothing. (Scans read
     /// the key's record, which other isolates may hold for a while: redemptions must not.)
     RevokeKey { key_id: String },
@@ -41,10 +60,26 @@ pub enum TillAnswer {
     TransactionConflict,
     /// The attempt's POS key was revoked.
     KeyRevoked,
-    /// A revocation was kept.
+    /// A revocation or a limit was kept.
     Done,
+    /// A queued attempt is a conflict: this one (kept now or before).
+    Conflicted {
+        conflict: Box<Conflict>,
+    },
+    Conflicts {
+        conflicts: Vec<Conflict>,
+    },
+    Key {
+        revoked: bool,
+        offline_limit: u32,
+    },
+    Limits {
+        limits: BTreeMap<String, u32>,
+    },
     /// The member's object's answer.
-    Member { answer: Answer },
+    Member {
+        answer: Answer,
+    },
 }
 
 /// Attempts in flight: transaction id → (member, how many attempts).

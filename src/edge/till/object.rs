@@ -4,15 +4,31 @@
 //! redeemed. Bound rows are kept [`KEEP_BOUND_MS`]; holds only in memory. It also keeps the ids
 //! of the store's revoked POS keys, so that a revoked key redeems nothing once the revocation
 //! has answered, whatever any isolate still holds of the key.
+//!
+//! Offline tills (`optin_core::till::offline`): it keeps the store's **conflicts** — queued
+//! redemptions refused when they arrived — once each, by id, and sends each to the feed as
+//! `coupon.redemption_conflict` through a small outbox (a `sent` flag; the alarm sends what a
+//! failed enqueue left). And the offline limit of each POS key.
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::time::Duration;
 
 use serde::Deserialize;
 use worker::{durable_object, Date, DurableObject, Env, Request, Response, SqlStorageValue, State};
 
+use optin_core::feed::queue::FeedMessage;
 use optin_core::ids::MemberNumber;
+use optin_core::log::{EventLog, Level};
 use optin_core::members::{Answer, Request as Ask};
+use optin_core::till::offline::{Conflict, Queued, DEFAULT_OFFLINE_LIMIT};
+use optin_core::till::redemptions::{Attempt, Outcome, Refusal};
 use optin_core::till::transactions::{Claim, Holds, TillAnswer, TillRequest, KEEP_BOUND_MS};
+
+/// How long after a failed enqueue the alarm tries the conflicts' outbox again.
+const OUTBOX_RETRY_MS: u64 = 60_000;
+/// The most conflicts one alarm sends (one queue batch).
+const OUTBOX_BATCH: i64 = 100;
 
 #[durable_object]
 pub struct Till {
@@ -26,15 +42,41 @@ struct Bound {
     member: String,
 }
 
+#[derive(Deserialize)]
+struct Count {
+    n: i64,
+}
+
+#[derive(Deserialize)]
+struct Body {
+    body: String,
+}
+
+#[derive(Deserialize)]
+struct Limit {
+    key_id: String,
+    offline_limit: i64,
+}
+
+fn text(s: &str) -> SqlStorageValue {
+    SqlStorageValue::String(s.to_owned())
+}
+
+fn int(n: u64) -> SqlStorageValue {
+    SqlStorageValue::Integer(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
 impl Till {
+    fn sql(&self) -> worker::SqlStorage {
+        self.state.storage().sql()
+    }
+
     fn bound(&self, transaction: &str) -> worker::Result<Option<MemberNumber>> {
         let rows: Vec<Bound> = self
-            .state
-            .storage()
             .sql()
             .exec(
                 "SELECT member FROM txn WHERE id = ?",
-                vec![SqlStorageValue::String(transaction.to_owned())],
+                vec![text(transaction)],
             )?
             .to_array()?;
         Ok(rows
@@ -43,53 +85,261 @@ impl Till {
     }
 
     fn bind(&self, transaction: &str, member: MemberNumber, now_ms: u64) -> worker::Result<()> {
-        let sql = self.state.storage().sql();
+        let sql = self.sql();
         sql.exec(
             "INSERT OR IGNORE INTO txn (id, member, at) VALUES (?, ?, ?)",
-            vec![
-                SqlStorageValue::String(transaction.to_owned()),
-                SqlStorageValue::String(member.to_string()),
-                SqlStorageValue::Integer(now_ms as i64),
-            ],
+            vec![text(transaction), text(&member.to_string()), int(now_ms)],
         )?;
+        let horizon = int(now_ms.saturating_sub(KEEP_BOUND_MS));
+        sql.exec("DELETE FROM txn WHERE at < ?", vec![horizon.clone()])?;
         sql.exec(
-            "DELETE FROM txn WHERE at < ?",
-            vec![SqlStorageValue::Integer(
-                now_ms.saturating_sub(KEEP_BOUND_MS) as i64,
-            )],
+            "DELETE FROM conflict WHERE at < ? AND sent = 1",
+            vec![horizon],
         )?;
         Ok(())
     }
-}
 
-#[derive(Deserialize)]
-struct Count {
-    n: i64,
-}
-
-impl Till {
     fn revoked(&self, key_id: &str) -> worker::Result<bool> {
         let rows: Vec<Count> = self
-            .state
-            .storage()
             .sql()
             .exec(
                 "SELECT COUNT(*) AS n FROM revoked WHERE key_id = ?",
-                vec![SqlStorageValue::String(key_id.to_owned())],
+                vec![text(key_id)],
             )?
             .to_array()?;
         Ok(rows.first().is_some_and(|r| r.n > 0))
     }
 
     fn revoke(&self, key_id: &str, now_ms: u64) -> worker::Result<()> {
-        self.state.storage().sql().exec(
+        self.sql().exec(
             "INSERT OR IGNORE INTO revoked (key_id, at) VALUES (?, ?)",
-            vec![
-                SqlStorageValue::String(key_id.to_owned()),
-                SqlStorageValue::Integer(now_ms as i64),
-            ],
+            vec![text(key_id), int(now_ms)],
         )?;
         Ok(())
+    }
+
+    fn limits(&self) -> worker::Result<BTreeMap<String, u32>> {
+        let rows: Vec<Limit> = self
+            .sql()
+            .exec("SELECT key_id, offline_limit FROM key_limit", None)?
+            .to_array()?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.key_id, u32::try_from(r.offline_limit).unwrap_or(0)))
+            .collect())
+    }
+
+    fn offline_limit(&self, key_id: &str) -> worker::Result<u32> {
+        let rows: Vec<Limit> = self
+            .sql()
+            .exec(
+                "SELECT key_id, offline_limit FROM key_limit WHERE key_id = ?",
+                vec![text(key_id)],
+            )?
+            .to_array()?;
+        Ok(rows.first().map_or(DEFAULT_OFFLINE_LIMIT, |r| {
+            u32::try_from(r.offline_limit).unwrap_or(0)
+        }))
+    }
+
+    fn conflict(&self, id: &str) -> worker::Result<Option<Conflict>> {
+        let rows: Vec<Body> = self
+            .sql()
+            .exec("SELECT body FROM conflict WHERE id = ?", vec![text(id)])?
+            .to_array()?;
+        Ok(rows
+            .first()
+            .and_then(|r| serde_json::from_str(&r.body).ok()))
+    }
+
+    /// Keeps `conflict` unless one of its id is kept (then that one stands), sends a new one to
+    /// the feed, and answers with the conflict that stands.
+    async fn keep(&self, conflict: Conflict) -> worker::Result<Response> {
+        if let Some(kept) = self.conflict(&conflict.id)? {
+            return Response::from_json(&TillAnswer::Conflicted {
+                conflict: Box::new(kept),
+            });
+        }
+        let body =
+            serde_json::to_string(&conflict).map_err(|e| worker::Error::from(e.to_string()))?;
+        self.sql().exec(
+            "INSERT INTO conflict (id, at, body, sent) VALUES (?, ?, ?, 0)",
+            vec![
+                text(&conflict.id),
+                int(conflict.detected_at_ms),
+                text(&body),
+            ],
+        )?;
+        self.send_outbox().await;
+        Response::from_json(&TillAnswer::Conflicted {
+            conflict: Box::new(conflict),
+        })
+    }
+
+    /// Sends unsent conflicts to the feed's queue, a batch at a time; a failure leaves them to
+    /// the alarm.
+    async fn send_outbox(&self) {
+        let unsent: Vec<Body> = match self
+            .sql()
+            .exec(
+                "SELECT body FROM conflict WHERE sent = 0 ORDER BY at LIMIT ?",
+                vec![SqlStorageValue::Integer(OUTBOX_BATCH)],
+            )
+            .and_then(|c| c.to_array())
+        {
+            Ok(rows) => rows,
+            Err(_) => return,
+        };
+        let conflicts: Vec<Conflict> = unsent
+            .iter()
+            .filter_map(|r| serde_json::from_str(&r.body).ok())
+            .collect();
+        if conflicts.is_empty() {
+            return;
+        }
+        let messages = conflicts
+            .iter()
+            .map(|c| FeedMessage::Record {
+                event: c.feed_event(),
+            })
+            .collect();
+        match crate::edge::feed::queue::enqueue(&self.env, messages).await {
+            Ok(()) => {
+                for c in &conflicts {
+                    let _ = self.sql().exec(
+                        "UPDATE conflict SET sent = 1 WHERE id = ?",
+                        vec![text(&c.id)],
+                    );
+                }
+                if conflicts.len() as i64 == OUTBOX_BATCH {
+                    let _ = self
+                        .state
+                        .storage()
+                        .set_alarm(Duration::from_millis(1))
+                        .await;
+                }
+            }
+            Err(e) => {
+                worker::console_error!(
+                    "{}",
+                    EventLog {
+                        level: Level::Error,
+                        msg: "conflict enqueue failed; the till's outbox keeps it",
+                        request_id: "",
+                        detail: Some(format!("{e:?}")),
+                    }
+                    .to_line()
+                );
+                let _ = self
+                    .state
+                    .storage()
+                    .set_alarm(Duration::from_millis(OUTBOX_RETRY_MS))
+                    .await;
+            }
+        }
+    }
+
+    fn list(&self, before: Option<(u64, String)>, limit: u32) -> worker::Result<Vec<Conflict>> {
+        let limit = SqlStorageValue::Integer(i64::from(limit.clamp(1, 500)));
+        let rows: Vec<Body> = match before {
+            Some((at, id)) => self
+                .sql()
+                .exec(
+                    "SELECT body FROM conflict WHERE at < ?1 OR (at = ?1 AND id < ?2) \
+                     ORDER BY at DESC, id DESC LIMIT ?3",
+                    vec![int(at), text(&id), limit],
+                )?
+                .to_array()?,
+            None => self
+                .sql()
+                .exec(
+                    "SELECT body FROM conflict ORDER BY at DESC, id DESC LIMIT ?",
+                    vec![limit],
+                )?
+                .to_array()?,
+        };
+        Ok(rows
+            .iter()
+            .filter_map(|r| serde_json::from_str(&r.body).ok())
+            .collect())
+    }
+
+    async fn redeem(&self, member: MemberNumber, attempt: Attempt) -> worker::Result<Response> {
+        if let Some(key) = &attempt.pos_key_id {
+            if self.revoked(key)? {
+                return Response::from_json(&TillAnswer::KeyRevoked);
+            }
+        }
+        let queued = Queued::of(&attempt);
+        // A queued attempt already refused is refused the same way, whatever changed since: a
+        // sync cut and repeated changes nothing.
+        if let Some(q) = &queued {
+            let id = optin_core::till::offline::conflict_id(&q.store, &q.transaction, &q.coupon);
+            if let Some(kept) = self.conflict(&id)? {
+                return Response::from_json(&TillAnswer::Conflicted {
+                    conflict: Box::new(kept),
+                });
+            }
+        }
+        let now_ms = Date::now().as_millis();
+        let transaction = attempt.transaction.as_str().to_owned();
+        // Reading the bound row and taking the hold happen with no await between.
+        let bound = self.bound(&transaction)?;
+        if self.holds.borrow_mut().claim(&transaction, member, bound) == Claim::Conflict {
+            return match queued {
+                Some(q) => {
+                    let message = format!(
+                        "Transaction {transaction} was used for another member's purchase."
+                    );
+                    self.keep(q.conflict(
+                        Some(member),
+                        "transaction_conflict",
+                        message,
+                        None,
+                        now_ms,
+                    ))
+                    .await
+                }
+                None => Response::from_json(&TillAnswer::TransactionConflict),
+            };
+        }
+        let terms = attempt.coupon.clone();
+        let asked = crate::edge::members::ask(&self.env, member, &Ask::Redeem { attempt }).await;
+        let redeemed =
+            matches!(&asked, Ok(Answer::Redemption { result }) if result.binds_transaction());
+        if self
+            .holds
+            .borrow_mut()
+            .settle(&transaction, member, redeemed)
+        {
+            self.bind(&transaction, member, Date::now().as_millis())?;
+        }
+        let answer = match asked {
+            Ok(answer) => answer,
+            Err(e) => return Response::error(format!("member object: {e:?}"), 502),
+        };
+        let Some(q) = queued else {
+            return Response::from_json(&TillAnswer::Member { answer });
+        };
+        match answer {
+            Answer::Redemption {
+                result: Outcome::Refused(refusal),
+            } => {
+                let message = refusal.message(&terms);
+                let first = match &refusal {
+                    Refusal::AlreadyRedeemed { first } => Some(first.clone()),
+                    _ => None,
+                };
+                self.keep(q.conflict(Some(member), refusal.code(), message, first, now_ms))
+                    .await
+            }
+            Answer::Redemption { .. } => Response::from_json(&TillAnswer::Member { answer }),
+            _ => {
+                let message = "No such member: the membership was ended or never existed.";
+                self.keep(q.conflict(Some(member), "unknown_member", message.into(), None, now_ms))
+                    .await
+            }
+        }
     }
 }
 
@@ -108,6 +358,22 @@ impl DurableObject for Till {
             "CREATE TABLE IF NOT EXISTS revoked (key_id TEXT PRIMARY KEY, at INTEGER NOT NULL)",
             None,
         );
+        // Conflicts of queued redemptions: the JSON of each, when it was found, and whether the
+        // feed has it. Kept as long as bound transactions, once sent.
+        let _ = sql.exec(
+            "CREATE TABLE IF NOT EXISTS conflict (id TEXT PRIMARY KEY, at INTEGER NOT NULL, \
+             body TEXT NOT NULL, sent INTEGER NOT NULL)",
+            None,
+        );
+        let _ = sql.exec(
+            "CREATE INDEX IF NOT EXISTS conflict_at ON conflict (at, id)",
+            None,
+        );
+        let _ = sql.exec(
+            "CREATE TABLE IF NOT EXISTS key_limit (key_id TEXT PRIMARY KEY, \
+             offline_limit INTEGER NOT NULL)",
+            None,
+        );
         Self {
             state,
             env,
@@ -121,37 +387,38 @@ impl DurableObject for Till {
                 Ok(r) => r,
                 Err(bad) => return Ok(bad),
             };
-        let (member, attempt) = match request {
+        match request {
             TillRequest::RevokeKey { key_id } => {
                 self.revoke(&key_id, Date::now().as_millis())?;
-                return Response::from_json(&TillAnswer::Done);
+                Response::from_json(&TillAnswer::Done)
             }
-            TillRequest::Redeem { member, attempt } => (member, attempt),
-        };
-        if let Some(key) = &attempt.pos_key_id {
-            if self.revoked(key)? {
-                return Response::from_json(&TillAnswer::KeyRevoked);
+            TillRequest::Redeem { member, attempt } => self.redeem(member, attempt).await,
+            TillRequest::Conflict { conflict } => self.keep(conflict).await,
+            TillRequest::Conflicts { before, limit } => {
+                Response::from_json(&TillAnswer::Conflicts {
+                    conflicts: self.list(before, limit)?,
+                })
             }
+            TillRequest::SetOfflineLimit { key_id, limit } => {
+                self.sql().exec(
+                    "INSERT INTO key_limit (key_id, offline_limit) VALUES (?, ?) \
+                     ON CONFLICT (key_id) DO UPDATE SET offline_limit = excluded.offline_limit",
+                    vec![text(&key_id), int(u64::from(limit))],
+                )?;
+                Response::from_json(&TillAnswer::Done)
+            }
+            TillRequest::KeyInfo { key_id } => Response::from_json(&TillAnswer::Key {
+                revoked: self.revoked(&key_id)?,
+                offline_limit: self.offline_limit(&key_id)?,
+            }),
+            TillRequest::OfflineLimits => Response::from_json(&TillAnswer::Limits {
+                limits: self.limits()?,
+            }),
         }
-        let transaction = attempt.transaction.as_str().to_owned();
-        // Reading the bound row and taking the hold happen with no await between.
-        let bound = self.bound(&transaction)?;
-        if self.holds.borrow_mut().claim(&transaction, member, bound) == Claim::Conflict {
-            return Response::from_json(&TillAnswer::TransactionConflict);
-        }
-        let asked = crate::edge::members::ask(&self.env, member, &Ask::Redeem { attempt }).await;
-        let redeemed =
-            matches!(&asked, Ok(Answer::Redemption { result }) if result.binds_transaction());
-        if self
-            .holds
-            .borrow_mut()
-            .settle(&transaction, member, redeemed)
-        {
-            self.bind(&transaction, member, Date::now().as_millis())?;
-        }
-        match asked {
-            Ok(answer) => Response::from_json(&TillAnswer::Member { answer }),
-            Err(e) => Response::error(format!("member object: {e:?}"), 502),
-        }
+    }
+
+    async fn alarm(&self) -> worker::Result<Response> {
+        self.send_outbox().await;
+        Response::ok("")
     }
 }

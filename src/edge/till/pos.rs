@@ -20,15 +20,16 @@ use optin_core::codes::{Barcode, CodeError};
 use optin_core::coupons::Coupon;
 use optin_core::error::Error;
 use optin_core::funnel::stats;
-use optin_core::ids::{CouponId, StoreId, TillId};
+use optin_core::ids::{CouponId, MemberNumber, StoreId, TillId};
 use optin_core::lang::Lang;
 use optin_core::members::{Answer, Request as Ask};
 use optin_core::settings::secrets::SigningKeys;
+use optin_core::till::offline::{check_offline_at, refusal_status, Conflict, Queued};
 use optin_core::till::pos_keys::{key_id, pos_key_key, Cached, KeyCache, PosKeyRecord};
 use optin_core::till::redemptions::{Attempt, CouponTerms, Outcome, Refusal};
 use optin_core::till::scan::{self, till_redemption};
 use optin_core::till::transactions::{TillAnswer, TillRequest};
-use optin_core::time::format_rfc3339;
+use optin_core::time::parse_rfc3339;
 
 /// The longest scanned text looked at (a barcode is at most 90 characters).
 const MAX_CODE_CHARS: usize = 200;
@@ -95,21 +96,47 @@ fn unknown_member() -> Error {
 }
 
 /// `GET /api/pos/whoami`: the store (with its name in the till's language) and the key a POS
-/// key stands for, so the till page can check a key when it is entered, not at the first scan.
+/// key stands for, so the till page can check a key when it is entered, not at the first scan;
+/// and what the till needs to work offline: how many redemptions it may queue, how long they
+/// stay acceptable, and the coupons it may have to name.
 pub async fn whoami(call: &Call<'_>) -> Result<Outgoing, Error> {
     let now_ms = Date::now().as_millis();
     let key = require_pos_key(call, now_ms).await?;
     let lang = Lang::negotiate(None, call.header("accept-language").as_deref(), Lang::En);
-    let snapshot = cache::snapshot(call.env, now_ms).await?;
+    let info = TillRequest::KeyInfo {
+        key_id: key.id.clone(),
+    };
+    let (snapshot, info) = futures_util::join!(
+        cache::snapshot(call.env, now_ms),
+        ask_till(call.env, &key.store_id, &info)
+    );
+    let offline_limit = match info? {
+        TillAnswer::Key { revoked: true, .. } => {
+            forget_key(&key.id);
+            return Err(unauthorized());
+        }
+        TillAnswer::Key { offline_limit, .. } => offline_limit,
+        other => return Err(Error::internal(format!("Till answered {other:?}"))),
+    };
+    let snapshot = snapshot?;
     let name = snapshot
         .stores
         .get(&key.store_id)
         .map(|s| s.name(lang).to_owned());
-    let mut body = json!({ "store_id": key.store_id, "store_name": name, "key_id": key.id });
+    let config = env::config(call.env);
+    let coupons = scan::offline_catalogue(&snapshot.coupons, &key.store_id, now_ms, lang);
+    let mut body = json!({
+        "store_id": key.store_id,
+        "store_name": name,
+        "key_id": key.id,
+        "offline_limit": offline_limit,
+        "offline_max_hours": config.offline_max_hours,
+        "coupons": coupons,
+    });
     if let Some(label) = &key.label {
         body["label"] = label.as_str().into();
     }
-    Ok(respond::json(200, &body))
+    Ok(respond::json(200, &body).with_headers(&[("cache-control", "no-store")]))
 }
 
 #[derive(Deserialize)]
@@ -165,6 +192,9 @@ struct RedeemInput {
     coupon_id: String,
     transaction_id: String,
     register_id: String,
+    /// A redemption the till queued while offline: when it happened (RFC 3339).
+    #[serde(default)]
+    offline_at: Option<String>,
 }
 
 fn till_id(field: &'static str, code: &'static str, raw: &str) -> Result<TillId, Error> {
@@ -185,6 +215,45 @@ async fn coupon(env: &Env, snapshot: &Snapshot, id: &CouponId) -> Result<Coupon,
         })
 }
 
+/// The refusal of a queued redemption the edge decides (its code and message from `err`): a
+/// conflict, kept by the store's `Till` once, answered as kept. An online attempt: `err` itself.
+async fn refuse(
+    env: &Env,
+    queued: Option<&Queued>,
+    member: Option<MemberNumber>,
+    err: Error,
+    now_ms: u64,
+) -> Result<Outgoing, Error> {
+    let Some(q) = queued else { return Err(err) };
+    let (code, message) = match &err {
+        Error::Unprocessable { code, message }
+        | Error::Unknown { code, message }
+        | Error::Conflict { code, message } => (*code, message.clone()),
+        _ => return Err(err),
+    };
+    let conflict = q.conflict(member, code, message, None, now_ms);
+    match ask_till(env, &q.store, &TillRequest::Conflict { conflict }).await? {
+        TillAnswer::Conflicted { conflict } => Ok(conflict_response(&conflict)),
+        other => Err(Error::internal(format!("Till answered {other:?}"))),
+    }
+}
+
+/// A conflict, answered as its refusal is (the usual status and code), with `conflict_id`.
+fn conflict_response(conflict: &Conflict) -> Outgoing {
+    let mut error = json!({
+        "code": conflict.reason,
+        "message": conflict.message,
+        "conflict_id": conflict.id,
+    });
+    if let Some(first) = &conflict.first {
+        let at = till_redemption(first);
+        error["redeemed_at"] = at.redeemed_at.into();
+        error["store_id"] = at.store_id.as_str().into();
+        error["register_id"] = at.register_id.into();
+    }
+    respond::json(refusal_status(&conflict.reason), &json!({ "error": error }))
+}
+
 /// `POST /api/pos/redeem`
 pub async fn redeem(mut call: Call<'_>) -> Result<Outgoing, Error> {
     let now_ms = Date::now().as_millis();
@@ -192,6 +261,15 @@ pub async fn redeem(mut call: Call<'_>) -> Result<Outgoing, Error> {
     let config = env::config(call.env);
     let keys = config.signing_keys.require("SIGNING_KEYS")?;
     let input: RedeemInput = json_body(&mut call).await?;
+    let offline_at_ms = match input.offline_at.as_deref() {
+        None => None,
+        Some(t) => Some(parse_rfc3339(t).ok_or_else(|| {
+            Error::unprocessable(
+                "invalid_offline_at",
+                "`offline_at` is an RFC 3339 date-time (when the till redeemed it offline).",
+            )
+        })?),
+    };
     let transaction = till_id(
         "transaction_id",
         "invalid_transaction_id",
@@ -202,15 +280,41 @@ pub async fn redeem(mut call: Call<'_>) -> Result<Outgoing, Error> {
         code: "unknown_coupon",
         message: format!("There is no such coupon: {why}."),
     })?;
-    let barcode = verify_code(keys, &input.code, now_ms)?;
+    let queued = offline_at_ms.map(|at| Queued {
+        store: key.store_id.clone(),
+        register: register.clone(),
+        transaction: transaction.clone(),
+        coupon: coupon_id.clone(),
+        pos_key_id: Some(key.id.clone()),
+        offline_at_ms: at,
+    });
+    let env = call.env;
+    if let Some(q) = &queued {
+        if let Err((code, message)) =
+            check_offline_at(q.offline_at_ms, now_ms, config.offline_max_hours)
+        {
+            let err = Error::unprocessable(code, message);
+            return refuse(env, Some(q), None, err, now_ms).await;
+        }
+    }
+    // A queued redemption's code is checked as of the moment the till took it.
+    let barcode = match verify_code(keys, &input.code, offline_at_ms.unwrap_or(now_ms)) {
+        Ok(b) => b,
+        Err(e) => return refuse(env, queued.as_ref(), None, e, now_ms).await,
+    };
+    let member = Some(barcode.member);
     if barcode.coupon.as_ref().is_some_and(|c| *c != coupon_id) {
-        return Err(Error::unprocessable(
+        let err = Error::unprocessable(
             "coupon_mismatch",
             "This barcode is another coupon's: scan the member's card or this coupon's barcode.",
-        ));
+        );
+        return refuse(env, queued.as_ref(), member, err, now_ms).await;
     }
-    let snapshot = cache::snapshot(call.env, now_ms).await?;
-    let coupon = coupon(call.env, &snapshot, &coupon_id).await?;
+    let snapshot = cache::snapshot(env, now_ms).await?;
+    let coupon = match coupon(env, &snapshot, &coupon_id).await {
+        Ok(c) => c,
+        Err(e) => return refuse(env, queued.as_ref(), member, e, now_ms).await,
+    };
     let attempt = Attempt {
         coupon: CouponTerms::from(&coupon),
         store: key.store_id.clone(),
@@ -220,11 +324,12 @@ pub async fn redeem(mut call: Call<'_>) -> Result<Outgoing, Error> {
         offline_at_ms,
     };
     let transaction = attempt.transaction.clone();
+    let terms = attempt.coupon.clone();
     let request = TillRequest::Redeem {
         member: barcode.member,
         attempt,
     };
-    let answer = ask_till(call.env, &key.store_id, &request).await?;
+    let answer = ask_till(env, &key.store_id, &request).await?;
     let outcome = match answer {
         TillAnswer::KeyRevoked => {
             forget_key(&key.id);
@@ -239,22 +344,30 @@ pub async fn redeem(mut call: Call<'_>) -> Result<Outgoing, Error> {
                 ),
             })
         }
+        TillAnswer::Conflicted { conflict } => return Ok(conflict_response(&conflict)),
         TillAnswer::Member {
             answer: Answer::Redemption { result },
         } => result,
-        TillAnswer::Member { .. } | TillAnswer::Done => return Err(unknown_member()),
+        _ => return Err(unknown_member()),
     };
     match outcome {
         Outcome::Redeemed { redemption } => {
-            funnel::count_for_store(
-                call.env,
-                call.ctx,
-                &snapshot.stores,
-                Some(&key.store_id),
-                now_ms,
-                stats::REDEMPTION,
-                call.request_id,
-            );
+            // Counted on the day it happened (a queued one: the day the till took it).
+            let count = |metric| {
+                funnel::count_for_store(
+                    env,
+                    call.ctx,
+                    &snapshot.stores,
+                    Some(&key.store_id),
+                    redemption.redeemed_at_ms,
+                    metric,
+                    call.request_id,
+                )
+            };
+            count(stats::REDEMPTION);
+            if redemption.is_offline() {
+                count(stats::OFFLINE_REDEMPTION);
+            }
             Ok(respond::json(
                 200,
                 &json!({ "redemption": redemption.to_json() }),
@@ -265,44 +378,23 @@ pub async fn redeem(mut call: Call<'_>) -> Result<Outgoing, Error> {
             &json!({ "redemption": redemption.to_json() }),
         )
         .with_headers(&[("idempotent-replayed", "true")])),
-        Outcome::Refused(Refusal::AlreadyRedeemed { first }) => {
-            let at = till_redemption(&first);
+        Outcome::Refused(refusal) => {
+            let message = refusal.message(&terms);
+            let Refusal::AlreadyRedeemed { first } = &refusal else {
+                return Err(Error::unprocessable(refusal.code(), message));
+            };
+            let at = till_redemption(first);
             Ok(respond::json(
                 409,
                 &json!({ "error": {
                     "code": "already_redeemed",
-                    "message": format!(
-                        "Already redeemed on {} at store {}, register {}.",
-                        at.redeemed_at, at.store_id, at.register_id
-                    ),
+                    "message": message,
                     "redeemed_at": at.redeemed_at,
                     "store_id": at.store_id,
                     "register_id": at.register_id,
                 }}),
             ))
         }
-        Outcome::Refused(refusal) => Err(Error::unprocessable(
-            refusal.code(),
-            refusal_message(&refusal, &coupon),
-        )),
-    }
-}
-
-fn refusal_message(refusal: &Refusal, coupon: &Coupon) -> String {
-    match refusal {
-        Refusal::Expired => format!(
-            "This coupon ended on {}.",
-            format_rfc3339(coupon.valid_until_ms)
-        ),
-        Refusal::NotYetValid => format!(
-            "This coupon starts on {}.",
-            format_rfc3339(coupon.valid_from_ms)
-        ),
-        Refusal::NotValidHere => "This coupon is not valid at this store.".into(),
-        Refusal::ConsentWithdrawn => {
-            "This coupon is for members who receive our messages; this member stopped them.".into()
-        }
-        Refusal::AlreadyRedeemed { .. } => "Already redeemed.".into(),
     }
 }
 
