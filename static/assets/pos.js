@@ -13,8 +13,17 @@
 // - Keys: 1–9 redeem the usable coupon of that number (outside text fields, once no scanner
 //   keystroke follows); Enter or Space on the focused coupon redeem it; Esc clears.
 // - Each redemption sends the typed register transaction no., else one this till makes for the
-//   attempt. After a network error or a 5xx the attempt is retried with the same transaction id,
-//   so a retry is never a false "already redeemed".
+//   attempt. After a 5xx the attempt is retried with the same transaction id, so a retry is
+//   never a false "already redeemed".
+// - Offline (API.md, "The till when the network drops"): /pos-sw.js keeps the page, so a reload
+//   without a connection opens the till. A scan while offline checks the code's shape (kind,
+//   length, alphabet, check digit, expiry) — its signature only the server can check — and
+//   shows the coupon a coupon barcode names, or what this till last knew of the member. A
+//   redemption then (or one whose answer the network lost) is kept in IndexedDB with its
+//   transaction id, register, POS key id and moment, up to the key's offline limit; the queue
+//   survives reloads. When the connection returns, and every SYNC_EVERY_MS meanwhile, it is
+//   sent in order with `offline_at`; the server decides each once (by transaction id), so a
+//   sync cut halfway and sent again changes nothing. Refusals are conflicts, listed on the till.
 (() => {
   "use strict";
 
@@ -29,6 +38,10 @@
   const REQUEST_TIMEOUT_MS = 12000;
   const ID_RE = /^[A-Za-z0-9._:-]{1,64}$/;
   const STORAGE = "till.";
+  const SYNC_EVERY_MS = 15000;
+  const MEMBERS_KEPT = 300;
+  const DEFAULT_OFFLINE_LIMIT = 50;
+  const DEFAULT_OFFLINE_MAX_HOURS = 72;
 
   // ---- words and formats, from the page ------------------------------------------------------
   const TEXTS = Object.create(null);
@@ -85,6 +98,9 @@
     resultBody: $("till-result-body"), idle: $("till-idle"), member: $("till-member"),
     manualForm: $("till-manual-form"), code: $("till-code"), txnForm: $("till-txn-form"),
     txn: $("till-txn"), txnHint: $("till-txn-hint"), live: $("till-live"),
+    net: $("till-net"), netText: $("till-net-text"), netCount: $("till-net-count"),
+    conflicts: $("till-conflicts"), conflictList: $("till-conflict-list"),
+    conflictsClear: $("till-conflicts-clear"),
   };
   const txnHintText = el.txnHint.textContent;
 
@@ -189,9 +205,13 @@
     saved.set("register", register);
     saved.set("store", state.storeId);
     showWork();
+    refreshOffline().then(sync);
   });
   el.cancel.addEventListener("click", () => { if (state.key) showWork(); });
   el.forget.addEventListener("click", () => {
+    // What this till knew of members goes with the key; kept redemptions stay, to be sent.
+    store("members", "readwrite", (s) => s.clear()).catch(() => {});
+    saved.remove("offline");
     state.key = "";
     state.storeId = "";
     saved.remove("key");
@@ -223,12 +243,14 @@
       });
       let data = null;
       try { data = await res.json(); } catch { data = null; }
+      cameOnline();
       return {
         ok: res.ok, status: res.status, body: data,
         replayed: (res.headers.get("idempotent-replayed") || "").toLowerCase() === "true",
       };
     } catch (err) {
       const aborted = !timedOut && err && err.name === "AbortError";
+      if (!aborted) wentOffline();
       return { ok: false, status: 0, body: null, network: true, aborted };
     } finally {
       clearTimeout(timer);
@@ -236,8 +258,331 @@
   }
   const errorOf = (reply) => (reply.body && reply.body.error) || {};
 
+  // ---- offline: the device's store, the connection, the queue ---------------------------------
+  // IndexedDB "till": `queue` (redemptions kept while offline, by id = moment + transaction, so
+  // in order), `conflicts` (kept ones the server refused), `members` (what the last online scan
+  // of a member showed, for an offline scan of the same card).
+  let dbPromise = null;
+  function db() {
+    if (!dbPromise) {
+      dbPromise = new Promise((resolve, reject) => {
+        const open = indexedDB.open("till", 1);
+        open.onupgradeneeded = () => {
+          const d = open.result;
+          d.createObjectStore("queue", { keyPath: "id" });
+          d.createObjectStore("conflicts", { keyPath: "id" });
+          d.createObjectStore("members", { keyPath: "number" });
+        };
+        open.onsuccess = () => resolve(open.result);
+        open.onerror = () => reject(open.error);
+      });
+      dbPromise.catch(() => { dbPromise = null; });
+    }
+    return dbPromise;
+  }
+  // One request in its own transaction, settled when the transaction is committed: a kept
+  // redemption is on disk before the till says it is kept.
+  async function store(name, mode, make) {
+    const d = await db();
+    return new Promise((resolve, reject) => {
+      const tx = d.transaction(name, mode);
+      const req = make(tx.objectStore(name));
+      tx.oncomplete = () => resolve(req ? req.result : undefined);
+      tx.onerror = () => reject(tx.error);
+      tx.onabort = () => reject(tx.error);
+    });
+  }
+  const allOf = (name) => store(name, "readonly", (s) => s.getAll());
+  const oneOf = (name, key) => store(name, "readonly", (s) => s.get(key));
+  const putIn = (name, value) => store(name, "readwrite", (s) => s.put(value));
+  const dropFrom = (name, key) => store(name, "readwrite", (s) => s.delete(key));
+
+  const net = { online: navigator.onLine !== false, syncing: false, queued: 0 };
+
+  // What whoami last said of this key's offline use (kept with the key).
+  function offlineSettings() {
+    let v = {};
+    try { v = JSON.parse(saved.get("offline") || "{}") || {}; } catch { v = {}; }
+    return {
+      limit: Number.isInteger(v.limit) ? v.limit : DEFAULT_OFFLINE_LIMIT,
+      maxHours: Number.isInteger(v.maxHours) ? v.maxHours : DEFAULT_OFFLINE_MAX_HOURS,
+      coupons: Array.isArray(v.coupons) ? v.coupons : [],
+      keyId: typeof v.keyId === "string" ? v.keyId : "",
+    };
+  }
+
+  function showNet() {
+    const kind = net.syncing ? "syncing" : net.online ? "online" : "offline";
+    el.net.dataset.state = kind;
+    el.net.dataset.queued = String(net.queued);
+    el.netText.textContent = { online: t("net_online"), offline: t("net_offline"), syncing: t("net_syncing") }[kind];
+    el.netCount.textContent = net.queued ? t("queue_count", { n: net.queued }) : (kind === "online" ? "" : t("queue_none"));
+  }
+  function wentOffline() {
+    if (!net.online) return;
+    net.online = false;
+    showNet();
+  }
+  function cameOnline() {
+    if (net.online) return;
+    net.online = true;
+    showNet();
+    sync();
+  }
+  async function countQueue() {
+    try { net.queued = (await allOf("queue")).length; } catch { /* no IndexedDB here */ }
+    showNet();
+  }
+
+  // Asks whoami for this key's offline limit, its max age and the coupons it may have to name.
+  async function refreshOffline() {
+    if (!state.key) return;
+    const check = await whoami(state.key);
+    if (check.status === 0) { wentOffline(); return; }
+    cameOnline();
+    if (check.status === 401) { unauthorized(); return; }
+    const b = check.body;
+    if (!check.ok || !b) return;
+    saved.set("offline", JSON.stringify({
+      limit: b.offline_limit, maxHours: b.offline_max_hours, coupons: b.coupons || [], keyId: b.key_id || "",
+    }));
+  }
+
+  // The shape of a member or coupon barcode (codes in core/src/codes): RFC 4648 base32 of
+  // "B" | kid length | kid | member (5 bytes) | expiry (4) | coupon (length + bytes) | tag (10).
+  // Its tag needs the signing key: only the server checks it.
+  const B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  function luhnOk(digits) {
+    let sum = 0;
+    for (let i = 0; i < digits.length; i++) {
+      let d = Number(digits[digits.length - 1 - i]);
+      if (i % 2 === 1) { d *= 2; if (d > 9) d -= 9; }
+      sum += d;
+    }
+    return sum % 10 === 0;
+  }
+  function readCode(text) {
+    if (!/^[A-Z2-7]{20,90}$/.test(text)) return null;
+    const bytes = [];
+    let acc = 0;
+    let bits = 0;
+    for (const ch of text) {
+      acc = ((acc << 5) | B32.indexOf(ch)) & 0xfff;
+      bits += 5;
+      if (bits >= 8) { bits -= 8; bytes.push((acc >> bits) & 0xff); }
+    }
+    if (bytes[0] !== 0x42) return null;
+    const kid = bytes[1];
+    if (!(kid >= 1 && kid <= 16)) return null;
+    for (let k = 2; k < 2 + kid; k++) if (!(bytes[k] >= 0x21 && bytes[k] <= 0x7e)) return null;
+    let i = 2 + kid;
+    const couponLength = bytes[i + 9];
+    if (couponLength === undefined || bytes.length !== i + 10 + couponLength + 10) return null;
+    let member = 0;
+    for (let k = 0; k < 5; k++) member = member * 256 + bytes[i + k];
+    i += 5;
+    const expiresAt = bytes[i] * 16777216 + bytes[i + 1] * 65536 + bytes[i + 2] * 256 + bytes[i + 3];
+    i += 5;
+    const coupon = String.fromCharCode(...bytes.slice(i, i + couponLength));
+    if (couponLength && !/^[a-z0-9][a-z0-9-]{0,15}$/.test(coupon)) return null;
+    const number = String(member).padStart(12, "0");
+    if (number.length !== 12 || !luhnOk(number)) return null;
+    return { member: number, coupon, expiresAt };
+  }
+
+  // What this till last saw of a member: kept from each online scan, the newest MEMBERS_KEPT
+  // for a week.
+  async function remember(code, data) {
+    try {
+      await putIn("members", { number: data.member.number, member: data.member, coupons: data.coupons || [], at: Date.now() });
+      const all = await allOf("members");
+      const weekAgo = Date.now() - 7 * 86400000;
+      all.sort((a, b) => b.at - a.at);
+      for (const [i, m] of all.entries()) if (i >= MEMBERS_KEPT || m.at < weekAgo) await dropFrom("members", m.number);
+    } catch { /* no IndexedDB: offline scans know no member */ }
+  }
+
+  async function offlineScan(code) {
+    const shape = readCode(code);
+    if (!shape || shape.expiresAt * 1000 < Date.now()) {
+      clearMember();
+      showResult("refused", {
+        title: t("invalid_code"),
+        detail: shape ? t("offline_code_expired") : t("invalid_code_detail"),
+      });
+      el.result.focus();
+      return;
+    }
+    const known = await oneOf("members", shape.member).catch(() => null);
+    const queue = await allOf("queue").catch(() => []);
+    const kept = new Set(queue.filter((q) => q.member_number === shape.member).map((q) => q.coupon_id));
+    const now = Date.now();
+    const inWindow = (c) => Date.parse(c.valid_from) <= now && now < Date.parse(c.valid_until);
+    const outOfWindow = (c) => (now < Date.parse(c.valid_from) ? "not_yet_valid" : "expired");
+    const judge = (c) => {
+      if (kept.has(c.id)) { c.usable = false; c.status = "queued"; } else if (c.usable && !inWindow(c)) { c.usable = false; c.status = outOfWindow(c); }
+      return c;
+    };
+    const coupons = known ? known.coupons.map((c) => judge({ ...c })) : [];
+    if (shape.coupon && !coupons.some((c) => c.id === shape.coupon)) {
+      const listed = offlineSettings().coupons.find((c) => c.id === shape.coupon);
+      coupons.push(judge(listed
+        ? { ...listed, status: "available", usable: true }
+        : { id: shape.coupon, title: t("offline_unknown_coupon", { id: shape.coupon }), status: "available", usable: true }));
+    }
+    const member = known ? { ...known.member } : { number: shape.member, favourite_store: "", consent: "", channels: [] };
+    state.scan = { code, member, coupons: arrange(coupons, shape.coupon), named: shape.coupon, offline: true };
+    renderMember();
+    const named = state.scan.coupons.find((c) => c.id === shape.coupon);
+    if (named && named.status === "queued") {
+      showResult("refused", { title: t("queued_title"), subject: named.title, detail: t("queued_already") });
+    } else if (named && !named.usable) {
+      showResult("refused", { ...refusalOfStatus(named), subject: named.title });
+    } else {
+      const detail = shape.coupon ? t("offline_coupon_detail")
+        : known ? t("offline_member_detail", { when: when(new Date(known.at).toISOString()) })
+        : t("offline_member_unknown");
+      showResult("offline", { title: t("offline_title"), subject: named ? named.title : "", detail });
+    }
+    focusPreferred();
+  }
+
+  // Keeps a redemption on the device, to send when the connection returns (same transaction
+  // id: if the server did get an earlier try, the sync is answered "already recorded").
+  async function keep(attempt) {
+    const c = attempt.coupon;
+    const settings = offlineSettings();
+    let queue;
+    try { queue = await allOf("queue"); } catch { queue = null; }
+    if (!queue) {
+      showResult("uncertain", {
+        title: t("unavailable"), subject: c.title, detail: t("unavailable_detail"),
+        retry: () => { if (!state.busy) send(attempt); },
+      });
+      return;
+    }
+    const same = queue.find((q) => q.transaction_id === attempt.txn && q.coupon_id === c.id);
+    if (!same) {
+      if (queue.some((q) => q.member_number === attempt.member && q.coupon_id === c.id)) {
+        showResult("refused", { title: t("queued_title"), subject: c.title, detail: t("queued_already") });
+        return;
+      }
+      if (queue.length >= settings.limit) {
+        showResult("refused", { title: t("offline_limit"), subject: c.title, detail: t("offline_limit_detail", { n: settings.limit }) });
+        el.result.focus();
+        return;
+      }
+      const at = new Date();
+      await putIn("queue", {
+        id: String(at.getTime()).padStart(15, "0") + "/" + attempt.txn + "/" + c.id,
+        transaction_id: attempt.txn,
+        coupon_id: c.id,
+        coupon_title: c.title || c.id,
+        code: attempt.code,
+        register_id: state.register,
+        pos_key_id: settings.keyId,
+        member_number: attempt.member,
+        offline_at: at.toISOString(),
+      });
+    }
+    state.pending.delete(attempt.slot);
+    c.usable = false;
+    c.status = "queued";
+    if (state.scan === attempt.scan) rerender();
+    await countQueue();
+    showResult("queued", { title: t("queued_title"), subject: c.title, detail: t("queued_detail", { txn: attempt.txn }) });
+    el.result.focus();
+    if (net.online) sync();
+  }
+
+  // Sends the kept redemptions in order, one at a time; stops at the first that gets no final
+  // answer (no connection, 429, 5xx) and keeps it and the rest for the next try.
+  async function sync() {
+    if (net.syncing || !state.key) return;
+    const run = async () => {
+      let queue;
+      try { queue = await allOf("queue"); } catch { return; }
+      if (!queue.length) return;
+      net.syncing = true;
+      showNet();
+      let confirmed = 0;
+      try {
+        for (const item of queue) {
+          const reply = await call("/api/pos/redeem", {
+            code: item.code, coupon_id: item.coupon_id, transaction_id: item.transaction_id,
+            register_id: item.register_id, offline_at: item.offline_at,
+          }, new AbortController());
+          if (reply.network || reply.status === 429 || reply.status >= 500) break;
+          if (reply.status === 401) { net.syncing = false; unauthorized(); return; }
+          if (reply.ok) {
+            confirmed += 1;
+          } else {
+            const err = errorOf(reply);
+            await putIn("conflicts", {
+              id: err.conflict_id || item.id, item, code: err.code || "", message: err.message || "",
+              first: err.redeemed_at ? { redeemed_at: err.redeemed_at, store_id: err.store_id, register_id: err.register_id } : null,
+              at: Date.now(),
+            });
+          }
+          await dropFrom("queue", item.id);
+          net.queued = Math.max(0, net.queued - 1);
+          showNet();
+        }
+      } finally {
+        net.syncing = false;
+        await countQueue();
+        await renderConflicts();
+      }
+      if (confirmed) announce(t("synced", { n: confirmed }));
+    };
+    // One tab syncs at a time (two would only be answered "already recorded", but need not).
+    if (navigator.locks && navigator.locks.request) {
+      await navigator.locks.request("till-sync", { ifAvailable: true }, (lock) => (lock ? run() : null));
+    } else {
+      await run();
+    }
+  }
+
+  const CONFLICT_CODES = new Set([
+    "already_redeemed", "transaction_conflict", "expired", "not_yet_valid", "not_valid_here",
+    "consent_withdrawn", "invalid_code", "coupon_mismatch", "unknown_member", "unknown_coupon",
+    "offline_too_old", "offline_in_future",
+  ]);
+
+  async function renderConflicts() {
+    let list = [];
+    try { list = await allOf("conflicts"); } catch { list = []; }
+    list.sort((a, b) => b.at - a.at);
+    el.conflictList.replaceChildren();
+    for (const c of list) {
+      const known = CONFLICT_CODES.has(c.code);
+      const row = h("li", "till-conflict");
+      row.dataset.code = c.code;
+      row.dataset.transactionId = c.item.transaction_id;
+      row.dataset.couponId = c.item.coupon_id;
+      row.append(h("p", "till-conflict-title", known ? t(c.code) : t("other_error")));
+      row.append(h("p", "till-conflict-meta", t("conflict_row", {
+        coupon: c.item.coupon_title || c.item.coupon_id, txn: c.item.transaction_id, when: when(c.item.offline_at),
+      })));
+      const detail = c.first
+        ? t("conflict_first", { when: when(c.first.redeemed_at), store: storeName(c.first.store_id), register: c.first.register_id || "?" })
+        : known && c.code !== "transaction_conflict" ? t(c.code + "_detail") : c.message;
+      if (detail) row.append(h("p", "till-conflict-detail", detail));
+      el.conflictList.append(row);
+    }
+    el.conflicts.hidden = !list.length;
+    el.net.dataset.conflicts = String(list.length);
+  }
+  el.conflictsClear.addEventListener("click", async () => {
+    try { for (const c of await allOf("conflicts")) await dropFrom("conflicts", c.id); } catch { /* nothing kept */ }
+    renderConflicts();
+  });
+
+  window.addEventListener("online", () => { refreshOffline(); });
+  window.addEventListener("offline", () => { wentOffline(); });
+
   // ---- the result panel ----------------------------------------------------------------------
-  // kind: idle | busy | info | ok | refused | uncertain
+  // kind: idle | busy | info | ok | refused | uncertain | offline | queued
   function showResult(kind, parts = {}) {
     el.result.dataset.state = kind;
     const body = el.resultBody;
@@ -247,7 +592,7 @@
       return;
     }
     const head = h("div", "till-result-head");
-    const icon = { busy: "…", info: "i", ok: "✓", refused: "✕", uncertain: "!" }[kind];
+    const icon = { busy: "…", info: "i", ok: "✓", refused: "✕", uncertain: "!", offline: "!", queued: "⏳" }[kind];
     head.append(h("span", "till-result-icon", icon), h("p", "till-result-title", parts.title));
     head.firstChild.setAttribute("aria-hidden", "true");
     body.append(head);
@@ -282,6 +627,11 @@
     cancelScan();
     const controller = new AbortController();
     state.scanController = controller;
+    if (!net.online) {
+      state.scanController = null;
+      await offlineScan(code);
+      return;
+    }
     showResult("busy", { title: t("looking_up"), announce: false });
     root.setAttribute("aria-busy", "true");
     const reply = await call("/api/pos/scan", { code, lang }, controller);
@@ -292,7 +642,8 @@
     if (reply.status === 401) { unauthorized(); return; }
     if (reply.ok && reply.body && reply.body.member) { showMember(code, reply.body); return; }
     const err = errorOf(reply);
-    if (reply.network || reply.status >= 500) {
+    if (reply.network) { await offlineScan(code); return; }
+    if (reply.status >= 500) {
       showResult("uncertain", {
         title: t("unavailable"), detail: t("scan_unavailable_detail"), retry: () => scan(code),
       });
@@ -340,6 +691,7 @@
     if (state.storeNames[state.storeId]) saved.set("store_name", state.storeNames[state.storeId]);
     showWhere();
     state.scan = { code, member, coupons: couponsOf(data), named: data.coupon ? data.coupon.id : "" };
+    remember(code, data);
     renderMember();
     const usable = state.scan.coupons.filter((c) => c.usable).length;
     const named = state.scan.coupons.find((c) => c.id === state.scan.named);
@@ -388,6 +740,7 @@
     if (c.usable) return ["available", t("status_available")];
     switch (c.status) {
       case "redeemed": return ["redeemed", t("status_redeemed")];
+      case "queued": return ["queued", t("status_queued")];
       case "expired": return ["expired", t("status_expired")];
       case "not_yet_valid": return ["not-yet", t("status_not_yet_valid")];
       case "not_valid_here": return ["elsewhere", t("status_not_valid_here")];
@@ -430,7 +783,7 @@
     fav.append(h("span", "till-fact-label", t("favourite_store")), h("strong", null, (m.favourite_store && (state.storeNames[m.favourite_store] || m.favourite_store)) || t("favourite_none")));
     const granted = m.consent === "granted";
     const offers = h("p", "till-fact");
-    offers.append(chip(granted ? "granted" : "withdrawn", granted ? "✓" : "✕", granted ? t("offers_on") : t("offers_off")));
+    if (m.consent) offers.append(chip(granted ? "granted" : "withdrawn", granted ? "✓" : "✕", granted ? t("offers_on") : t("offers_off")));
     const channels = Array.isArray(m.channels) ? m.channels.map(channelName).join(" · ") : "";
     if (channels) offers.append(h("span", "till-channels", channels));
     facts.append(fav, offers);
@@ -522,6 +875,11 @@
   }
 
   function send(attempt) {
+    if (!net.online || (state.scan && state.scan.offline && attempt.scan === state.scan)) {
+      state.busy = true;
+      state.redeeming = keep(attempt).finally(() => { state.busy = false; state.redeeming = null; });
+      return state.redeeming;
+    }
     state.busy = true;
     for (const b of el.member.querySelectorAll("button.till-coupon")) b.setAttribute("aria-disabled", "true");
     showResult("busy", { title: t("redeeming"), subject: attempt.coupon.title, announce: false });
@@ -549,6 +907,12 @@
   function answered(attempt, reply) {
     const c = attempt.coupon;
     if (reply.status === 401) { unauthorized(); return; }
+    if (reply.network && !reply.aborted) {
+      // The answer was lost with the connection: kept, to send again with the same transaction
+      // id (if the server did redeem it, the sync is answered "already recorded").
+      keep(attempt);
+      return;
+    }
     if (reply.network || reply.status >= 500) {
       // No final answer: the same attempt (same transaction id) goes again on Retry.
       showResult("uncertain", {
@@ -750,4 +1114,18 @@
   // ---- start ---------------------------------------------------------------------------------
   if (state.key && ID_RE.test(state.register)) showWork();
   else showSetup();
+  showNet();
+  countQueue();
+  renderConflicts();
+  if (state.key) refreshOffline().then(sync);
+  // While anything waits, or while offline, try again now and then (the browser's "online"
+  // event is a hint, not a promise: a till behind a dead router still says it is online).
+  setInterval(() => {
+    if (!state.key) return;
+    if (net.queued) sync();
+    else if (!net.online) refreshOffline();
+  }, SYNC_EVERY_MS);
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/pos-sw.js", { scope: "/pos" }).catch(() => { /* no offline reload */ });
+  }
 })();

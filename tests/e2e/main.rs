@@ -18,6 +18,7 @@ mod evidence;
 mod feed;
 mod foundation;
 mod harness;
+mod offline;
 mod reach;
 mod recorder;
 mod sign;
@@ -60,6 +61,7 @@ fn main() {
         console::tests(),
         reach::tests(),
         wallet::tests(),
+        offline::tests(),
     ]
     .concat();
     let wanted = tests

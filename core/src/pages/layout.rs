@@ -15,6 +15,17 @@ pub fn document(lang: Lang, title: &str, body: Markup) -> Markup {
 /// The document with one deferred script of this origin (`""`: none). Scripts only enhance:
 /// every page works without them.
 pub fn document_with_script(lang: Lang, title: &str, body: Markup, script: &str) -> Markup {
+    document_with_manifest(lang, title, body, script, "")
+}
+
+/// [`document_with_script`] of an installable page: its web app manifest (`""`: none).
+pub fn document_with_manifest(
+    lang: Lang,
+    title: &str,
+    body: Markup,
+    script: &str,
+    manifest: &str,
+) -> Markup {
     html! {
         (DOCTYPE)
         html lang=(lang.code()) {
@@ -25,6 +36,9 @@ pub fn document_with_script(lang: Lang, title: &str, body: Markup, script: &str)
                 title { (title) }
                 link rel="icon" href="/favicon.svg" type="image/svg+xml";
                 link rel="stylesheet" href=(STYLESHEET);
+                @if !manifest.is_empty() {
+                    link rel="manifest" href=(manifest);
+                }
                 @if !script.is_empty() {
                     script src=(script) defer {}
                 }

@@ -7,10 +7,12 @@
 use maud::{html, PreEscaped};
 
 use crate::lang::Lang;
-use crate::pages::layout::document_with_script;
+use crate::pages::layout::document_with_manifest;
 
 /// The script of the till page, served from `static/`.
 pub const TILL_SCRIPT: &str = "/assets/pos.js";
+/// The till's web app manifest (an installable till), served from `static/`.
+pub const TILL_MANIFEST: &str = "/pos.webmanifest";
 
 /// What a transaction or register id may be (docs/till.md), as an HTML `pattern`.
 const ID_PATTERN: &str = "[A-Za-z0-9._:\\-]{1,64}";
@@ -45,6 +47,10 @@ struct TillTexts {
     key_digits: &'static str,
     key_enter: &'static str,
     key_esc: &'static str,
+    connection: &'static str,
+    conflicts_title: &'static str,
+    conflicts_hint: &'static str,
+    conflicts_clear: &'static str,
 }
 
 static EN: TillTexts = TillTexts {
@@ -77,6 +83,10 @@ static EN: TillTexts = TillTexts {
     key_digits: "redeem that coupon",
     key_enter: "redeem the highlighted coupon",
     key_esc: "clear, next customer",
+    connection: "Connection",
+    conflicts_title: "Refused after the connection returned",
+    conflicts_hint: "These redemptions were made offline and refused when they were sent. The store manager sees them too.",
+    conflicts_clear: "Clear this list on this till",
 };
 
 static JA: TillTexts = TillTexts {
@@ -109,6 +119,10 @@ static JA: TillTexts = TillTexts {
     key_digits: "その番号のクーポンを利用",
     key_enter: "選択中のクーポンを利用",
     key_esc: "クリアして次のお客さまへ",
+    connection: "通信",
+    conflicts_title: "通信復旧後に拒否された利用",
+    conflicts_hint: "オフライン中に受け付け、送信時に拒否された利用です。店長も確認できます。",
+    conflicts_clear: "この端末の一覧を消去",
 };
 
 static FR: TillTexts = TillTexts {
@@ -140,6 +154,10 @@ static FR: TillTexts = TillTexts {
     key_digits: "utiliser ce coupon",
     key_enter: "utiliser le coupon en surbrillance",
     key_esc: "effacer, client suivant",
+    connection: "Connexion",
+    conflicts_title: "Refusés au retour de la connexion",
+    conflicts_hint: "Ces utilisations ont été faites hors ligne et refusées à leur envoi. Le responsable du magasin les voit aussi.",
+    conflicts_clear: "Effacer cette liste sur cette caisse",
 };
 
 fn till_texts(lang: Lang) -> &'static TillTexts {
@@ -212,6 +230,31 @@ fn script_texts(lang: Lang) -> &'static [(&'static str, &'static str)] {
             ("id_invalid", "1 to 64 characters: letters, digits and . _ : -"),
             ("key_missing", "Enter the POS key."),
             ("live_member", "Member {number}: {n} usable coupons."),
+            ("net_online", "Online"),
+            ("net_offline", "Offline: redemptions are kept on this till"),
+            ("net_syncing", "Sending the kept redemptions…"),
+            ("queue_count", "{n} waiting to be sent"),
+            ("queue_none", "nothing waiting"),
+            ("status_queued", "Kept, to confirm"),
+            ("offline_title", "Offline: not confirmed yet"),
+            ("offline_coupon_detail", "The code looks right. Redeem it now: it will be confirmed when the connection returns."),
+            ("offline_member_detail", "As this till last saw the member, {when}. Redemptions will be confirmed when the connection returns."),
+            ("offline_member_unknown", "This till has not seen this member yet. Offline, scan the coupon’s own barcode to redeem it."),
+            ("offline_unknown_coupon", "Coupon {id}"),
+            ("queued_title", "Kept on this till"),
+            ("queued_detail", "Transaction {txn}. It will be sent when the connection returns; a refusal shows below and to the manager."),
+            ("queued_already", "Already kept on this till for this member."),
+            ("offline_limit", "Offline limit reached"),
+            ("offline_limit_detail", "This till may keep {n} unconfirmed redemptions. Wait for the connection, or ask the manager."),
+            ("offline_code_expired", "This code has expired: ask the member to open their card again."),
+            ("synced", "{n} kept redemptions confirmed."),
+            ("conflicts_count", "{n} refused"),
+            ("conflict_row", "{coupon} · transaction {txn} · taken {when}"),
+            ("conflict_first", "Redeemed first {when} at {store}, register {register}."),
+            ("offline_too_old", "Kept too long"),
+            ("offline_in_future", "Till clock is wrong"),
+("offline_too_old_detail", "It was kept on the till longer than the store allows."),
+            ("offline_in_future_detail", "It is dated later than now: check this till’s date and time."),
         ],
         Lang::Ja => &[
             ("looking_up", "照会中…"),
@@ -271,6 +314,31 @@ fn script_texts(lang: Lang) -> &'static [(&'static str, &'static str)] {
             ("id_invalid", "1〜64 文字の英数字と . _ : -"),
             ("key_missing", "POS キーを入力してください。"),
             ("live_member", "会員 {number}：利用可能なクーポン {n} 件。"),
+            ("net_online", "オンライン"),
+            ("net_offline", "オフライン：利用はこの端末に保存されます"),
+            ("net_syncing", "保存した利用を送信中…"),
+            ("queue_count", "送信待ち {n} 件"),
+            ("queue_none", "送信待ちなし"),
+            ("status_queued", "保存済み・確認待ち"),
+            ("offline_title", "オフライン：未確認"),
+            ("offline_coupon_detail", "コードの形式は正しいです。今すぐ利用でき、通信が戻ったときに確認されます。"),
+            ("offline_member_detail", "この端末が最後に確認した会員情報（{when}）です。利用は通信が戻ったときに確認されます。"),
+            ("offline_member_unknown", "この端末ではまだ確認していない会員です。オフライン中は、クーポン自体のバーコードをスキャンしてください。"),
+            ("offline_unknown_coupon", "クーポン {id}"),
+            ("queued_title", "この端末に保存しました"),
+            ("queued_detail", "取引 {txn}。通信が戻ったときに送信します。拒否された場合は下に表示され、店長にも届きます。"),
+            ("queued_already", "この会員のこのクーポンは、すでにこの端末に保存されています。"),
+            ("offline_limit", "オフライン上限に達しました"),
+            ("offline_limit_detail", "この端末が保存できる未確認の利用は {n} 件までです。通信が戻るのを待つか、店長に相談してください。"),
+            ("offline_code_expired", "このコードは期限切れです。会員証を開き直していただいてください。"),
+            ("synced", "保存していた {n} 件の利用が確認されました。"),
+            ("conflicts_count", "拒否 {n} 件"),
+            ("conflict_row", "{coupon}・取引 {txn}・受付 {when}"),
+            ("conflict_first", "先に {when} に {store}（レジ {register}）で利用されています。"),
+            ("offline_too_old", "保存期間が長すぎます"),
+            ("offline_in_future", "レジの時計が不正です"),
+("offline_too_old_detail", "店舗が認める期間を超えて端末に保存されていました。"),
+            ("offline_in_future_detail", "現在より後の日時になっています。この端末の日時を確認してください。"),
         ],
         Lang::Fr => &[
             ("looking_up", "Recherche…"),
@@ -330,6 +398,31 @@ fn script_texts(lang: Lang) -> &'static [(&'static str, &'static str)] {
             ("id_invalid", "1 à 64 caractères : lettres, chiffres et . _ : -"),
             ("key_missing", "Saisissez la clé de caisse."),
             ("live_member", "Membre {number} : {n} coupon(s) utilisable(s)."),
+            ("net_online", "En ligne"),
+            ("net_offline", "Hors ligne : les utilisations sont gardées sur cette caisse"),
+            ("net_syncing", "Envoi des utilisations gardées…"),
+            ("queue_count", "{n} en attente d’envoi"),
+            ("queue_none", "rien en attente"),
+            ("status_queued", "Gardé, à confirmer"),
+            ("offline_title", "Hors ligne : pas encore confirmé"),
+            ("offline_coupon_detail", "Le code a la bonne forme. Utilisez-le maintenant : il sera confirmé au retour de la connexion."),
+            ("offline_member_detail", "Tel que cette caisse a vu le membre, {when}. Les utilisations seront confirmées au retour de la connexion."),
+            ("offline_member_unknown", "Cette caisse n’a pas encore vu ce membre. Hors ligne, scannez le code-barres du coupon lui-même."),
+            ("offline_unknown_coupon", "Coupon {id}"),
+            ("queued_title", "Gardé sur cette caisse"),
+            ("queued_detail", "Transaction {txn}. Elle sera envoyée au retour de la connexion ; un refus s’affichera ci-dessous et chez le responsable."),
+            ("queued_already", "Déjà gardé sur cette caisse pour ce membre."),
+            ("offline_limit", "Limite hors ligne atteinte"),
+            ("offline_limit_detail", "Cette caisse peut garder {n} utilisations non confirmées. Attendez la connexion ou demandez au responsable."),
+            ("offline_code_expired", "Ce code a expiré : demandez au membre de rouvrir sa carte."),
+            ("synced", "{n} utilisation(s) gardée(s) confirmée(s)."),
+            ("conflicts_count", "{n} refusée(s)"),
+            ("conflict_row", "{coupon} · transaction {txn} · prise le {when}"),
+            ("conflict_first", "Utilisé d’abord le {when} à {store}, caisse {register}."),
+            ("offline_too_old", "Gardé trop longtemps"),
+            ("offline_in_future", "Horloge de la caisse fausse"),
+("offline_too_old_detail", "Elle est restée sur la caisse plus longtemps que le magasin ne l’accepte."),
+            ("offline_in_future_detail", "Elle est datée après maintenant : vérifiez la date et l’heure de cette caisse."),
         ],
     }
 }
@@ -351,6 +444,11 @@ pub fn till_page(lang: Lang) -> String {
                 dl class="till-where" {
                     div { dt { (t.store) } dd id="till-store" { "—" } }
                     div { dt { (t.register) } dd id="till-register" { "—" } }
+                }
+                p id="till-net" class="till-net" data-state="online" role="status" aria-label=(t.connection) {
+                    span class="till-net-dot" aria-hidden="true" {}
+                    span id="till-net-text" class="till-net-text" {}
+                    span id="till-net-count" class="till-net-count" {}
                 }
                 button type="button" id="till-change-key" class="till-quiet" hidden { (t.change_key) }
                 nav class="till-langs" aria-label=(t.languages) {
@@ -405,6 +503,12 @@ pub fn till_page(lang: Lang) -> String {
                     }
                     div id="till-member" class="till-member" tabindex="-1" hidden {}
                 }
+                section id="till-conflicts" class="till-conflicts" aria-labelledby="till-conflicts-title" hidden {
+                    h2 id="till-conflicts-title" { (t.conflicts_title) }
+                    p class="till-hint" { (t.conflicts_hint) }
+                    ul id="till-conflict-list" {}
+                    button type="button" id="till-conflicts-clear" class="till-secondary" { (t.conflicts_clear) }
+                }
                 div class="till-controls" {
                     form id="till-manual-form" class="till-field" autocomplete="off" novalidate {
                         label for="till-code" { (t.manual_label) }
@@ -438,7 +542,7 @@ pub fn till_page(lang: Lang) -> String {
             }
         }
     };
-    document_with_script(lang, t.title, body, TILL_SCRIPT).into_string()
+    document_with_manifest(lang, t.title, body, TILL_SCRIPT, TILL_MANIFEST).into_string()
 }
 
 #[cfg(test)]
@@ -600,6 +704,8 @@ mod tests {
             "coupon_mismatch",
             "unknown_member",
             "unknown_coupon",
+            "offline_too_old",
+            "offline_in_future",
         ] {
             assert!(en.contains(&code), "{code}");
             assert!(en.contains(&format!("{code}_detail").as_str()), "{code}");

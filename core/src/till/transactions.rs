@@ -33,7 +33,7 @@ pub enum TillRequest {
     },
     /// A queued attempt the edge refused before any object could (a forged code, too old…):
     /// kept unless a conflict of the same id is, and answered with the one kept.
-    Conflict { conflict: Conflict },
+    Conflict { conflict: Box<Conflict> },
     /// The store's conflicts, newest first: at most `limit`, those before `before`
     /// (`(detected_at_ms, id)` of the last one of the previous page).
     Conflicts {

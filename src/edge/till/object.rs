@@ -393,7 +393,7 @@ impl DurableObject for Till {
                 Response::from_json(&TillAnswer::Done)
             }
             TillRequest::Redeem { member, attempt } => self.redeem(member, attempt).await,
-            TillRequest::Conflict { conflict } => self.keep(conflict).await,
+            TillRequest::Conflict { conflict } => self.keep(*conflict).await,
             TillRequest::Conflicts { before, limit } => {
                 Response::from_json(&TillAnswer::Conflicts {
                     conflicts: self.list(before, limit)?,

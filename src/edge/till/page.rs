@@ -9,7 +9,8 @@ use optin_core::pages;
 
 /// This origin's script, and API calls to this origin only.
 const TILL_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
-    script-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; \
+    script-src 'self'; worker-src 'self'; manifest-src 'self'; connect-src 'self'; \
+    form-action 'self'; base-uri 'none'; \
     frame-ancestors 'none'";
 
 /// Static (the POS key lives in the till's own storage and goes with each API call), so any

@@ -232,7 +232,10 @@ async fn refuse(
         _ => return Err(err),
     };
     let conflict = q.conflict(member, code, message, None, now_ms);
-    match ask_till(env, &q.store, &TillRequest::Conflict { conflict }).await? {
+    let request = TillRequest::Conflict {
+        conflict: Box::new(conflict),
+    };
+    match ask_till(env, &q.store, &request).await? {
         TillAnswer::Conflicted { conflict } => Ok(conflict_response(&conflict)),
         other => Err(Error::internal(format!("Till answered {other:?}"))),
     }
