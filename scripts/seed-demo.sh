@@ -108,6 +108,10 @@ cat <<MSG
                      then type or paste the member's barcode and press Enter (a scanner does
                      just that), press 1 to redeem the first coupon:
                      $barcode
+                     offline: in the browser's DevTools, Network → Offline, scan and redeem
+                     (kept on the till; reload still opens it), go back online: it is sent
+                     once; refusals show on the till and at
+                     $BASE/api/admin/stores/shibuya/offline-conflicts
     stats:           curl -H 'authorization: Bearer $ADMIN_TOKEN' '$BASE/api/admin/stats?format=csv'
     access export:   curl -H 'authorization: Bearer $ADMIN_TOKEN' $BASE/api/admin/members/$member
     coupons:         curl -H 'authorization: Bearer $ADMIN_TOKEN' $BASE/api/admin/coupons

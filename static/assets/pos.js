@@ -430,7 +430,7 @@
         ? { ...listed, status: "available", usable: true }
         : { id: shape.coupon, title: t("offline_unknown_coupon", { id: shape.coupon }), status: "available", usable: true }));
     }
-    const member = known ? { ...known.member } : { number: shape.member, favourite_store: "", consent: "", channels: [] };
+    const member = known ? { ...known.member } : { number: shape.member, unknown: true };
     state.scan = { code, member, coupons: arrange(coupons, shape.coupon), named: shape.coupon, offline: true };
     renderMember();
     const named = state.scan.coupons.find((c) => c.id === shape.coupon);
@@ -592,7 +592,7 @@
       return;
     }
     const head = h("div", "till-result-head");
-    const icon = { busy: "…", info: "i", ok: "✓", refused: "✕", uncertain: "!", offline: "!", queued: "⏳" }[kind];
+    const icon = { busy: "…", info: "i", ok: "✓", refused: "✕", uncertain: "!", offline: "!", queued: "↻" }[kind];
     head.append(h("span", "till-result-icon", icon), h("p", "till-result-title", parts.title));
     head.firstChild.setAttribute("aria-hidden", "true");
     body.append(head);
@@ -787,7 +787,9 @@
     const channels = Array.isArray(m.channels) ? m.channels.map(channelName).join(" · ") : "";
     if (channels) offers.append(h("span", "till-channels", channels));
     facts.append(fav, offers);
-    head.append(id, facts);
+    head.append(id);
+    // A member this till has not seen (offline): their number only, nothing guessed.
+    if (!m.unknown) head.append(facts);
 
     const usable = s.coupons.filter((c) => c.usable).length;
     const title = h("h3", "till-coupons-title", t("coupons"));
@@ -831,7 +833,7 @@
     else if (c.status === "not_yet_valid") meta.push(t("valid_from", { date: when(c.valid_from) }));
     else if (c.valid_until) meta.push(t("valid_until", { date: lastDay(c.valid_until) }));
     main.append(h("span", "till-coupon-meta", meta.join(" · ")));
-    row.append(key, main, chip(cls, c.usable ? "●" : "✕", label));
+    row.append(key, main, chip(cls, c.usable ? "●" : c.status === "queued" ? "↻" : "✕", label));
     return row;
   }
 

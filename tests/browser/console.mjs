@@ -309,7 +309,18 @@ try {
     await go("keys");
     await page.selectOption("select[name=key-store]", store);
     await page.waitForSelector(`tr[data-key="${keyId}"]`);
-    await page.click(`tr[data-key="${keyId}"] button`);
+    // The store's offline conflicts, listed below the keys.
+    await page.waitForSelector("[data-conflicts] tr[data-conflict]", { timeout: 5000 }).catch(() => {});
+    out.conflictRows = await page.$$eval("[data-conflicts] tr[data-conflict]", (rows) => rows.map((r) => ({
+      reason: r.dataset.reason, cells: [...r.cells].map((c) => c.textContent),
+    })));
+    await check("pos-keys-conflicts");
+    // The key's offline limit, changed in place.
+    await page.fill(`form[data-limit="${keyId}"] input`, "7");
+    await page.click(`form[data-limit="${keyId}"] button`);
+    await page.waitForFunction((id) => document.querySelector(`form[data-limit="${id}"] input`)?.value === "7", keyId, { timeout: 5000 }).catch(() => {});
+    out.limitAfterSave = (await api(`/api/admin/stores/${store}/pos-keys`)).json?.pos_keys?.find((k) => k.id === keyId)?.offline_limit ?? null;
+    await page.click(`tr[data-key="${keyId}"] button.danger`);
     await page.waitForSelector("dialog[open]");
     await page.click("#dialog-ok");
     await page.waitForSelector(`tr[data-key="${keyId}"] .chip.withdrawn`);

@@ -224,7 +224,38 @@ fn console_in_headless_chromium_runs_the_programme_as_a_store_manager(f: &Fixtur
         assert_eq!(redeemed.status, 200, "{}", redeemed.text());
     });
 
+    // The same coupon, kept by a till while offline under another transaction: a conflict.
+    let conflict = crate::offline::queued(
+        &f.app,
+        &key,
+        &barcode(&member, ""),
+        &coupon,
+        &unique("TO-"),
+        crate::webhooks::now_ms() - 60_000,
+    );
+    checks.check(
+        "an offline redemption of a redeemed coupon is a conflict",
+        || {
+            assert_eq!(
+                conflict.error_code(),
+                "already_redeemed",
+                "{}",
+                conflict.text()
+            );
+        },
+    );
+
     let after = run(f, &["after", &store, &member, &key_id]);
+    checks.check(
+        "the console lists the store's offline conflicts and sets a key's limit",
+        || {
+            let rows = after["conflictRows"].as_array().unwrap();
+            assert_eq!(rows.len(), 1, "{rows:?}");
+            assert_eq!(rows[0]["reason"], "already_redeemed");
+            assert!(rows[0]["cells"].to_string().contains(&coupon), "{rows:?}");
+            assert_eq!(after["limitAfterSave"], 7);
+        },
+    );
     checks.check("the funnel counts the shopper", || {
         let funnel = &after["funnelAfter"];
         for (field, least) in [

@@ -166,7 +166,7 @@ fn admin_config_reports_settings_and_never_their_values(f: &Fixture) {
     assert_eq!(settings["APPLE_PASS_KEY"], "set");
     assert_eq!(settings["GOOGLE_WALLET_SERVICE_ACCOUNT"], "set");
     assert_eq!(settings["APNS_BASE"], "set");
-    assert_eq!(settings.as_object().unwrap().len(), 36);
+    assert_eq!(settings.as_object().unwrap().len(), 37);
     let text = reply.text();
     let pass_key = crate::harness::wallet_setting("APPLE_PASS_KEY");
     let key_body = &pass_key[200..240];

@@ -30,7 +30,14 @@ pub fn tests() -> Vec<Test> {
     ]
 }
 
-fn queued(worker: &Worker, key: &str, code: &str, coupon: &str, txn: &str, at_ms: u64) -> Reply {
+pub(crate) fn queued(
+    worker: &Worker,
+    key: &str,
+    code: &str,
+    coupon: &str,
+    txn: &str,
+    at_ms: u64,
+) -> Reply {
     let auth = format!("Bearer {key}");
     let body = json!({
         "code": code, "coupon_id": coupon, "transaction_id": txn, "register_id": "R7",
