@@ -257,6 +257,22 @@ fn every_kind_of_event_arrives_verified_by_the_reference_libraries(f: &Fixture) 
     // Now the right secret: the refused deliveries are retried and verify.
     receiver.control(json!({ "secrets": [secret] }));
     let redemption = redeem_at(f, &store, &number);
+    // The same coupon, kept by an offline till under another transaction: a conflict.
+    let offline_key = new_pos_key(&f.app, &store, "feed offline");
+    let conflict = crate::offline::queued(
+        &f.app,
+        &offline_key,
+        &barcode(&number, ""),
+        redemption["coupon_id"].as_str().unwrap(),
+        &unique("TO"),
+        now_ms() - 60_000,
+    );
+    assert_eq!(
+        conflict.error_code(),
+        "already_redeemed",
+        "{}",
+        conflict.text()
+    );
     let stop = f.app.send("POST", &format!("{card}/stop"), &[], Vec::new());
     assert_eq!(stop.status, 200, "{}", stop.text());
     let deliveries = receiver.wait_until(&mine, Duration::from_secs(60), "every kind", |d| {
@@ -266,6 +282,7 @@ fn every_kind_of_event_arrives_verified_by_the_reference_libraries(f: &Fixture) 
             "member.consent.granted",
             "coupon.redeemed",
             "member.consent.withdrawn",
+            "coupon.redemption_conflict",
         ]
         .iter()
         .all(|k| t.contains_key(*k))
@@ -284,8 +301,22 @@ fn every_kind_of_event_arrives_verified_by_the_reference_libraries(f: &Fixture) 
             "{d}"
         );
         assert_eq!(data["member_number"], number.as_str());
-        assert_eq!(data["line_user_id"], user.as_str());
+        if d["type"] == "coupon.redemption_conflict" {
+            assert!(!data.contains_key("line_user_id"), "no channel id: {d}");
+        } else {
+            assert_eq!(data["line_user_id"], user.as_str());
+        }
     }
+    let conflicted = deliveries
+        .iter()
+        .find(|d| d["type"] == "coupon.redemption_conflict")
+        .unwrap();
+    assert_eq!(conflicted["data"]["reason"], "already_redeemed");
+    assert_eq!(
+        conflicted["data"]["first_transaction_id"],
+        redemption["transaction_id"]
+    );
+    assert_eq!(conflicted["data"]["offline"], true);
     let granted = deliveries
         .iter()
         .find(|d| d["type"] == "member.consent.granted")

@@ -943,7 +943,7 @@ fn stats_count_a_store_day_in_the_stores_own_time_zone(f: &Fixture) {
             "grants": {"line": 1, "whatsapp": 0, "messenger": 0, "instagram": 0},
             "card_only_grants": {"line": 0, "whatsapp": 0, "messenger": 0, "instagram": 0},
             "withdrawals": {"line": 1, "whatsapp": 0, "messenger": 0, "instagram": 0},
-            "cards_issued": 1, "redemptions": 1,
+            "cards_issued": 1, "redemptions": 1, "offline_redemptions": 0,
         })
     );
     let mars = admin(
@@ -974,7 +974,7 @@ fn stats_come_as_csv_and_for_one_store(f: &Fixture) {
     assert!(text.starts_with("store_id,time_zone,day,landing_views,grants_line,"));
     assert!(
         text.contains(&format!(
-            "\r\n{store},Pacific/Kiritimati,{day},2,1,0,0,0,1,0,0,0,1,1,0,0,0,0\r\n"
+            "\r\n{store},Pacific/Kiritimati,{day},2,1,0,0,0,1,0,0,0,1,1,0,0,0,0,0\r\n"
         )),
         "{text}"
     );

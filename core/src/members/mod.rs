@@ -1118,6 +1118,26 @@ mod tests {
         assert_eq!(m.favourite_store.unwrap().as_str(), "umeda");
     }
 
+    #[test]
+    fn consent_as_of_a_moment_counts_a_withdrawal_only_from_when_it_happened() {
+        let mut slot = Slot::default();
+        let s = subject("p1", Channel::Line);
+        resolve(&mut slot, n(1), &s, Some(grant("g", 1_000)));
+        let stop = change("w", 5_000, Action::Withdrawn, Source::Follow);
+        resolve(&mut slot, n(1), &s, Some(stop));
+        let m = slot.member.clone().unwrap();
+        assert!(!m.consent_granted());
+        assert!(
+            m.consent_granted_as_of(4_999),
+            "a till offline before the stop"
+        );
+        assert!(!m.consent_granted_as_of(5_000));
+        assert!(!m.consent_granted_as_of(9_000));
+        // Granted now: granted as of any moment (the shopper's favour; docs/till.md).
+        resolve(&mut slot, n(1), &s, Some(grant("g2", 8_000)));
+        assert!(slot.member.unwrap().consent_granted_as_of(6_000));
+    }
+
     fn code(member: MemberNumber, channel: Channel, at: u64) -> LinkCode {
         LinkCode {
             member,
