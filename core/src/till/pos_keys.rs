@@ -195,7 +195,7 @@ pub struct PosKeyInput {
     pub label: Option<String>,
     /// How many redemptions its till may queue offline (default
     /// [`crate::till::offline::DEFAULT_OFFLINE_LIMIT`]).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "some_whole_number")]
     pub offline_limit: Option<u32>,
 }
 
@@ -203,7 +203,28 @@ pub struct PosKeyInput {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PosKeyUpdate {
+    #[serde(deserialize_with = "whole_number")]
     pub offline_limit: u32,
+}
+
+/// A count as JSON may write it: `50` or `50.0` (JSON Schema's integers include both).
+fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let n = f64::deserialize(d)?;
+    if n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) {
+        Ok(n as u32)
+    } else {
+        Err(serde::de::Error::custom("a whole number, 0 or more"))
+    }
+}
+
+fn some_whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    match Option::<f64>::deserialize(d)? {
+        None => Ok(None),
+        Some(n) if n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) => {
+            Ok(Some(n as u32))
+        }
+        Some(_) => Err(serde::de::Error::custom("a whole number, 0 or more")),
+    }
 }
 
 /// Checks an offline limit: 0 (the till never queues) to
@@ -254,6 +275,24 @@ mod tests {
             Some("Till 1".into()),
             1_795_000_000_000,
         )
+    }
+
+    #[test]
+    fn an_offline_limit_is_a_whole_number_however_json_writes_it() {
+        let update = |t: &str| serde_json::from_str::<PosKeyUpdate>(t).map(|u| u.offline_limit);
+        assert_eq!(update(r#"{"offline_limit": 20}"#).unwrap(), 20);
+        assert_eq!(update(r#"{"offline_limit": 20.0}"#).unwrap(), 20);
+        for bad in ["20.5", "-1", "\"20\"", "null"] {
+            assert!(
+                update(&format!(r#"{{"offline_limit": {bad}}}"#)).is_err(),
+                "{bad}"
+            );
+        }
+        let input = |t: &str| serde_json::from_str::<PosKeyInput>(t).map(|i| i.offline_limit);
+        assert_eq!(input("{}").unwrap(), None);
+        assert_eq!(input(r#"{"offline_limit": null}"#).unwrap(), None);
+        assert_eq!(input(r#"{"offline_limit": 7.0}"#).unwrap(), Some(7));
+        assert!(input(r#"{"offline_limit": 7.5}"#).is_err());
     }
 
     #[test]

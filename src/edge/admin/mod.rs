@@ -147,7 +147,20 @@ pub(super) async fn json_body<T: serde::de::DeserializeOwned>(
     call: &mut Call<'_>,
 ) -> Result<T, Error> {
     let raw = body::read_limited(&mut call.req).await?;
-    Ok(serde_json::from_slice(&raw)?)
+    object_body(&raw)
+}
+
+/// A JSON object body as `T`. Only an object: serde reads a struct from an array of its
+/// fields too (`[null, null]`), which no client of ours means.
+pub(crate) fn object_body<T: serde::de::DeserializeOwned>(raw: &[u8]) -> Result<T, Error> {
+    let value: serde_json::Value = serde_json::from_slice(raw)?;
+    if !value.is_object() {
+        return Err(Error::bad_request(
+            "invalid_body",
+            "The body is a JSON object.",
+        ));
+    }
+    Ok(serde_json::from_value(value)?)
 }
 
 /// `PUT /api/admin/stores/{id}`: 201 when created, 200 when replaced.

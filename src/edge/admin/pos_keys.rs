@@ -33,7 +33,7 @@ pub async fn create(mut call: Call<'_>, store: &str) -> Result<Outgoing, Error> 
     let input: PosKeyInput = if raw.iter().all(u8::is_ascii_whitespace) {
         PosKeyInput::default()
     } else {
-        serde_json::from_slice(&raw)?
+        crate::edge::admin::object_body(&raw)?
     };
     let offline_limit = input.offline_limit.map(check_offline_limit).transpose()?;
     let label = input.label()?;
@@ -141,11 +141,12 @@ pub async fn update(mut call: Call<'_>, store: &str, id: &str) -> Result<Outgoin
     let store = store_id(store)?;
     let id = check_key_id(id)?.to_owned();
     let raw = body::read_limited(&mut call.req).await?;
-    let input: PosKeyUpdate = serde_json::from_slice(&raw)?;
+    let input: PosKeyUpdate = crate::edge::admin::object_body(&raw)?;
     let limit = check_offline_limit(input.offline_limit)?;
+    // A revoked key has no till any more: as gone as one never made.
     let record = get_json::<PosKeyRecord>(&call.kv()?, &pos_key_key(&id))
         .await?
-        .filter(|r| r.store_id == store)
+        .filter(|r| r.store_id == store && r.revoked_at_ms.is_none())
         .ok_or(Error::NotFound)?;
     set_limit(&call, &record, limit).await?;
     let mut public = record.public();
