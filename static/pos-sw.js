@@ -5,7 +5,7 @@
 // never touched: they reach the server or fail, and the page queues what must wait.
 "use strict";
 
-const CACHE = "till-shell-v1";
+const CACHE = "till-shell-v2";
 const SHELL = [
   "/pos", "/pos?lang=ja", "/pos?lang=en", "/pos?lang=fr",
   "/assets/pos.js", "/assets/site.css", "/favicon.svg", "/pos.webmanifest",
@@ -34,14 +34,17 @@ async function fromNetworkElseCache(request) {
   const cache = await caches.open(CACHE);
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), NETWORK_WAIT_MS);
+  const cached = async () => (await cache.match(request)) ||
+    (new URL(request.url).pathname === "/pos" ? await cache.match("/pos") : undefined);
   try {
     const response = await fetch(request, { signal: controller.signal });
-    if (response.ok) await cache.put(request, response.clone());
+    // Kept only as served here (no redirect's target); a server in trouble (5xx) does not
+    // replace a till that works.
+    if (response.ok && !response.redirected) await cache.put(request, response.clone());
+    if (response.status >= 500) return (await cached()) || response;
     return response;
   } catch (err) {
-    const url = new URL(request.url);
-    const hit = (await cache.match(request)) ||
-      (url.pathname === "/pos" ? await cache.match("/pos") : undefined);
+    const hit = await cached();
     if (hit) return hit;
     throw err;
   } finally {

@@ -199,6 +199,7 @@
     } else if (key !== state.key) {
       state.storeId = "";
     }
+    if (key !== state.key) forgetMembers();
     state.key = key;
     state.register = register;
     saved.set("key", key);
@@ -209,9 +210,9 @@
   });
   el.cancel.addEventListener("click", () => { if (state.key) showWork(); });
   el.forget.addEventListener("click", () => {
-    // What this till knew of members goes with the key; kept redemptions stay, to be sent.
-    store("members", "readwrite", (s) => s.clear()).catch(() => {});
-    saved.remove("offline");
+    // What this till knew of members goes with the key; kept redemptions stay, to be sent
+    // with the next key of the same store.
+    forgetMembers();
     state.key = "";
     state.storeId = "";
     saved.remove("key");
@@ -221,9 +222,15 @@
   });
   el.changeKey.addEventListener("click", () => showSetup());
 
+  function forgetMembers() {
+    store("members", "readwrite", (s) => s.clear()).catch(() => {});
+    saved.remove("offline");
+  }
+
   function unauthorized() {
     state.key = "";
     saved.remove("key");
+    forgetMembers();
     showSetup(t("unauthorized"));
   }
 
@@ -362,7 +369,7 @@
     return sum % 10 === 0;
   }
   function readCode(text) {
-    if (!/^[A-Z2-7]{20,90}$/.test(text)) return null;
+    if (!/^[A-Z2-7]{20,90}$/.test(text) || [1, 3, 6].includes(text.length % 8)) return null;
     const bytes = [];
     let acc = 0;
     let bits = 0;
@@ -374,7 +381,7 @@
     if (bytes[0] !== 0x42) return null;
     const kid = bytes[1];
     if (!(kid >= 1 && kid <= 16)) return null;
-    for (let k = 2; k < 2 + kid; k++) if (!(bytes[k] >= 0x21 && bytes[k] <= 0x7e)) return null;
+    if (!/^[A-Za-z0-9]+$/.test(String.fromCharCode(...bytes.slice(2, 2 + kid)))) return null;
     let i = 2 + kid;
     const couponLength = bytes[i + 9];
     if (couponLength === undefined || bytes.length !== i + 10 + couponLength + 10) return null;
@@ -387,6 +394,8 @@
     if (couponLength && !/^[a-z0-9][a-z0-9-]{0,15}$/.test(coupon)) return null;
     const number = String(member).padStart(12, "0");
     if (number.length !== 12 || !luhnOk(number)) return null;
+    // No barcode of ours lives longer than 14 days (core/src/codes/barcode.rs, plus clock skew).
+    if (expiresAt * 1000 > Date.now() + (14 * 86400 + 300) * 1000) return null;
     return { member: number, coupon, expiresAt };
   }
 
@@ -400,6 +409,16 @@
       all.sort((a, b) => b.at - a.at);
       for (const [i, m] of all.entries()) if (i >= MEMBERS_KEPT || m.at < weekAgo) await dropFrom("members", m.number);
     } catch { /* no IndexedDB: offline scans know no member */ }
+  }
+
+  // Coupons this till keeps for the member on screen are not offered again, online either:
+  // the server has not seen them yet.
+  async function markKept(scan) {
+    const queue = await allOf("queue").catch(() => []);
+    const kept = new Set(queue.filter((q) => q.member_number === scan.member.number).map((q) => q.coupon_id));
+    if (!kept.size || state.scan !== scan) return;
+    for (const c of scan.coupons) if (kept.has(c.id)) { c.usable = false; c.status = "queued"; }
+    rerender();
   }
 
   async function offlineScan(code) {
@@ -426,15 +445,18 @@
     const coupons = known ? known.coupons.map((c) => judge({ ...c })) : [];
     if (shape.coupon && !coupons.some((c) => c.id === shape.coupon)) {
       const listed = offlineSettings().coupons.find((c) => c.id === shape.coupon);
+      // Not among the coupons this store may see in the next 7 days: refused, not risked.
       coupons.push(judge(listed
         ? { ...listed, status: "available", usable: true }
-        : { id: shape.coupon, title: t("offline_unknown_coupon", { id: shape.coupon }), status: "available", usable: true }));
+        : { id: shape.coupon, title: t("offline_unknown_coupon", { id: shape.coupon }), status: "unknown", usable: false }));
     }
     const member = known ? { ...known.member } : { number: shape.member, unknown: true };
     state.scan = { code, member, coupons: arrange(coupons, shape.coupon), named: shape.coupon, offline: true };
     renderMember();
     const named = state.scan.coupons.find((c) => c.id === shape.coupon);
-    if (named && named.status === "queued") {
+    if (named && named.status === "unknown") {
+      showResult("refused", { title: t("unknown_coupon"), subject: named.title, detail: t("unknown_coupon_detail") });
+    } else if (named && named.status === "queued") {
       showResult("refused", { title: t("queued_title"), subject: named.title, detail: t("queued_already") });
     } else if (named && !named.usable) {
       showResult("refused", { ...refusalOfStatus(named), subject: named.title });
@@ -449,7 +471,9 @@
 
   // Keeps a redemption on the device, to send when the connection returns (same transaction
   // id: if the server did get an earlier try, the sync is answered "already recorded").
-  async function keep(attempt) {
+  // `lost`: the answer of an online attempt was lost; it is kept whatever the limit (the server
+  // may already have it, and the cashier has been told nothing yet).
+  async function keep(attempt, lost = false) {
     const c = attempt.coupon;
     const settings = offlineSettings();
     let queue;
@@ -462,7 +486,7 @@
       return;
     }
     const same = queue.find((q) => q.transaction_id === attempt.txn && q.coupon_id === c.id);
-    if (!same) {
+    if (!same && !lost) {
       if (queue.some((q) => q.member_number === attempt.member && q.coupon_id === c.id)) {
         showResult("refused", { title: t("queued_title"), subject: c.title, detail: t("queued_already") });
         return;
@@ -472,18 +496,28 @@
         el.result.focus();
         return;
       }
+    }
+    if (!same) {
       const at = new Date();
-      await putIn("queue", {
+      const kept = putIn("queue", {
         id: String(at.getTime()).padStart(15, "0") + "/" + attempt.txn + "/" + c.id,
         transaction_id: attempt.txn,
         coupon_id: c.id,
         coupon_title: c.title || c.id,
         code: attempt.code,
         register_id: state.register,
+        store_id: state.storeId,
         pos_key_id: settings.keyId,
         member_number: attempt.member,
         offline_at: at.toISOString(),
-      });
+      }).then(() => true, () => false);
+      if (!(await kept)) {
+        showResult("uncertain", {
+          title: t("unavailable"), subject: c.title, detail: t("unavailable_detail"),
+          retry: () => { if (!state.busy) send(attempt); },
+        });
+        return;
+      }
     }
     state.pending.delete(attempt.slot);
     c.usable = false;
@@ -502,7 +536,13 @@
     const run = async () => {
       let queue;
       try { queue = await allOf("queue"); } catch { return; }
-      if (!queue.length) return;
+      // Sent with a key of the store they were kept at (a key of another store waits).
+      queue = queue.filter((q) => !q.store_id || !state.storeId || q.store_id === state.storeId);
+      if (!queue.length) {
+        await countQueue();
+        await renderConflicts();
+        return;
+      }
       net.syncing = true;
       showNet();
       let confirmed = 0;
@@ -512,12 +552,18 @@
             code: item.code, coupon_id: item.coupon_id, transaction_id: item.transaction_id,
             register_id: item.register_id, offline_at: item.offline_at,
           }, new AbortController());
-          if (reply.network || reply.status === 429 || reply.status >= 500) break;
+          if (reply.network || reply.status === 429) break;
           if (reply.status === 401) { net.syncing = false; unauthorized(); return; }
+          // A 5xx is no answer: this one stays, the next ones go.
+          if (reply.status >= 500) continue;
+          const err = errorOf(reply);
+          // Only our own answers are final: a redemption, or a refusal with one of our codes.
+          // Anything else (a proxy's page, a deploy's 404) is no answer: the rest waits.
+          const final = (reply.ok && reply.body && reply.body.redemption) || FINAL_CODES.has(err.code);
+          if (!final) break;
           if (reply.ok) {
             confirmed += 1;
           } else {
-            const err = errorOf(reply);
             await putIn("conflicts", {
               id: err.conflict_id || item.id, item, code: err.code || "", message: err.message || "",
               first: err.redeemed_at ? { redeemed_at: err.redeemed_at, store_id: err.store_id, register_id: err.register_id } : null,
@@ -547,6 +593,12 @@
     "already_redeemed", "transaction_conflict", "expired", "not_yet_valid", "not_valid_here",
     "consent_withdrawn", "invalid_code", "coupon_mismatch", "unknown_member", "unknown_coupon",
     "offline_too_old", "offline_in_future",
+  ]);
+  // Refusals no resend changes: conflicts (kept by the server too), and requests this till
+  // made wrong (listed here only; the server kept nothing).
+  const FINAL_CODES = new Set([
+    ...CONFLICT_CODES, "invalid_transaction_id", "invalid_register_id", "invalid_offline_at",
+    "invalid_body", "invalid_json",
   ]);
 
   async function renderConflicts() {
@@ -578,7 +630,7 @@
     renderConflicts();
   });
 
-  window.addEventListener("online", () => { refreshOffline(); });
+  window.addEventListener("online", () => { refreshOffline().then(sync); });
   window.addEventListener("offline", () => { wentOffline(); });
 
   // ---- the result panel ----------------------------------------------------------------------
@@ -692,6 +744,7 @@
     showWhere();
     state.scan = { code, member, coupons: couponsOf(data), named: data.coupon ? data.coupon.id : "" };
     remember(code, data);
+    markKept(state.scan);
     renderMember();
     const usable = state.scan.coupons.filter((c) => c.usable).length;
     const named = state.scan.coupons.find((c) => c.id === state.scan.named);
@@ -741,6 +794,7 @@
     switch (c.status) {
       case "redeemed": return ["redeemed", t("status_redeemed")];
       case "queued": return ["queued", t("status_queued")];
+      case "unknown": return ["elsewhere", t("unknown_coupon")];
       case "expired": return ["expired", t("status_expired")];
       case "not_yet_valid": return ["not-yet", t("status_not_yet_valid")];
       case "not_valid_here": return ["elsewhere", t("status_not_valid_here")];
@@ -912,7 +966,8 @@
     if (reply.network && !reply.aborted) {
       // The answer was lost with the connection: kept, to send again with the same transaction
       // id (if the server did redeem it, the sync is answered "already recorded").
-      keep(attempt);
+      state.busy = true;
+      state.redeeming = keep(attempt, true).finally(() => { state.busy = false; state.redeeming = null; });
       return;
     }
     if (reply.network || reply.status >= 500) {
@@ -932,6 +987,8 @@
       c.redemption = r;
       if (attempt.typed) state.txnUsed = { txn: attempt.txn, member: attempt.member };
       if (current) rerender();
+      // What an offline scan of this card will show: redeemed.
+      if (attempt.scan) remember(null, { member: attempt.scan.member, coupons: attempt.scan.coupons });
       showResult("ok", {
         title: t("ok_title"), subject: c.title,
         detail: t("ok_detail", { when: when(r.redeemed_at), txn: r.transaction_id || attempt.txn }),

@@ -13,8 +13,9 @@
 //              then 0 reconnects, then 1: 1 lists a conflict. Screenshot: offline-conflict.png.
 //   cut        till 0 scans codes.member online (the till remembers it), goes offline, redeems
 //              the member's coupons 1 and 2, then codes.forged and codes.extra (a coupon barcode;
-//              refused when the offline limit is reached); back online, the first sync's answer
-//              is cut after the server had it; the sync is repeated.
+//              refused when the offline limit is reached); back online, a proxy's 404 page
+//              answers the first send, then the next send's answer is cut after the server had
+//              it; the sync is repeated.
 // Output: {mode, errors, foreignRequests, redeemBodies, steps: {...}, axe: {state: [...]}}
 import { mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -183,10 +184,14 @@ try {
     await scanWithWedge(page, args.codes.extra);
     out.steps.redeemPastLimit = await press(page, "1", ["queued", "refused"]);
     out.steps.beforeSync = await net(page);
-    // Back online: the server gets the first kept redemption, its answer is lost.
+    // Back online: first a proxy's 404 page answers (no answer of ours: all stays kept), then
+    // the server gets the first kept redemption and its answer is lost.
     let cut = 0;
     await page.route("**/api/pos/redeem", async (route) => {
       if (cut === 0) {
+        cut += 1;
+        await route.fulfill({ status: 404, contentType: "text/html", body: "<h1>Not Found</h1>" });
+      } else if (cut === 1) {
         cut += 1;
         await route.fetch();
         await route.abort("connectionreset");
@@ -195,6 +200,10 @@ try {
       }
     });
     await context.setOffline(false);
+    await page.waitForFunction(() => !document.getElementById("till-net").dataset.state.startsWith("sync") && document.getElementById("till-net").dataset.state === "online", null, { timeout: 15000 }).catch(() => {});
+    await page.waitForFunction(() => document.getElementById("till-net").dataset.state !== "syncing", null, { timeout: 15000 }).catch(() => {});
+    out.steps.afterProxyPage = { net: await net(page), conflicts: await conflicts(page), cuts: cut };
+    await page.evaluate(() => window.dispatchEvent(new Event("online")));
     await page.waitForFunction(() => document.getElementById("till-net").dataset.state === "offline", null, { timeout: 15000 }).catch(() => {});
     out.steps.afterCut = await net(page);
     // The next try (the till's timer, or the browser's "online" hint) sends it all again.

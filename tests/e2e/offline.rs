@@ -119,6 +119,7 @@ fn offline_redemptions_are_decided_as_of_their_moment_once_and_refusals_are_conf
         coupon("Ended", now - DAY, now - HOUR / 2, None, true),
     );
     let (user, member, _) = new_member(f, &store);
+    let linked = now_ms();
     let code = barcode(&member, "");
 
     // Queued an hour ago, sent now: redeemed as of then, once.
@@ -226,13 +227,15 @@ fn offline_redemptions_are_decided_as_of_their_moment_once_and_refusals_are_conf
         &other,
         coupon("Gated 2", now - DAY, now + DAY, None, true),
     );
+    // The account was linked at `linked` (server time): a moment after it, before the stop.
+    std::thread::sleep(Duration::from_millis(1500));
     let withdrawn_at = now_ms();
     let unfollow = post_line(
         &f.app,
         &line_body(&[line_event(&user, "unfollow", withdrawn_at, json!({}))]),
     );
     assert_eq!(unfollow.status, 200, "{}", unfollow.text());
-    let before = queued(&f.app, &key, &code, &gated, "TQC1", withdrawn_at - HOUR);
+    let before = queued(&f.app, &key, &code, &gated, "TQC1", linked + 500);
     assert_eq!(before.status, 200, "{}", before.text());
     let after = queued(&f.app, &key, &code, &other, "TQC2", withdrawn_at + 1000);
     assert_eq!(after.error_code(), "consent_withdrawn", "{}", after.text());
@@ -612,20 +615,27 @@ fn offline_till_sync_cut_halfway_and_repeated_doubles_nothing(f: &Fixture) {
     );
     assert_eq!(steps["redeemPastLimit"]["state"], "refused", "{steps}");
     assert_eq!(steps["beforeSync"]["queued"], 3, "the limit held: {steps}");
-    assert_eq!(steps["cuts"], 1);
+    assert_eq!(steps["afterProxyPage"]["cuts"], 1, "{steps}");
+    assert_eq!(
+        steps["afterProxyPage"]["net"]["queued"], 3,
+        "a page not of ours is no answer: all stays kept: {steps}"
+    );
+    assert_eq!(steps["afterProxyPage"]["conflicts"], json!([]));
+    assert_eq!(steps["cuts"], 2);
     assert_eq!(steps["afterCut"]["state"], "offline", "{steps}");
     assert_eq!(steps["synced"], true, "{steps}");
     let on_till = steps["afterSync"]["conflicts"].as_array().unwrap();
     assert_eq!(on_till.len(), 1, "{steps}");
     assert_eq!(on_till[0]["code"], "invalid_code");
-    // The first redemption reached the server twice: once redeemed, once replayed.
+    // The first kept redemption was sent three times: answered by a proxy's page, redeemed
+    // with its answer lost, replayed.
     let sent = seen["redeemBodies"].as_array().unwrap();
     let first_txn = &sent[0]["transaction_id"];
     assert_eq!(
         sent.iter()
             .filter(|b| &b["transaction_id"] == first_txn)
             .count(),
-        2,
+        3,
         "{sent:?}"
     );
     let export = member_export(&f.app, &member).json();

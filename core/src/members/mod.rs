@@ -209,12 +209,15 @@ impl MemberRecord {
     }
 
     /// Marketing consent as of `at_ms`, for a redemption a till made offline then: granted now,
-    /// or withdrawn only after `at_ms` (the object keeps each account's latest event, so a
-    /// withdrawal dated after the moment means the grant was in force at it).
+    /// or, on an account linked by then, withdrawn only after `at_ms`. The object keeps each
+    /// account's latest event only, so this reads "in force" from a later withdrawal; a grant
+    /// and a withdrawal both after `at_ms` on an account linked before would read as in force
+    /// too (the shopper's favour; docs/till.md).
     pub fn consent_granted_as_of(&self, at_ms: u64) -> bool {
         self.consent_granted()
             || self.subjects.iter().any(|s| {
                 s.purpose != Some(Purpose::Card)
+                    && s.linked_at_ms <= at_ms
                     && matches!(s.latest, Some((t, Action::Withdrawn)) if t > at_ms)
             })
     }
@@ -1122,20 +1125,25 @@ mod tests {
     fn consent_as_of_a_moment_counts_a_withdrawal_only_from_when_it_happened() {
         let mut slot = Slot::default();
         let s = subject("p1", Channel::Line);
-        resolve(&mut slot, n(1), &s, Some(grant("g", 1_000)));
-        let stop = change("w", 5_000, Action::Withdrawn, Source::Follow);
+        // Linked (server time) at NOW with a grant; stopped 5 s later.
+        resolve(&mut slot, n(1), &s, Some(grant("g", NOW)));
+        let stop = change("w", NOW + 5_000, Action::Withdrawn, Source::Follow);
         resolve(&mut slot, n(1), &s, Some(stop));
         let m = slot.member.clone().unwrap();
         assert!(!m.consent_granted());
         assert!(
-            m.consent_granted_as_of(4_999),
+            m.consent_granted_as_of(NOW + 4_999),
             "a till offline before the stop"
         );
-        assert!(!m.consent_granted_as_of(5_000));
-        assert!(!m.consent_granted_as_of(9_000));
+        assert!(!m.consent_granted_as_of(NOW + 5_000));
+        assert!(!m.consent_granted_as_of(NOW + 9_000));
+        assert!(
+            !m.consent_granted_as_of(NOW - 1),
+            "before the account was linked"
+        );
         // Granted now: granted as of any moment (the shopper's favour; docs/till.md).
-        resolve(&mut slot, n(1), &s, Some(grant("g2", 8_000)));
-        assert!(slot.member.unwrap().consent_granted_as_of(6_000));
+        resolve(&mut slot, n(1), &s, Some(grant("g2", NOW + 8_000)));
+        assert!(slot.member.unwrap().consent_granted_as_of(NOW + 6_000));
     }
 
     fn code(member: MemberNumber, channel: Channel, at: u64) -> LinkCode {

@@ -170,6 +170,11 @@ impl Till {
                 text(&body),
             ],
         )?;
+        // The backstop first: if this object stops before the send below, the alarm sends it.
+        self.state
+            .storage()
+            .set_alarm(Duration::from_millis(OUTBOX_RETRY_MS))
+            .await?;
         self.send_outbox().await;
         Response::from_json(&TillAnswer::Conflicted {
             conflict: Box::new(conflict),
@@ -188,7 +193,14 @@ impl Till {
             .and_then(|c| c.to_array())
         {
             Ok(rows) => rows,
-            Err(_) => return,
+            Err(_) => {
+                let _ = self
+                    .state
+                    .storage()
+                    .set_alarm(Duration::from_millis(OUTBOX_RETRY_MS))
+                    .await;
+                return;
+            }
         };
         let conflicts: Vec<Conflict> = unsent
             .iter()
