@@ -445,7 +445,7 @@
     const coupons = known ? known.coupons.map((c) => judge({ ...c })) : [];
     if (shape.coupon && !coupons.some((c) => c.id === shape.coupon)) {
       const listed = offlineSettings().coupons.find((c) => c.id === shape.coupon);
-      // Not among the coupons this store may see in the next 7 days: refused, not risked.
+      // Not in the catalogue of the next 7 days at the store: refused, not risked.
       coupons.push(judge(listed
         ? { ...listed, status: "available", usable: true }
         : { id: shape.coupon, title: t("offline_unknown_coupon", { id: shape.coupon }), status: "unknown", usable: false }));
