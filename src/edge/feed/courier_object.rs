@@ -460,29 +460,7 @@ impl DurableObject for Courier {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let request: CourierRequest = match objects::read_request(&mut req).await? {
-            Ok(r) => r,
-            Err(bad) => return Ok(bad),
-        };
-        match request {
-            CourierRequest::Post(outgoing) => Response::from_json(&send(&outgoing).await),
-            CourierRequest::Take {
-                endpoint,
-                deliveries,
-            } => {
-                self.sql().exec(
-                    "INSERT OR REPLACE INTO meta (k, v) VALUES ('endpoint', ?)",
-                    vec![text(&endpoint)],
-                )?;
-                let now_ms = Date::now().as_millis();
-                for d in &deliveries {
-                    // A delivery already waiting keeps its own schedule.
-                    self.put_job(&Job::of(d, now_ms), false)?;
-                }
-                self.schedule(now_ms).await?;
-                Response::from_json(&deliveries.len())
-            }
-        }
+        objects::fetch_answer(&mut req, |r| self.handle(r)).await
     }
 
     async fn alarm(&self) -> worker::Result<Response> {
@@ -500,5 +478,31 @@ impl DurableObject for Courier {
         }
         self.schedule(next).await?;
         Response::ok("")
+    }
+}
+
+objects::answer_calls!(Courier, handle);
+
+impl Courier {
+    async fn handle(&self, request: CourierRequest) -> objects::Answered {
+        match request {
+            CourierRequest::Post(outgoing) => objects::json(&send(&outgoing).await),
+            CourierRequest::Take {
+                endpoint,
+                deliveries,
+            } => {
+                self.sql().exec(
+                    "INSERT OR REPLACE INTO meta (k, v) VALUES ('endpoint', ?)",
+                    vec![text(&endpoint)],
+                )?;
+                let now_ms = Date::now().as_millis();
+                for d in &deliveries {
+                    // A delivery already waiting keeps its own schedule.
+                    self.put_job(&Job::of(d, now_ms), false)?;
+                }
+                self.schedule(now_ms).await?;
+                objects::json(&deliveries.len())
+            }
+        }
     }
 }

@@ -271,11 +271,14 @@ impl DurableObject for Feeds {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let request: FeedsRequest =
-            match crate::edge::runtime::objects::read_request(&mut req).await? {
-                Ok(r) => r,
-                Err(bad) => return Ok(bad),
-            };
-        Response::from_json(&self.answer(request)?)
+        crate::edge::runtime::objects::fetch_answer(&mut req, |r| self.handle(r)).await
+    }
+}
+
+crate::edge::runtime::objects::answer_calls!(Feeds, handle);
+
+impl Feeds {
+    async fn handle(&self, request: FeedsRequest) -> crate::edge::runtime::objects::Answered {
+        crate::edge::runtime::objects::json(&self.answer(request)?)
     }
 }

@@ -210,11 +210,14 @@ impl DurableObject for FeedLog {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let request: LogRequest =
-            match crate::edge::runtime::objects::read_request(&mut req).await? {
-                Ok(r) => r,
-                Err(bad) => return Ok(bad),
-            };
-        Response::from_json(&self.answer(request)?)
+        crate::edge::runtime::objects::fetch_answer(&mut req, |r| self.handle(r)).await
+    }
+}
+
+crate::edge::runtime::objects::answer_calls!(FeedLog, handle);
+
+impl FeedLog {
+    async fn handle(&self, request: LogRequest) -> crate::edge::runtime::objects::Answered {
+        crate::edge::runtime::objects::json(&self.answer(request)?)
     }
 }

@@ -31,6 +31,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, Date, DurableObject, Env, Request, Response, SqlStorageValue, State};
 
+use crate::edge::runtime::objects;
 use optin_core::consent::Subject;
 use optin_core::evidence::erasure::Erasure;
 use optin_core::feed::events::{caused_by, FeedEvent};
@@ -525,11 +526,32 @@ impl DurableObject for Member {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let request: members::Request =
-            match crate::edge::runtime::objects::read_request(&mut req).await? {
-                Ok(r) => r,
-                Err(bad) => return Ok(bad),
-            };
+        objects::fetch_answer(&mut req, |r| self.handle(r)).await
+    }
+
+    async fn alarm(&self) -> worker::Result<Response> {
+        let answer = self.alarm_work().await;
+        // Last, and on its own: a wallet failure never holds up the ledger, erasure or feed.
+        if let Err(e) = self.wallet_round().await {
+            let line = EventLog {
+                level: Level::Error,
+                msg: "wallet round failed; the member object tries again",
+                request_id: "-",
+                detail: Some(e.to_string()),
+            }
+            .to_line();
+            worker::console_error!("{line}");
+            let _ = self.alarm_in(RETRY_IN).await;
+        }
+        answer
+    }
+}
+
+objects::answer_calls!(Member, handle);
+
+impl Member {
+    /// One request: load the slot, let the core decide, save it when it changed, answer.
+    async fn handle(&self, request: members::Request) -> objects::Answered {
         // From here to the answer there is no await: the slot cannot change under us, and the
         // slot and its events are written in one step.
         let mut stored = self.load()?;
@@ -580,28 +602,9 @@ impl DurableObject for Member {
         if let Answer::Erased { erasure, .. } = &mut answer {
             *erasure = self.erase_some(FIRST_PASS_OPS).await?.map(Box::new);
         }
-        Response::from_json(&answer)
+        objects::json(&answer)
     }
 
-    async fn alarm(&self) -> worker::Result<Response> {
-        let answer = self.alarm_work().await;
-        // Last, and on its own: a wallet failure never holds up the ledger, erasure or feed.
-        if let Err(e) = self.wallet_round().await {
-            let line = EventLog {
-                level: Level::Error,
-                msg: "wallet round failed; the member object tries again",
-                request_id: "-",
-                detail: Some(e.to_string()),
-            }
-            .to_line();
-            worker::console_error!("{line}");
-            let _ = self.alarm_in(RETRY_IN).await;
-        }
-        answer
-    }
-}
-
-impl Member {
     /// The alarm's ledger, erasure and outbox work.
     async fn alarm_work(&self) -> worker::Result<Response> {
         let mut stored = self.load()?;

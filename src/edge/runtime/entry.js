@@ -7,12 +7,43 @@
 // functions. The reset itself does not depend on the proxies: wasm-bindgen's abort handler
 // (`--force-enable-abort-handler`) re-instantiates the module on the call after a trap, and
 // `worker`'s panic hook raises `criticalError`; while that flag is up, a request takes the
-// proxied path once, which resets as worker-build's wrapper does and lowers it. The Durable
-// Object classes are re-exported unchanged: their instances hold wasm pointers, which the
-// proxies rebuild.
-import Entrypoint from "./index.js";
+// proxied path once, which resets as worker-build's wrapper does and lowers it.
+//
+// The Durable Object classes are worker-build's (their instances hold wasm pointers, which its
+// proxies rebuild after a reset), each inside a class that extends `DurableObject`: workerd
+// serves RPC only to such classes, and every call of ours is the RPC method `ask` (JSON text
+// in, JSON text out; `src/edge/runtime/objects.rs`), which costs less than a `fetch` with its
+// Request, Headers, body stream and Response on both sides.
+import { DurableObject } from "cloudflare:workers";
+import Entrypoint, * as wasm from "./index.js";
 
 export * from "./index.js";
+
+/** `Inner` (a wasm Durable Object class) as an RPC-capable one: `ask`, `fetch` and `alarm`. */
+function answering(Inner) {
+  return class extends DurableObject {
+    constructor(ctx, env) {
+      super(ctx, env);
+      this.inner = new Inner(ctx, env);
+    }
+    ask(body) {
+      return this.inner.ask(body);
+    }
+    fetch(request) {
+      return this.inner.fetch(request);
+    }
+    alarm() {
+      return this.inner.alarm();
+    }
+  };
+}
+
+export const Member = answering(wasm.Member);
+export const Till = answering(wasm.Till);
+export const Feeds = answering(wasm.Feeds);
+export const FeedLog = answering(wasm.FeedLog);
+export const Courier = answering(wasm.Courier);
+// `Funnel` stays as it is: it is called by path with `fetch` (few calls, each a batch of counts).
 
 const state = globalThis.__worker_init_state;
 const handlers = Entrypoint.prototype;

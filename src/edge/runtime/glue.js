@@ -38,15 +38,12 @@ function headersOf(contentType, extra, requestId) {
 }
 
 /**
- * POSTs a JSON body to the Durable Object `name` of the namespace bound as `binding`. Resolves
- * to the answer's text when it is 200, otherwise to its status (the body read and dropped).
+ * Calls the Durable Object `name` of the namespace bound as `binding` by RPC: its `ask` method
+ * (entry.js) takes the request's JSON text and resolves to the answer's.
  */
 export function callObject(env, binding, name, body) {
   const namespace = env[binding];
-  const stub = namespace.get(namespace.idFromName(name));
-  return stub
-    .fetch("https://object/", { method: "POST", body })
-    .then((answer) => (answer.status === 200 ? answer.text() : answer.arrayBuffer().then(() => answer.status)));
+  return namespace.get(namespace.idFromName(name)).ask(body);
 }
 
 // Wallet signing keys, imported by WebCrypto once per isolate (a rejected import is forgotten,

@@ -17,6 +17,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use worker::{durable_object, Date, DurableObject, Env, Request, Response, SqlStorageValue, State};
 
+use crate::edge::runtime::objects;
 use optin_core::feed::queue::FeedMessage;
 use optin_core::ids::MemberNumber;
 use optin_core::log::{EventLog, Level};
@@ -154,9 +155,9 @@ impl Till {
 
     /// Keeps `conflict` unless one of its id is kept (then that one stands), sends a new one to
     /// the feed, and answers with the conflict that stands.
-    async fn keep(&self, conflict: Conflict) -> worker::Result<Response> {
+    async fn keep(&self, conflict: Conflict) -> objects::Answered {
         if let Some(kept) = self.conflict(&conflict.id)? {
-            return Response::from_json(&TillAnswer::Conflicted {
+            return objects::json(&TillAnswer::Conflicted {
                 conflict: Box::new(kept),
             });
         }
@@ -176,7 +177,7 @@ impl Till {
             .set_alarm(Duration::from_millis(OUTBOX_RETRY_MS))
             .await?;
         self.send_outbox().await;
-        Response::from_json(&TillAnswer::Conflicted {
+        objects::json(&TillAnswer::Conflicted {
             conflict: Box::new(conflict),
         })
     }
@@ -276,10 +277,10 @@ impl Till {
             .collect())
     }
 
-    async fn redeem(&self, member: MemberNumber, attempt: Attempt) -> worker::Result<Response> {
+    async fn redeem(&self, member: MemberNumber, attempt: Attempt) -> objects::Answered {
         if let Some(key) = &attempt.pos_key_id {
             if self.revoked(key)? {
-                return Response::from_json(&TillAnswer::KeyRevoked);
+                return objects::json(&TillAnswer::KeyRevoked);
             }
         }
         let queued = Queued::of(&attempt);
@@ -288,7 +289,7 @@ impl Till {
         if let Some(q) = &queued {
             let id = optin_core::till::offline::conflict_id(&q.store, &q.transaction, &q.coupon);
             if let Some(kept) = self.conflict(&id)? {
-                return Response::from_json(&TillAnswer::Conflicted {
+                return objects::json(&TillAnswer::Conflicted {
                     conflict: Box::new(kept),
                 });
             }
@@ -312,7 +313,7 @@ impl Till {
                     ))
                     .await
                 }
-                None => Response::from_json(&TillAnswer::TransactionConflict),
+                None => objects::json(&TillAnswer::TransactionConflict),
             };
         }
         let terms = attempt.coupon.clone();
@@ -328,10 +329,10 @@ impl Till {
         }
         let answer = match asked {
             Ok(answer) => answer,
-            Err(e) => return Response::error(format!("member object: {e:?}"), 502),
+            Err(e) => return Err(worker::Error::RustError(format!("member object: {e:?}"))),
         };
         let Some(q) = queued else {
-            return Response::from_json(&TillAnswer::Member { answer });
+            return objects::json(&TillAnswer::Member { answer });
         };
         match answer {
             Answer::Redemption {
@@ -345,7 +346,7 @@ impl Till {
                 self.keep(q.conflict(Some(member), refusal.code(), message, first, now_ms))
                     .await
             }
-            Answer::Redemption { .. } => Response::from_json(&TillAnswer::Member { answer }),
+            Answer::Redemption { .. } => objects::json(&TillAnswer::Member { answer }),
             _ => {
                 let message = "No such member: the membership was ended or never existed.";
                 self.keep(q.conflict(Some(member), "unknown_member", message.into(), None, now_ms))
@@ -394,43 +395,44 @@ impl DurableObject for Till {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let request: TillRequest =
-            match crate::edge::runtime::objects::read_request(&mut req).await? {
-                Ok(r) => r,
-                Err(bad) => return Ok(bad),
-            };
+        objects::fetch_answer(&mut req, |r| self.handle(r)).await
+    }
+
+    async fn alarm(&self) -> worker::Result<Response> {
+        self.send_outbox().await;
+        Response::ok("")
+    }
+}
+
+objects::answer_calls!(Till, handle);
+
+impl Till {
+    async fn handle(&self, request: TillRequest) -> objects::Answered {
         match request {
             TillRequest::RevokeKey { key_id } => {
                 self.revoke(&key_id, Date::now().as_millis())?;
-                Response::from_json(&TillAnswer::Done)
+                objects::json(&TillAnswer::Done)
             }
             TillRequest::Redeem { member, attempt } => self.redeem(member, attempt).await,
             TillRequest::Conflict { conflict } => self.keep(*conflict).await,
-            TillRequest::Conflicts { before, limit } => {
-                Response::from_json(&TillAnswer::Conflicts {
-                    conflicts: self.list(before, limit)?,
-                })
-            }
+            TillRequest::Conflicts { before, limit } => objects::json(&TillAnswer::Conflicts {
+                conflicts: self.list(before, limit)?,
+            }),
             TillRequest::SetOfflineLimit { key_id, limit } => {
                 self.sql().exec(
                     "INSERT INTO key_limit (key_id, offline_limit) VALUES (?, ?) \
                      ON CONFLICT (key_id) DO UPDATE SET offline_limit = excluded.offline_limit",
                     vec![text(&key_id), int(u64::from(limit))],
                 )?;
-                Response::from_json(&TillAnswer::Done)
+                objects::json(&TillAnswer::Done)
             }
-            TillRequest::KeyInfo { key_id } => Response::from_json(&TillAnswer::Key {
+            TillRequest::KeyInfo { key_id } => objects::json(&TillAnswer::Key {
                 revoked: self.revoked(&key_id)?,
                 offline_limit: self.offline_limit(&key_id)?,
             }),
-            TillRequest::OfflineLimits => Response::from_json(&TillAnswer::Limits {
+            TillRequest::OfflineLimits => objects::json(&TillAnswer::Limits {
                 limits: self.limits()?,
             }),
         }
-    }
-
-    async fn alarm(&self) -> worker::Result<Response> {
-        self.send_outbox().await;
-        Response::ok("")
     }
 }
