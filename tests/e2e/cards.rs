@@ -60,7 +60,7 @@ pub(crate) fn admin(worker: &Worker, method: &str, path: &str, body: Option<Valu
 }
 
 pub(crate) fn rfc3339(ms: u64) -> String {
-    // Whole days from now are enough here: the Worker parses, we only need a valid instant.
+    // Whole seconds, truncated: a caller that needs "after a moment" rounds up itself.
     let secs = ms / 1000;
     let out = Command::new("date")
         .args(["-u", "-d", &format!("@{secs}"), "+%Y-%m-%dT%H:%M:%SZ"])

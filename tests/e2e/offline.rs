@@ -235,7 +235,16 @@ fn offline_redemptions_are_decided_as_of_their_moment_once_and_refusals_are_conf
         &line_body(&[line_event(&user, "unfollow", withdrawn_at, json!({}))]),
     );
     assert_eq!(unfollow.status, 200, "{}", unfollow.text());
-    let before = queued(&f.app, &key, &code, &gated, "TQC1", linked + 500);
+    // `offline_at` goes in whole seconds: the next whole second after the link, not one
+    // truncated to before it.
+    let before = queued(
+        &f.app,
+        &key,
+        &code,
+        &gated,
+        "TQC1",
+        (linked / 1000 + 1) * 1000,
+    );
     assert_eq!(before.status, 200, "{}", before.text());
     let after = queued(&f.app, &key, &code, &other, "TQC2", withdrawn_at + 1000);
     assert_eq!(after.error_code(), "consent_withdrawn", "{}", after.text());
