@@ -1,17 +1,18 @@
 //! The `Till` Durable Object (SQLite-backed): one per store, the home of its transactions (see
 //! [`optin_core::till::transactions`]). A redemption goes through it: it holds the transaction for the
 //! member, lets the member's object decide, and binds the transaction when something was
-//! redeemed. Bound rows are kept [`KEEP_BOUND_MS`]; holds only in memory. It also keeps the ids
-//! of the store's revoked POS keys, so that a revoked key redeems nothing once the revocation
-//! has answered, whatever any isolate still holds of the key.
+//! redeemed. Bound rows bind for [`KEEP_BOUND_MS`] and are pruned at most every [`PRUNE_EVERY_MS`];
+//! holds only in memory. It also keeps the ids of the store's revoked POS keys (and a copy in
+//! memory), so that a revoked key redeems nothing once the revocation has answered, whatever any
+//! isolate still holds of the key.
 //!
 //! Offline tills (`optin_core::till::offline`): it keeps the store's **conflicts** — queued
 //! redemptions refused when they arrived — once each, by id, and sends each to the feed as
 //! `coupon.redemption_conflict` through a small outbox (a `sent` flag; the alarm sends what a
 //! failed enqueue left). And the offline limit of each POS key.
 
-use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -30,22 +31,29 @@ use optin_core::till::transactions::{Claim, Holds, TillAnswer, TillRequest, KEEP
 const OUTBOX_RETRY_MS: u64 = 60_000;
 /// The most conflicts one alarm sends (one queue batch).
 const OUTBOX_BATCH: i64 = 100;
+/// How often a redemption also deletes the rows past their keeping (two statements saved on the
+/// others; a row past [`KEEP_BOUND_MS`] binds nothing meanwhile).
+const PRUNE_EVERY_MS: u64 = 3_600_000;
 
 #[durable_object]
 pub struct Till {
     state: State,
     env: Env,
     holds: RefCell<Holds>,
+    /// The revoked keys' ids, read once per instance; every revocation goes through this object.
+    revoked: RefCell<Option<BTreeSet<String>>>,
+    /// When this instance last pruned (0: not yet).
+    pruned_at: Cell<u64>,
+}
+
+#[derive(Deserialize)]
+struct KeyId {
+    key_id: String,
 }
 
 #[derive(Deserialize)]
 struct Bound {
     member: String,
-}
-
-#[derive(Deserialize)]
-struct Count {
-    n: i64,
 }
 
 #[derive(Deserialize)]
@@ -72,12 +80,12 @@ impl Till {
         self.state.storage().sql()
     }
 
-    fn bound(&self, transaction: &str) -> worker::Result<Option<MemberNumber>> {
+    fn bound(&self, transaction: &str, now_ms: u64) -> worker::Result<Option<MemberNumber>> {
         let rows: Vec<Bound> = self
             .sql()
             .exec(
-                "SELECT member FROM txn WHERE id = ?",
-                vec![text(transaction)],
+                "SELECT member FROM txn WHERE id = ? AND at >= ?",
+                vec![text(transaction), int(now_ms.saturating_sub(KEEP_BOUND_MS))],
             )?
             .to_array()?;
         Ok(rows
@@ -91,6 +99,10 @@ impl Till {
             "INSERT OR IGNORE INTO txn (id, member, at) VALUES (?, ?, ?)",
             vec![text(transaction), text(&member.to_string()), int(now_ms)],
         )?;
+        if now_ms.saturating_sub(self.pruned_at.get()) < PRUNE_EVERY_MS {
+            return Ok(());
+        }
+        self.pruned_at.set(now_ms);
         let horizon = int(now_ms.saturating_sub(KEEP_BOUND_MS));
         sql.exec("DELETE FROM txn WHERE at < ?", vec![horizon.clone()])?;
         sql.exec(
@@ -101,22 +113,32 @@ impl Till {
     }
 
     fn revoked(&self, key_id: &str) -> worker::Result<bool> {
-        let rows: Vec<Count> = self
+        if let Some(keys) = self.revoked.borrow().as_ref() {
+            return Ok(keys.contains(key_id));
+        }
+        let rows: Vec<KeyId> = self
             .sql()
-            .exec(
-                "SELECT COUNT(*) AS n FROM revoked WHERE key_id = ?",
-                vec![text(key_id)],
-            )?
+            .exec("SELECT key_id FROM revoked", None)?
             .to_array()?;
-        Ok(rows.first().is_some_and(|r| r.n > 0))
+        let keys: BTreeSet<String> = rows.into_iter().map(|r| r.key_id).collect();
+        let revoked = keys.contains(key_id);
+        *self.revoked.borrow_mut() = Some(keys);
+        Ok(revoked)
     }
 
     fn revoke(&self, key_id: &str, now_ms: u64) -> worker::Result<()> {
-        self.sql().exec(
+        let written = self.sql().exec(
             "INSERT OR IGNORE INTO revoked (key_id, at) VALUES (?, ?)",
             vec![text(key_id), int(now_ms)],
-        )?;
-        Ok(())
+        );
+        let mut keys = self.revoked.borrow_mut();
+        if written.is_err() {
+            // Not known to be written: the next question reads the table again.
+            *keys = None;
+        } else if let Some(keys) = keys.as_mut() {
+            keys.insert(key_id.to_owned());
+        }
+        written.map(|_| ())
     }
 
     fn limits(&self) -> worker::Result<BTreeMap<String, u32>> {
@@ -297,7 +319,7 @@ impl Till {
         let now_ms = Date::now().as_millis();
         let transaction = attempt.transaction.as_str().to_owned();
         // Reading the bound row and taking the hold happen with no await between.
-        let bound = self.bound(&transaction)?;
+        let bound = self.bound(&transaction, now_ms)?;
         if self.holds.borrow_mut().claim(&transaction, member, bound) == Claim::Conflict {
             return match queued {
                 Some(q) => {
@@ -391,6 +413,8 @@ impl DurableObject for Till {
             state,
             env,
             holds: RefCell::new(Holds::default()),
+            revoked: RefCell::new(None),
+            pruned_at: Cell::new(0),
         }
     }
 
