@@ -6,7 +6,7 @@
 //! webhooks, Validating Payloads). The bodies Meta sends are already escaped, so the raw bytes
 //! are checked first; a body that carries raw UTF-8 is also checked in that escaped form.
 
-use serde_json::Value;
+use serde_json_borrow::Value;
 
 use super::{Inbound, InboundKind, ReplyTarget, SignatureError};
 use crate::consent::{Action, Channel, Subject};
@@ -116,6 +116,9 @@ fn escape_like_meta(text: &str) -> Vec<u8> {
 /// 400 `invalid_json` when the body is not JSON, `invalid_payload` when it is not an
 /// `{object, entry: [...]}` notification. Objects we do not act on are ignored, not errors.
 pub fn parse(body: &[u8]) -> Result<(Vec<Inbound>, usize), Error> {
+    // Borrowed: strings point into the body and objects are vectors, not maps. A webhook is
+    // read once, front to back; building maps and copying every string was wasted work. On a
+    // repeated key the first wins (Meta sends none, and the body is signed).
     let root: Value = serde_json::from_slice(body)?;
     let invalid = || {
         Error::bad_request(
@@ -124,11 +127,11 @@ pub fn parse(body: &[u8]) -> Result<(Vec<Inbound>, usize), Error> {
         )
     };
     let entries = root
-        .get("entry")
+        .field("entry")
         .and_then(Value::as_array)
         .ok_or_else(invalid)?;
     let mut out = Parsed::default();
-    match root.get("object").and_then(Value::as_str) {
+    match root.field("object").and_then(Value::as_str) {
         Some("whatsapp_business_account") => {
             for change in entries.iter().flat_map(|e| array(e, "changes")) {
                 whatsapp_change(change, &mut out);
@@ -171,21 +174,32 @@ impl Parsed {
     }
 }
 
-fn array<'a>(v: &'a Value, key: &str) -> &'a [Value] {
-    v.get(key)
-        .and_then(Value::as_array)
-        .map_or(&[], Vec::as_slice)
+/// A member of an object (`None` for a missing key or a value that is not an object).
+trait Field<'ctx> {
+    fn field(&self, key: &str) -> Option<&Value<'ctx>>;
+}
+
+impl<'ctx> Field<'ctx> for Value<'ctx> {
+    fn field(&self, key: &str) -> Option<&Value<'ctx>> {
+        self.as_object()?.get(key)
+    }
+}
+
+fn array<'a, 'ctx>(v: &'a Value<'ctx>, key: &str) -> &'a [Value<'ctx>] {
+    v.field(key).and_then(Value::as_array).unwrap_or(&[])
 }
 
 fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
-    v.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
+    v.field(key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
 }
 
 /// A timestamp given as a number or a numeric string; `seconds` says its unit.
 fn millis(v: Option<&Value>, seconds: bool) -> Option<u64> {
     let n = match v? {
         Value::Number(n) => n.as_u64()?,
-        Value::String(s) => s.trim().parse().ok()?,
+        Value::Str(s) => s.trim().parse().ok()?,
         _ => return None,
     };
     Some(if seconds { n.saturating_mul(1000) } else { n })
@@ -194,13 +208,13 @@ fn millis(v: Option<&Value>, seconds: bool) -> Option<u64> {
 /// WhatsApp: `entry[].changes[]` of field `messages` (texts; statuses are ignored) or
 /// `user_preferences` (marketing stop / resume).
 fn whatsapp_change(change: &Value, out: &mut Parsed) {
-    let value = change.get("value").unwrap_or(&Value::Null);
+    let value = change.field("value").unwrap_or(&Value::Null);
     let phone_number_id = value
-        .get("metadata")
+        .field("metadata")
         .and_then(|m| str_of(m, "phone_number_id"))
         .map(str::to_owned);
     let contacts = array(value, "contacts");
-    match change.get("field").and_then(Value::as_str) {
+    match change.field("field").and_then(Value::as_str) {
         Some("messages") => {
             out.ignored += array(value, "statuses").len();
             for message in array(value, "messages") {
@@ -274,7 +288,7 @@ fn whatsapp_identity(
 /// id (the person is found by what we knew), `new_ids` the new ones, the business-scoped first:
 /// the person keeps its consent and its card, and is written to at its new id.
 fn whatsapp_identity_change(message: &Value, phone_number_id: &Option<String>) -> Option<Inbound> {
-    let system = message.get("system")?;
+    let system = message.field("system")?;
     if !matches!(
         str_of(system, "type"),
         Some("user_changed_number" | "user_changed_user_id")
@@ -306,7 +320,7 @@ fn whatsapp_identity_change(message: &Value, phone_number_id: &Option<String>) -
     }
     Some(Inbound {
         subject: Subject::new(Channel::Whatsapp, subject.clone()),
-        occurred_at_ms: millis(message.get("timestamp"), true)?,
+        occurred_at_ms: millis(message.field("timestamp"), true)?,
         platform_event_id: str_of(message, "id")?.to_owned(),
         reply_to: ReplyTarget::Whatsapp {
             phone_number_id: phone_number_id.clone(),
@@ -325,7 +339,7 @@ fn whatsapp_message(
     if str_of(message, "type")? != "text" {
         return None;
     }
-    let text = message.get("text").and_then(|t| str_of(t, "body"))?;
+    let text = message.field("text").and_then(|t| str_of(t, "body"))?;
     let who = whatsapp_identity(
         str_of(message, "from"),
         str_of(message, "from_user_id"),
@@ -333,7 +347,7 @@ fn whatsapp_message(
     )?;
     Some(Inbound {
         subject: Subject::new(Channel::Whatsapp, who.user_id.clone()),
-        occurred_at_ms: millis(message.get("timestamp"), true)?,
+        occurred_at_ms: millis(message.field("timestamp"), true)?,
         platform_event_id: str_of(message, "id")?.to_owned(),
         kind: InboundKind::Text(text.to_owned()),
         reply_to: ReplyTarget::Whatsapp {
@@ -358,7 +372,7 @@ fn whatsapp_preference(
         _ => return None,
     };
     let who = whatsapp_identity(str_of(pref, "wa_id"), str_of(pref, "user_id"), contacts)?;
-    let at = millis(pref.get("timestamp"), true)?;
+    let at = millis(pref.field("timestamp"), true)?;
     Some(Inbound {
         subject: Subject::new(Channel::Whatsapp, who.user_id.clone()),
         occurred_at_ms: at,
@@ -381,12 +395,12 @@ fn messaging_event(channel: Channel, event: &Value, out: &mut Parsed) {
 
 fn messaging_inbound(channel: Channel, event: &Value) -> Option<Inbound> {
     let user_id = event
-        .get("sender")
+        .field("sender")
         .and_then(|s| str_of(s, "id"))?
         .to_owned();
-    let at = millis(event.get("timestamp"), false)?;
-    let (kind, event_id) = if let Some(message) = event.get("message") {
-        if message.get("is_echo").and_then(Value::as_bool) == Some(true) {
+    let at = millis(event.field("timestamp"), false)?;
+    let (kind, event_id) = if let Some(message) = event.field("message") {
+        if message.field("is_echo").and_then(Value::as_bool) == Some(true) {
             return None;
         }
         let text = str_of(message, "text")?;
@@ -395,15 +409,15 @@ fn messaging_inbound(channel: Channel, event: &Value) -> Option<Inbound> {
             str_of(message, "mid")?.to_owned(),
         )
     } else if let Some(referral) = event
-        .get("referral")
-        .or_else(|| event.get("postback").and_then(|p| p.get("referral")))
+        .field("referral")
+        .or_else(|| event.field("postback").and_then(|p| p.field("referral")))
     {
         let code = str_of(referral, "ref")?;
         (
             InboundKind::Referral(code.to_owned()),
             format!("ref:{user_id}:{at}"),
         )
-    } else if let Some(optin) = event.get("optin") {
+    } else if let Some(optin) = event.field("optin") {
         if str_of(optin, "type")? != "notification_messages" {
             return None;
         }
@@ -456,16 +470,16 @@ fn instagram_change(entry: &Value, change: &Value, out: &mut Parsed) {
 }
 
 fn instagram_comment(entry: &Value, change: &Value) -> Option<Inbound> {
-    if change.get("field").and_then(Value::as_str)? != "comments" {
+    if change.field("field").and_then(Value::as_str)? != "comments" {
         return None;
     }
-    let value = change.get("value")?;
+    let value = change.field("value")?;
     let comment_id = str_of(value, "id")?.to_owned();
-    let from = value.get("from").and_then(|f| str_of(f, "id"))?;
+    let from = value.field("from").and_then(|f| str_of(f, "id"))?;
     if Some(from) == str_of(entry, "id") {
         return None;
     }
-    let at = millis(entry.get("time"), false).unwrap_or(0);
+    let at = millis(entry.field("time"), false).unwrap_or(0);
     Some(Inbound {
         subject: Subject::new(Channel::Instagram, from),
         occurred_at_ms: at,
@@ -613,6 +627,28 @@ mod tests {
             let err = handshake(query.iter().copied(), &token).unwrap_err();
             assert_eq!((err.status(), err.code()), (403, "verification_failed"));
         }
+    }
+
+    #[test]
+    fn escaped_keys_and_strings_and_numeric_timestamps_read_like_plain_ones() {
+        // The document borrows from the body: an escape makes an owned copy of that string
+        // (or key) only. JSON allows escaping any character, keys included.
+        let escaped = PYWA_BODY
+            .replace(r#""text":{"body""#, r#""t\u0065xt":{"body""#)
+            .replace("Hey there!", r"H\u00e9y\nthere!")
+            .replace(r#""timestamp":"1730231903""#, r#""timestamp":1730231903"#);
+        assert_ne!(escaped, PYWA_BODY);
+        let (events, ignored) = parse(escaped.as_bytes()).unwrap();
+        assert_eq!(ignored, 0);
+        assert_eq!(events[0].occurred_at_ms, 1_730_231_903_000);
+        assert_eq!(
+            events[0].kind,
+            InboundKind::Text("H\u{e9}y\nthere! I am using PyWa.".into())
+        );
+        let statuses = r#"{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"statuses":[{"id":"a"},{"id":"b"}]}}]}]}"#;
+        assert_eq!(parse(statuses.as_bytes()).unwrap(), (vec![], 2));
+        assert!(parse(br#"{"object":"page","entry":7}"#).is_err());
+        assert!(parse(b"{\"object\":\"page\"").is_err());
     }
 
     #[test]
