@@ -1,5 +1,5 @@
 # One entry point for people and CI. The scripts do the work; each runs the idempotent set-up.
-.PHONY: setup build dev test schemathesis bench fuzz deploy-check clean
+.PHONY: setup build dev test schemathesis bench peer fuzz deploy-check clean
 
 setup:        ## install toolchain target, cargo tools, npm packages, Debian packages, schemathesis venv
 	bash scripts/setup.sh
@@ -13,6 +13,9 @@ schemathesis: ## openapi.yaml against the running release build (schemathesis --
 	bash scripts/setup.sh && bash scripts/schemathesis.sh
 bench:        ## benchmark the release build on workerd directly
 	bash scripts/bench.sh
+peer:         ## after make bench: beside the JavaScript peer (../shared/peer-bench), then cold starts
+	D=$${D:-8} RUNS=$${RUNS:-3} bash $${PEER_BENCH:-../shared/peer-bench}/side_by_side.sh && \
+	  RUNS=$${COLD_RUNS:-7} bash bench/cold_start.sh
 fuzz:         ## cargo-fuzz each target of fuzz/ for FUZZ_SECONDS (default 60)
 	bash scripts/fuzz.sh
 deploy-check: ## wrangler deploy --dry-run

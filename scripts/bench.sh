@@ -180,9 +180,7 @@ fi
 if [ -z "${ENDPOINTS:-}" ] || [[ feed =~ ^(${ENDPOINTS})$ ]]; then
   kill -TERM -- "-$server" 2>/dev/null || true
   dev_port=$(free_port)
-floor_port=$(free_port)
   rx_port=$(free_port)
-floor_port=$(free_port)
   rm -rf "$OUT/feed-state"
   set -m
   SKIP_WORKER_BUILD=1 CI=true wrangler dev --ip 127.0.0.1 --port "$dev_port" --persist-to "$OUT/feed-state" \
