@@ -3,10 +3,16 @@
 // a CPU profile those crossings, not our Rust, are most of a small route's time.
 // Header values and serialized URLs never contain a line break, so `\n` can join them.
 
-/** The request's method, URL, `cf-ray` and `content-length`, one per line. */
+/**
+ * The request's method, URL, `cf-ray` and `content-length`, one per line; for a POST (a webhook
+ * perhaps) then LINE's and Meta's signature headers, which every webhook reads.
+ */
 export function requestHead(request) {
   const headers = request.headers;
-  return `${request.method}\n${request.url}\n${headers.get("cf-ray") ?? ""}\n${headers.get("content-length") ?? ""}`;
+  const method = request.method;
+  const head = `${method}\n${request.url}\n${headers.get("cf-ray") ?? ""}\n${headers.get("content-length") ?? ""}`;
+  if (method !== "POST") return head;
+  return `${head}\n${headers.get("x-line-signature") ?? ""}\n${headers.get("x-hub-signature-256") ?? ""}`;
 }
 
 /**

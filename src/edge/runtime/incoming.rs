@@ -1,9 +1,9 @@
 //! The request being served, read straight from the runtime's `Request`. `worker::Request::from`
 //! also materialises `request.cf` (an object workerd builds on first access: ~5% of a /healthz
 //! in a CPU profile), which nothing here reads; and each `url()` there parses the URL again.
-//! Here the method, URL, `cf-ray` and `Content-Length` come over in one crossing, the path and
-//! query are cut from the URL without parsing it, and the headers object is fetched from
-//! JavaScript at most once, for any other header.
+//! Here the method, URL, `cf-ray` and `Content-Length` (and a POST's webhook signature headers)
+//! come over in one crossing, the path and query are cut from the URL without parsing it, and
+//! the headers object is fetched from JavaScript at most once, for any other header.
 
 use std::cell::OnceCell;
 
@@ -12,6 +12,7 @@ use worker::worker_sys::web_sys;
 use worker::ByteStream;
 
 use crate::edge::runtime::glue;
+use optin_core::channels::{line, meta};
 use optin_core::error::Error;
 
 pub struct Incoming {
@@ -20,6 +21,9 @@ pub struct Incoming {
     url: String,
     cf_ray: Option<String>,
     content_length: Option<String>,
+    /// The webhook signature headers, read with the head of a POST (`None` otherwise: any other
+    /// request asks the headers object).
+    signatures: Option<[Option<String>; 2]>,
     headers: OnceCell<web_sys::Headers>,
     /// The body, when `entry.js` read it before the request reached Rust.
     read: Option<Vec<u8>>,
@@ -29,16 +33,18 @@ impl Incoming {
     /// Reads the request's head in one crossing ([`glue::request_head`]).
     pub fn new(raw: web_sys::Request) -> Self {
         let head = glue::request_head(&raw);
-        let mut lines = head.splitn(4, '\n');
-        let mut next = || lines.next().unwrap_or_default().to_owned();
+        let mut lines = head.splitn(6, '\n');
+        let mut next = || lines.next().map(str::to_owned);
         let (method, url, cf_ray, content_length) = (next(), next(), next(), next());
-        let present = |v: String| (!v.is_empty()).then_some(v);
+        let signatures = next().map(|line| [Some(line), next()]);
+        let present = |v: Option<String>| v.filter(|v| !v.is_empty());
         Self {
             raw,
-            method,
-            url,
+            method: method.unwrap_or_default(),
+            url: url.unwrap_or_default(),
             cf_ray: present(cf_ray),
             content_length: present(content_length),
+            signatures: signatures.map(|pair| pair.map(present)),
             headers: OnceCell::new(),
             read: None,
         }
@@ -64,9 +70,11 @@ impl Incoming {
 
     /// A header's value.
     pub fn header(&self, name: &str) -> Option<String> {
-        match name {
-            "cf-ray" => return self.cf_ray.clone(),
-            "content-length" => return self.content_length.clone(),
+        match (name, &self.signatures) {
+            ("cf-ray", _) => return self.cf_ray.clone(),
+            ("content-length", _) => return self.content_length.clone(),
+            (line::SIGNATURE_HEADER, Some([line, _])) => return line.clone(),
+            (meta::SIGNATURE_HEADER, Some([_, meta])) => return meta.clone(),
             _ => {}
         }
         self.headers
