@@ -1,8 +1,8 @@
 //! The `Till` Durable Object (SQLite-backed): one per store, the home of its transactions (see
 //! [`optin_core::till::transactions`]). A redemption goes through it: it holds the transaction for the
 //! member, lets the member's object decide, and binds the transaction when something was
-//! redeemed. Bound rows bind for [`KEEP_BOUND_MS`] and are pruned at most every [`PRUNE_EVERY_MS`];
-//! holds only in memory. It also keeps the ids of the store's revoked POS keys (and a copy in
+//! redeemed. Bound rows bind for [`KEEP_BOUND_MS`] and are pruned by an instance's first binding,
+//! then at most every [`PRUNE_EVERY_MS`]; holds only in memory. It also keeps the ids of the store's revoked POS keys (and a copy in
 //! memory), so that a revoked key redeems nothing once the revocation has answered, whatever any
 //! isolate still holds of the key.
 //!
@@ -31,8 +31,9 @@ use optin_core::till::transactions::{Claim, Holds, TillAnswer, TillRequest, KEEP
 const OUTBOX_RETRY_MS: u64 = 60_000;
 /// The most conflicts one alarm sends (one queue batch).
 const OUTBOX_BATCH: i64 = 100;
-/// How often a redemption also deletes the rows past their keeping (two statements saved on the
-/// others; a row past [`KEEP_BOUND_MS`] binds nothing meanwhile).
+/// How often an instance's redemptions also delete the rows past their keeping (its first one
+/// always does; two statements saved on the others; a row past [`KEEP_BOUND_MS`] binds nothing
+/// meanwhile).
 const PRUNE_EVERY_MS: u64 = 3_600_000;
 
 #[durable_object]
