@@ -53,8 +53,16 @@ const NEXT_PASS_IN: Duration = Duration::from_millis(100);
 /// the alarm does the rest).
 const FIRST_PASS_OPS: u32 = 420;
 
+/// The object's Durable Object class: its state behind an `Rc`, so that a call's handler
+/// holds the state it works on, not a borrow of the instance, and a call that completes at once
+/// is answered without a Promise ([`objects::answer_calls!`]).
 #[durable_object]
 pub struct Member {
+    core: Rc<Core>,
+}
+
+/// What a `Member` instance keeps, and everything it does.
+struct Core {
     state: State,
     env: Env,
     stored: RefCell<Option<Stored>>,
@@ -95,7 +103,7 @@ struct Row {
     body: String,
 }
 
-impl Member {
+impl Core {
     fn load(&self) -> worker::Result<Stored> {
         if let Some(stored) = self.stored.borrow().as_ref() {
             return Ok(stored.clone());
@@ -197,7 +205,7 @@ fn due_stops(request: &members::Request, answer: &Answer, slot: &Slot) -> Vec<Du
         .collect()
 }
 
-impl Member {
+impl Core {
     /// Writes the ledger entries of `due`, then drops those written from the row. Whether all
     /// were written.
     async fn write_due(&self, due: Vec<DueStop>) -> bool {
@@ -260,7 +268,7 @@ fn erasure_of(
     ))
 }
 
-impl Member {
+impl Core {
     /// Runs the erasure's next steps, unless it is complete or a pass is already running: as
     /// many as `ops_cap` KV operations allow, then sets the alarm to go on shortly (after a
     /// failure, after [`RETRY_IN`]). Its progress, if there is an erasure.
@@ -363,7 +371,7 @@ fn wallet_concerned(wallet: &Wallet) -> bool {
     wallet.is_held() || wallet.owes()
 }
 
-impl Member {
+impl Core {
     /// [`Member::alarm_by`] `wait` from now.
     async fn alarm_in(&self, wait: Duration) -> worker::Result<()> {
         self.alarm_by(Date::now().as_millis() + wait.as_millis() as u64)
@@ -515,20 +523,32 @@ impl DurableObject for Member {
             "CREATE TABLE IF NOT EXISTS slot (id INTEGER PRIMARY KEY, body TEXT NOT NULL)",
             None,
         );
-        Self {
+        let core = Core {
             state,
             env,
             stored: RefCell::new(None),
             sending: Rc::default(),
             sent: Rc::default(),
             erasing: Cell::new(false),
+        };
+        Self {
+            core: Rc::new(core),
         }
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        objects::fetch_answer(&mut req, |r| self.handle(r)).await
+        objects::fetch_answer(&mut req, |r| self.core.handle(r)).await
     }
 
+    async fn alarm(&self) -> worker::Result<Response> {
+        self.core.alarm().await
+    }
+}
+
+objects::answer_calls!(Member, shared core.handle);
+
+impl Core {
+    /// The alarm: the ledger, erasure and outbox work, then the wallet's round.
     async fn alarm(&self) -> worker::Result<Response> {
         let answer = self.alarm_work().await;
         // Last, and on its own: a wallet failure never holds up the ledger, erasure or feed.
@@ -545,11 +565,7 @@ impl DurableObject for Member {
         }
         answer
     }
-}
 
-objects::answer_calls!(Member, handle);
-
-impl Member {
     /// One request: load the slot, let the core decide, save it when it changed, answer.
     async fn handle(&self, request: members::Request) -> objects::Answered {
         // From here to the answer there is no await: the slot cannot change under us, and the

@@ -38,7 +38,7 @@ pub async fn call<T: DeserializeOwned>(
 }
 
 /// A thrown JavaScript value as text: an `Error`'s message, or its debug form.
-fn describe(e: &wasm_bindgen::JsValue) -> String {
+pub fn describe(e: &wasm_bindgen::JsValue) -> String {
     use wasm_bindgen::JsCast as _;
     e.dyn_ref::<js_sys::Error>()
         .map_or_else(|| format!("{e:?}"), |e| String::from(e.message()))
@@ -106,10 +106,56 @@ where
     }
 }
 
+/// Answers a call at once when `answering` completes on its first poll (a member's redemption
+/// or read: SQLite is synchronous), else by a Promise that the executor drives. At once is what
+/// saves the Promise, its task and a microtask on each side of the crossing.
+///
+/// # Errors
+/// [`settle`]'s thrown `Error` (the caller's RPC call rejects with it either way).
+pub fn answer_now<F>(answering: F) -> Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue>
+where
+    F: std::future::Future<Output = Answered> + 'static,
+{
+    use std::task::{Context, Poll, Waker};
+    let mut answering = Box::pin(answering);
+    // Polled again by the executor with its own waker if pending: any waker will do here.
+    match answering
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(answered) => settle(answered),
+        Poll::Pending => {
+            Ok(
+                wasm_bindgen_futures::future_to_promise(async move { settle(answering.await) })
+                    .into(),
+            )
+        }
+    }
+}
+
 /// Adds the RPC method `ask(body)` to a Durable Object class: the method [`call`] invokes on
 /// its stub (`entry.js` makes each class extend `DurableObject`, which RPC needs). `$handler`
-/// is the object's `async fn(&self, Request) -> Answered`.
+/// is the object's `async fn(&self, Request) -> Answered`; with `shared $field.$handler`, the
+/// handler is on the state the class holds in an `Rc` in `$field`, and a call that completes at
+/// once is answered at once ([`answer_now`]).
 macro_rules! answer_calls {
+    ($object:ty, shared $field:ident . $handler:ident) => {
+        #[wasm_bindgen::prelude::wasm_bindgen]
+        impl $object {
+            /// One call ([`crate::edge::runtime::objects::call`]): the request's JSON in, the
+            /// answer's JSON out, at once when the handler needs no await.
+            #[wasm_bindgen::prelude::wasm_bindgen(js_name = ask)]
+            pub fn ask_rpc(
+                &self,
+                body: String,
+            ) -> Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue> {
+                let state = std::rc::Rc::clone(&self.$field);
+                $crate::edge::runtime::objects::answer_now(async move {
+                    $crate::edge::runtime::objects::handle(&body, |r| state.$handler(r)).await
+                })
+            }
+        }
+    };
     ($object:ty, $handler:ident) => {
         #[wasm_bindgen::prelude::wasm_bindgen]
         impl $object {
