@@ -1,9 +1,11 @@
-//! Sending to the feed's queue. Messages go as plain JSON objects (`JSON.parse` of serde_json's
-//! text): serde-wasm-bindgen would turn the events' maps into JS `Map`s, which the consumer's
-//! `JSON.stringify` reads back as `{}`.
+//! Sending to the feed's queue. Messages go as plain JSON objects, built in JavaScript from
+//! serde_json's text (`glue.js`'s `sendJson`: one crossing per batch): serde-wasm-bindgen would
+//! turn the events' maps into JS `Map`s, which the consumer's `JSON.stringify` reads back as `{}`.
 
-use worker::{Env, QueueContentType, RawMessageBuilder, SendMessage};
+use wasm_bindgen_futures::JsFuture;
+use worker::Env;
 
+use crate::edge::runtime::{glue, objects::describe};
 use optin_core::error::Error;
 use optin_core::feed::queue::FeedMessage;
 
@@ -17,19 +19,21 @@ const SEND_BATCH_MAX: usize = 100;
 /// # Errors
 /// [`Error::Storage`] when the queue refuses them.
 pub async fn enqueue(env: &Env, messages: Vec<FeedMessage>) -> Result<(), Error> {
-    let fail = |e: worker::Error| Error::Storage {
-        cause: format!("feed queue: {e}"),
+    let fail = |e: wasm_bindgen::JsValue| Error::Storage {
+        cause: format!("feed queue: {}", describe(&e)),
     };
-    let queue = env.queue(FEED_QUEUE).map_err(fail)?;
     for chunk in messages.chunks(SEND_BATCH_MAX) {
-        let mut raw: Vec<SendMessage<wasm_bindgen::JsValue>> = Vec::with_capacity(chunk.len());
-        for message in chunk {
-            let text = serde_json::to_string(message).map_err(Error::internal)?;
-            let value = js_sys::JSON::parse(&text)
-                .map_err(|_| Error::internal("feed message: JSON.parse failed"))?;
-            raw.push(RawMessageBuilder::new(value).build_with_content_type(QueueContentType::Json));
+        // One message's JSON per line: serde_json escapes every line break inside a string.
+        let mut lines = Vec::new();
+        for (i, message) in chunk.iter().enumerate() {
+            if i > 0 {
+                lines.push(b'\n');
+            }
+            serde_json::to_writer(&mut lines, message).map_err(Error::internal)?;
         }
-        queue.send_raw_batch(raw).await.map_err(fail)?;
+        let lines = String::from_utf8(lines).map_err(Error::internal)?;
+        let sent = glue::send_json(env, FEED_QUEUE, &lines).map_err(fail)?;
+        JsFuture::from(sent).await.map_err(fail)?;
     }
     Ok(())
 }

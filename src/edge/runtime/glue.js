@@ -52,6 +52,15 @@ export function callObject(env, binding, name, body) {
   return namespace.get(namespace.idFromName(name)).ask(body);
 }
 
+/**
+ * Sends messages to the queue bound as `binding`, as JSON: `lines` holds each message's JSON
+ * text, one per line (JSON text has no raw line break). Resolves once the queue has them.
+ */
+export function sendJson(env, binding, lines) {
+  const messages = lines.split("\n").map((text) => ({ body: JSON.parse(text), contentType: "json" }));
+  return env[binding].sendBatch(messages);
+}
+
 // Wallet signing keys, imported by WebCrypto once per isolate (a rejected import is forgotten,
 // so a fixed secret is used at the next call).
 const signingKeys = new Map();

@@ -1,5 +1,5 @@
 //! Bindings to `glue.js`: the request's head, the runtime `Response` for an answer,
-//! and a Durable Object call, each in one crossing into JavaScript (see the file's header).
+//! a Durable Object call and a queue send, each in one crossing into JavaScript (see the file's header).
 
 use js_sys::Promise;
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -33,6 +33,9 @@ extern "C" {
 
     #[wasm_bindgen(catch, js_name = apnsPush)]
     pub fn apns_push(env: &JsValue, url: &str, topic: &str) -> Result<Promise, JsValue>;
+
+    #[wasm_bindgen(catch, js_name = sendJson)]
+    pub fn send_json(env: &JsValue, binding: &str, lines: &str) -> Result<Promise, JsValue>;
 
     #[wasm_bindgen(catch, js_name = callObject)]
     pub fn call_object(
