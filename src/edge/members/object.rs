@@ -372,7 +372,7 @@ fn wallet_concerned(wallet: &Wallet) -> bool {
 }
 
 impl Core {
-    /// [`Member::alarm_by`] `wait` from now.
+    /// [`Core::alarm_by`] `wait` from now.
     async fn alarm_in(&self, wait: Duration) -> worker::Result<()> {
         self.alarm_by(Date::now().as_millis() + wait.as_millis() as u64)
             .await

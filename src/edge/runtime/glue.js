@@ -57,7 +57,9 @@ export function callObject(env, binding, name, body) {
  * text, one per line (JSON text has no raw line break). Resolves once the queue has them.
  */
 export function sendJson(env, binding, lines) {
-  const messages = lines.split("\n").map((text) => ({ body: JSON.parse(text), contentType: "json" }));
+  const messages = lines
+    .split("\n")
+    .map((text) => ({ body: JSON.parse(text), contentType: "json" }));
   return env[binding].sendBatch(messages);
 }
 

@@ -1,5 +1,5 @@
-//! Bindings to `glue.js`: the request's head, the runtime `Response` for an answer,
-//! a Durable Object call and a queue send, each in one crossing into JavaScript (see the file's header).
+//! Bindings to `glue.js`: the request's head, the runtime `Response` for an answer, a Durable
+//! Object call and a queue send, each in one crossing into JavaScript (see the file's header).
 
 use js_sys::Promise;
 use wasm_bindgen::prelude::wasm_bindgen;
