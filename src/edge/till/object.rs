@@ -1,10 +1,10 @@
 //! The `Till` Durable Object (SQLite-backed): one per store, the home of its transactions (see
 //! [`optin_core::till::transactions`]). A redemption goes through it: it holds the transaction for the
 //! member, lets the member's object decide, and binds the transaction when something was
-//! redeemed. Bound rows bind for [`KEEP_BOUND_MS`] and are pruned by an instance's first binding,
-//! then at most every [`PRUNE_EVERY_MS`]; holds only in memory. It also keeps the ids of the store's revoked POS keys (and a copy in
-//! memory), so that a revoked key redeems nothing once the revocation has answered, whatever any
-//! isolate still holds of the key.
+//! redeemed. Bound rows bind for [`KEEP_BOUND_MS`] and are pruned by an instance's first
+//! binding, then at most every [`PRUNE_EVERY_MS`]; holds only in memory. It also keeps the ids of
+//! the store's revoked POS keys (and a copy in memory), so that a revoked key redeems nothing
+//! once the revocation has answered, whatever any isolate still holds of the key.
 //!
 //! Offline tills (`optin_core::till::offline`): it keeps the store's **conflicts** — queued
 //! redemptions refused when they arrived — once each, by id, and sends each to the feed as
