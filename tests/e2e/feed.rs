@@ -27,6 +27,7 @@ pub fn tests() -> Vec<Test> {
         a_receiver_refusing_connections_then_listening_gets_each_event_without_a_storm,
         spent_retries_become_dead_letters_that_a_replay_delivers,
         a_410_disables_the_endpoint_and_nothing_more_is_sent,
+        a_member_object_woken_after_its_events_went_does_not_send_them_again,
         rotation_signs_with_both_secrets_and_erasure_leaves_nothing_personal,
         the_export_streams_exactly_the_delivered_events_in_order,
         feed_admin_routes_check_the_token_the_url_and_never_show_a_secret,
@@ -399,6 +400,40 @@ fn a_receiver_down_for_a_while_then_up_gets_every_event(f: &Fixture) {
         }
     });
     assert!(status["last_failure"].is_string());
+    delete_feed(f, &feed);
+}
+
+/// A member's object drops the events it sent from its row soon after the send, even when no
+/// later change writes the row: its object, evicted while idle (local workerd drops an object
+/// about 10 s after its last call) and woken by a read, does not send them again.
+fn a_member_object_woken_after_its_events_went_does_not_send_them_again(f: &Fixture) {
+    let receiver = Receiver::start();
+    let (feed, secret) = add_feed(f, &receiver);
+    receiver.control(json!({ "secrets": [secret] }));
+    let store = new_store(f);
+    let number = new_member(f, &store).1;
+    let mine = members(&[&number]);
+    // member.created and member.consent.granted.
+    receiver.wait_until(&mine, Duration::from_secs(30), "both delivered", |d| {
+        delivered_ids(d).len() == 2
+    });
+    // Past the row's rewrite (5 s after the send) and the object's eviction, then a read wakes it.
+    std::thread::sleep(Duration::from_secs(25));
+    let read = admin(&f.app, "GET", &format!("/api/admin/members/{number}"), None);
+    assert_eq!(read.status, 200, "{}", read.text());
+    // A second send would arrive in this time (the first ones took well under it).
+    std::thread::sleep(Duration::from_secs(8));
+    let mut copies: BTreeMap<String, usize> = BTreeMap::new();
+    for d in receiver.of_members(&mine) {
+        *copies
+            .entry(d["id"].as_str().unwrap().to_owned())
+            .or_default() += 1;
+    }
+    assert_eq!(copies.len(), 2, "{copies:?}");
+    assert!(
+        copies.values().all(|n| *n == 1),
+        "each event delivered once: {copies:?}"
+    );
     delete_feed(f, &feed);
 }
 

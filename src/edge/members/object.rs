@@ -10,10 +10,12 @@
 //! The events feed is born here, as a transactional outbox: the events a request caused
 //! ([`optin_core::feed::events::caused_by`]) are written in the same row, in the same synchronous
 //! step, as the slot that changed; after the answer they are sent to the `FEED` queue. A sent
-//! event leaves the row with the next write (no extra write on the happy path); one that could
+//! event leaves the row with the next write, or [`DROP_SENT_WITHIN`] after its send when no
+//! write came (a till's burst of redemptions costs one such write, not one each); one that could
 //! not be sent stays, and an alarm tries again. So an event is never lost and never sent
-//! without its change; after a restart, events sent but not yet dropped go again (the queue is
-//! at-least-once anyway, and receivers deduplicate on the event id).
+//! without its change, and an object woken later does not send its last events again; after a
+//! restart inside that window they do go again (the queue is at-least-once anyway, and
+//! receivers deduplicate on the event id).
 //!
 //! A card-page stop's ledger entries are kept the same way: in the row that records the stop,
 //! until the consent ledger (KV) holds them; the request writes them, and the alarm again if
@@ -42,6 +44,10 @@ use optin_core::log::{EventLog, Level};
 use optin_core::members::{self, Answer, Slot, Withdrawn};
 use optin_core::wallet::Wallet;
 
+/// How long after a send the row is written without the sent events, if no request wrote it
+/// meanwhile (less than an idle object lives: locally ~10 s, on Cloudflare a minute or more).
+const DROP_SENT_WITHIN: Duration = Duration::from_secs(5);
+
 /// When a failed send (or ledger write) is tried again. An alarm is set by its offset from now
 /// (`worker`'s `ScheduledTime` reads a plain integer as an offset, not as a time).
 const RETRY_IN: Duration = Duration::from_secs(60);
@@ -65,7 +71,11 @@ pub struct Member {
 struct Core {
     state: State,
     env: Env,
-    stored: RefCell<Option<Stored>>,
+    /// The row as stored, less the outbox events sent since ([`settle_sent`]).
+    stored: Rc<RefCell<Option<Stored>>>,
+    /// `stored` holds fewer outbox events than the row in storage (sent ones, dropped by a
+    /// request that wrote nothing).
+    unsaved_drop: Rc<Cell<bool>>,
     /// Ids of outbox events being sent, and of those sent (to drop from the row).
     sending: Rc<RefCell<BTreeSet<String>>>,
     sent: Rc<RefCell<BTreeSet<String>>>,
@@ -104,38 +114,30 @@ struct Row {
 }
 
 impl Core {
+    /// The row (read from storage once per instance), less the outbox events sent since.
     fn load(&self) -> worker::Result<Stored> {
-        if let Some(stored) = self.stored.borrow().as_ref() {
-            return Ok(stored.clone());
+        if self.stored.borrow().is_none() {
+            let rows: Vec<Row> = self
+                .state
+                .storage()
+                .sql()
+                .exec("SELECT body FROM slot WHERE id = 0", None)?
+                .to_array()?;
+            let stored = match rows.first() {
+                Some(row) => serde_json::from_str(&row.body)?,
+                None => Stored::default(),
+            };
+            *self.stored.borrow_mut() = Some(stored);
+            self.unsaved_drop.set(false);
         }
-        let rows: Vec<Row> = self
-            .state
-            .storage()
-            .sql()
-            .exec("SELECT body FROM slot WHERE id = 0", None)?
-            .to_array()?;
-        Ok(match rows.first() {
-            Some(row) => serde_json::from_str(&row.body)?,
-            None => Stored::default(),
-        })
+        settle_sent(&self.stored, &self.sent, &self.unsaved_drop);
+        Ok(self.stored.borrow().clone().unwrap_or_default())
     }
 
     fn save(&self, stored: &Stored) -> worker::Result<()> {
-        let body = serde_json::to_string(stored)?;
-        self.state.storage().sql().exec(
-            "INSERT INTO slot (id, body) VALUES (0, ?) \
-             ON CONFLICT (id) DO UPDATE SET body = excluded.body",
-            vec![SqlStorageValue::String(body)],
-        )?;
+        write_row(&self.state.storage().sql(), stored)?;
+        self.unsaved_drop.set(false);
         Ok(())
-    }
-
-    /// Drops the events a send has delivered from the outbox.
-    fn forget_sent(&self, stored: &mut Stored) {
-        let sent = std::mem::take(&mut *self.sent.borrow_mut());
-        if !sent.is_empty() {
-            stored.outbox.retain(|e| !sent.contains(&e.id));
-        }
     }
 
     /// Sends the outbox's events that are not already on their way, after the answer.
@@ -154,6 +156,7 @@ impl Core {
         let env = self.env.clone();
         let storage = self.state.storage();
         let (sending, sent) = (self.sending.clone(), self.sent.clone());
+        let (cached, unsaved_drop) = (self.stored.clone(), self.unsaved_drop.clone());
         self.state.wait_until(async move {
             let ids: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
             let messages = events
@@ -168,7 +171,21 @@ impl Core {
                 });
             }
             match outcome {
-                Ok(()) => sent.borrow_mut().extend(ids),
+                Ok(()) => {
+                    sent.borrow_mut().extend(ids);
+                    // Unless a request writes the row first (it drops them for free), write
+                    // it without them: a woken object would otherwise send them again.
+                    worker::Delay::from(DROP_SENT_WITHIN).await;
+                    settle_sent(&cached, &sent, &unsaved_drop);
+                    if unsaved_drop.get() {
+                        if let Some(row) = cached.borrow().as_ref() {
+                            // Failing, the events stay; the next write or send drops them.
+                            if write_row(&storage.sql(), row).is_ok() {
+                                unsaved_drop.set(false);
+                            }
+                        }
+                    }
+                }
                 Err(e) => {
                     log_send_failure(ids.len(), &e);
                     // Only sooner than an alarm already set (every alarm runs all due work).
@@ -181,6 +198,39 @@ impl Core {
                 }
             }
         });
+    }
+}
+
+/// Writes the row (one synchronous statement: nothing can interleave with it).
+fn write_row(sql: &worker::SqlStorage, stored: &Stored) -> worker::Result<()> {
+    let body = serde_json::to_string(stored)?;
+    sql.exec(
+        "INSERT INTO slot (id, body) VALUES (0, ?) \
+         ON CONFLICT (id) DO UPDATE SET body = excluded.body",
+        vec![SqlStorageValue::String(body)],
+    )?;
+    Ok(())
+}
+
+/// Drops the events a send has delivered from the cached row (`unsaved_drop` then says the
+/// row in storage still has them). With no cached row the ids wait for the next read.
+fn settle_sent(
+    cached: &RefCell<Option<Stored>>,
+    sent: &RefCell<BTreeSet<String>>,
+    unsaved_drop: &Cell<bool>,
+) {
+    let mut cached = cached.borrow_mut();
+    let Some(stored) = cached.as_mut() else {
+        return;
+    };
+    let sent = std::mem::take(&mut *sent.borrow_mut());
+    if sent.is_empty() {
+        return;
+    }
+    let before = stored.outbox.len();
+    stored.outbox.retain(|e| !sent.contains(&e.id));
+    if stored.outbox.len() != before {
+        unsaved_drop.set(true);
     }
 }
 
@@ -397,7 +447,6 @@ impl Core {
     /// Changes the wallet in the stored row (no await between its read and write).
     fn update_wallet<T>(&self, change: impl FnOnce(&mut Wallet) -> T) -> worker::Result<T> {
         let mut stored = self.load()?;
-        self.forget_sent(&mut stored);
         let out = change(&mut stored.slot.wallet);
         self.save(&stored)?;
         *self.stored.borrow_mut() = Some(stored);
@@ -526,7 +575,8 @@ impl DurableObject for Member {
         let core = Core {
             state,
             env,
-            stored: RefCell::new(None),
+            stored: Rc::default(),
+            unsaved_drop: Rc::default(),
             sending: Rc::default(),
             sent: Rc::default(),
             erasing: Cell::new(false),
@@ -571,7 +621,6 @@ impl Core {
         // From here to the answer there is no await: the slot cannot change under us, and the
         // slot and its events are written in one step.
         let mut stored = self.load()?;
-        self.forget_sent(&mut stored);
         let before = stored.slot.clone();
         let now_ms = Date::now().as_millis();
         let answer = stored.slot.handle(request.clone(), now_ms);
@@ -623,8 +672,7 @@ impl Core {
 
     /// The alarm's ledger, erasure and outbox work.
     async fn alarm_work(&self) -> worker::Result<Response> {
-        let mut stored = self.load()?;
-        self.forget_sent(&mut stored);
+        let stored = self.load()?;
         // Card stops first: an erasure must find their entries in the ledger to rewrite them.
         if !stored.ledger_due.is_empty() && !self.write_due(stored.ledger_due.clone()).await {
             self.alarm_in(RETRY_IN).await?;
