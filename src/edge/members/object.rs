@@ -76,6 +76,9 @@ struct Core {
     /// `stored` holds fewer outbox events than the row in storage (sent ones, dropped by a
     /// request that wrote nothing).
     unsaved_drop: Rc<Cell<bool>>,
+    /// A send's task is waiting to write the row without the sent events (one at a time: it
+    /// drops every event sent until it runs).
+    drop_pending: Rc<Cell<bool>>,
     /// Ids of outbox events being sent, and of those sent (to drop from the row).
     sending: Rc<RefCell<BTreeSet<String>>>,
     sent: Rc<RefCell<BTreeSet<String>>>,
@@ -157,6 +160,7 @@ impl Core {
         let storage = self.state.storage();
         let (sending, sent) = (self.sending.clone(), self.sent.clone());
         let (cached, unsaved_drop) = (self.stored.clone(), self.unsaved_drop.clone());
+        let drop_pending = self.drop_pending.clone();
         self.state.wait_until(async move {
             let ids: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
             let messages = events
@@ -173,9 +177,13 @@ impl Core {
             match outcome {
                 Ok(()) => {
                     sent.borrow_mut().extend(ids);
+                    if drop_pending.replace(true) {
+                        return;
+                    }
                     // Unless a request writes the row first (it drops them for free), write
                     // it without them: a woken object would otherwise send them again.
                     worker::Delay::from(DROP_SENT_WITHIN).await;
+                    drop_pending.set(false);
                     settle_sent(&cached, &sent, &unsaved_drop);
                     if unsaved_drop.get() {
                         if let Some(row) = cached.borrow().as_ref() {
@@ -577,6 +585,7 @@ impl DurableObject for Member {
             env,
             stored: Rc::default(),
             unsaved_drop: Rc::default(),
+            drop_pending: Rc::default(),
             sending: Rc::default(),
             sent: Rc::default(),
             erasing: Cell::new(false),
