@@ -10,7 +10,7 @@
 //! The events feed is born here, as a transactional outbox: the events a request caused
 //! ([`optin_core::feed::events::caused_by`]) are written in the same row, in the same synchronous
 //! step, as the slot that changed; after the answer they are sent to the `FEED` queue. A sent
-//! event leaves the row with the next write, or [`DROP_SENT_WITHIN`] after its send when no
+//! event leaves the row with the next write, or within [`DROP_SENT_WITHIN`] of its send when no
 //! write came (a till's burst of redemptions costs one such write, not one each); one that could
 //! not be sent stays, and an alarm tries again. So an event is never lost and never sent
 //! without its change, and an object woken later does not send its last events again; after a
