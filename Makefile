@@ -13,9 +13,9 @@ schemathesis: ## openapi.yaml against the running release build (schemathesis --
 	bash scripts/setup.sh && bash scripts/schemathesis.sh
 bench:        ## benchmark the release build on workerd directly
 	bash scripts/bench.sh
-peer:         ## after make bench: beside the JavaScript peer (../shared/peer-bench), then cold starts
+peer:         ## after make bench: beside the JavaScript peer (../shared/peer-bench), cold starts, the till's objects cold and warm
 	D=$${D:-8} RUNS=$${RUNS:-3} bash $${PEER_BENCH:-../shared/peer-bench}/side_by_side.sh && \
-	  RUNS=$${COLD_RUNS:-7} bash bench/cold_start.sh
+	  RUNS=$${COLD_RUNS:-7} bash bench/cold_start.sh && python3 bench/peer_phases.py
 fuzz:         ## cargo-fuzz each target of fuzz/ for FUZZ_SECONDS (default 60)
 	bash scripts/fuzz.sh
 deploy-check: ## wrangler deploy --dry-run
