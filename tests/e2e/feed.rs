@@ -417,7 +417,7 @@ fn a_member_object_woken_after_its_events_went_does_not_send_them_again(f: &Fixt
     receiver.wait_until(&mine, Duration::from_secs(30), "both delivered", |d| {
         delivered_ids(d).len() == 2
     });
-    // Past the row's rewrite (5 s after the send) and the object's eviction, then a read wakes it.
+    // Past the row's rewrite (within 5 s of the send) and the object's eviction; a read wakes it.
     std::thread::sleep(Duration::from_secs(25));
     let read = admin(&f.app, "GET", &format!("/api/admin/members/{number}"), None);
     assert_eq!(read.status, 200, "{}", read.text());

@@ -702,12 +702,11 @@ impl Core {
             .collect();
         match crate::edge::feed::queue::enqueue(&self.env, messages).await {
             Ok(()) => {
-                // Reload: a request may have changed the slot during the send.
-                let sent: BTreeSet<String> = stored.outbox.iter().map(|e| e.id.clone()).collect();
-                let mut now = self.load()?;
-                now.outbox.retain(|e| !sent.contains(&e.id));
-                self.save(&now)?;
-                *self.stored.borrow_mut() = Some(now);
+                // Sent like any send's; the reload (a request may have changed the slot
+                // during the send) drops them, and the row is written without them.
+                let ids = stored.outbox.iter().map(|e| e.id.clone());
+                self.sent.borrow_mut().extend(ids);
+                self.save(&self.load()?)?;
             }
             Err(e) => {
                 log_send_failure(stored.outbox.len(), &e);
